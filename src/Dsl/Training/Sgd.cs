@@ -1,0 +1,113 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Dsl.Training;
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay, with the
+/// semantics of <c>torch.optim.SGD</c> (dampening 0):
+/// g = grad + weightDecay p; b = momentum b + g (b = g on the first step); g = nesterov ? g + momentum b : b;
+/// p -= learningRate g.
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    private float[] _momentumBuffer = []; // (parameterCount), only with momentum
+
+    /// <summary>Creates the optimizer.</summary>
+    /// <param name="learningRate">Step size; finite and non-negative.</param>
+    /// <param name="momentum">Momentum factor in [0, 1); 0 is plain SGD.</param>
+    /// <param name="nesterov">Nesterov momentum; needs a positive momentum.</param>
+    /// <param name="weightDecay">L2 penalty added to the gradient; finite and non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
+    /// <exception cref="ArgumentException">Nesterov without momentum.</exception>
+    public Sgd(float learningRate, float momentum = 0f, bool nesterov = false, float weightDecay = 0f)
+        : base(learningRate)
+    {
+        RequireUnitInterval(momentum, nameof(momentum));
+        RequireFiniteNonNegative(weightDecay, nameof(weightDecay));
+        if (nesterov && momentum == 0f)
+        {
+            throw new ArgumentException("Nesterov momentum needs a positive momentum (got momentum = 0).", nameof(nesterov));
+        }
+
+        Momentum = momentum;
+        Nesterov = nesterov;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>Momentum factor (0: none).</summary>
+    public float Momentum { get; }
+
+    /// <summary>Whether the momentum is Nesterov's.</summary>
+    public bool Nesterov { get; }
+
+    /// <summary>L2 penalty coefficient added to the gradient.</summary>
+    public float WeightDecay { get; }
+
+    /// <inheritdoc />
+    protected override void AllocateState(int length) => _momentumBuffer = Momentum != 0f ? new float[length] : [];
+
+    /// <inheritdoc />
+    protected override void ReleaseState() => _momentumBuffer = [];
+
+    /// <inheritdoc />
+    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
+    {
+        float learningRate = LearningRate;
+        float momentum = Momentum;
+        float weightDecay = WeightDecay;
+        bool hasMomentum = momentum != 0f;
+        bool nesterov = Nesterov;
+        bool hasDecay = weightDecay != 0f;
+
+        ref float p = ref MemoryMarshal.GetReference(parameters);          // (parameterCount)
+        ref float dp = ref MemoryMarshal.GetReference(gradients);          // (parameterCount)
+        ref float b = ref MemoryMarshal.GetArrayDataReference(_momentumBuffer); // (parameterCount) or empty
+        nuint length = (nuint)parameters.Length;
+        nuint i = 0;
+
+        if (length >= (nuint)Vector256<float>.Count)
+        {
+            Vector256<float> rate = Vector256.Create(-learningRate);
+            Vector256<float> mu = Vector256.Create(momentum);
+            Vector256<float> decay = Vector256.Create(weightDecay);
+            for (; i <= length - (nuint)Vector256<float>.Count; i += (nuint)Vector256<float>.Count)
+            {
+                Vector256<float> pv = Vector256.LoadUnsafe(ref p, i);
+                Vector256<float> g = Vector256.LoadUnsafe(ref dp, i);
+                if (hasDecay)
+                {
+                    g = Vector256.FusedMultiplyAdd(decay, pv, g);
+                }
+
+                if (hasMomentum)
+                {
+                    Vector256<float> bv = Vector256.FusedMultiplyAdd(mu, Vector256.LoadUnsafe(ref b, i), g);
+                    bv.StoreUnsafe(ref b, i);
+                    g = nesterov ? Vector256.FusedMultiplyAdd(mu, bv, g) : bv;
+                }
+
+                Vector256.FusedMultiplyAdd(rate, g, pv).StoreUnsafe(ref p, i);
+            }
+        }
+
+        for (; i < length; i++)
+        {
+            float g = Unsafe.Add(ref dp, i);
+            if (hasDecay)
+            {
+                g = MathF.FusedMultiplyAdd(weightDecay, Unsafe.Add(ref p, i), g);
+            }
+
+            if (hasMomentum)
+            {
+                float bv = MathF.FusedMultiplyAdd(momentum, Unsafe.Add(ref b, i), g);
+                Unsafe.Add(ref b, i) = bv;
+                g = nesterov ? MathF.FusedMultiplyAdd(momentum, bv, g) : bv;
+            }
+
+            Unsafe.Add(ref p, i) = MathF.FusedMultiplyAdd(-learningRate, g, Unsafe.Add(ref p, i));
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Dsl.Ops;
+using Xunit;
+
+namespace Dsl.Tests.Ops;
+
+public class BiasGradientTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 33)]
+    [InlineData(5, 7)]
+    [InlineData(7, 8)]
+    [InlineData(33, 17)]
+    [InlineData(64, 100)]
+    [InlineData(129, 33)]
+    public void Compute_MatchesNaiveColumnSums(int batch, int units)
+    {
+        var random = new Random(batch * 1000 + units);
+        float[] dPreActivation = [.. Enumerable.Range(0, batch * units).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        float[] dBias = [.. Enumerable.Repeat(123f, units)]; // overwritten, not accumulated
+
+        BiasGradient.Compute(dBias, dPreActivation, batch, units);
+
+        for (int j = 0; j < units; j++)
+        {
+            double expected = 0, magnitude = 0;
+            for (int i = 0; i < batch; i++)
+            {
+                expected += dPreActivation[i * units + j];
+                magnitude += Math.Abs(dPreActivation[i * units + j]);
+            }
+
+            Assert.Equal(expected, dBias[j], 1e-7 * batch * magnitude + 1e-12);
+        }
+    }
+
+    [Fact]
+    public void EmptyBatch_GivesZero()
+    {
+        float[] dBias = [1f, 2f, 3f];
+        BiasGradient.Compute(dBias, [], 0, 3);
+        Assert.Equal([0f, 0f, 0f], dBias);
+    }
+
+    [Fact]
+    public void MismatchedLengths_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => BiasGradient.Compute(new float[3], new float[7], 2, 3));
+        Assert.Throws<ArgumentException>(() => BiasGradient.Compute(new float[4], new float[6], 2, 3));
+    }
+}

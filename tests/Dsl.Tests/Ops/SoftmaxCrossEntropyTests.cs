@@ -1,0 +1,212 @@
+using Dsl.Ops;
+using Xunit;
+
+namespace Dsl.Tests.Ops;
+
+public class SoftmaxCrossEntropyTests
+{
+    public static TheoryData<int, int> Sizes()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int batch in new[] { 1, 7, 33 })
+        {
+            foreach (int classes in new[] { 2, 3, 10, 17 })
+            {
+                data.Add(batch, classes);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Logits (batch, classes) spread over about +-10 with a per-row offset up to +-60, and labels in [0, classes).</summary>
+    private static (float[] Logits, int[] Labels) Problem(int batch, int classes, int seed)
+    {
+        var random = new Random(seed);
+        var logits = new float[batch * classes];
+        var labels = new int[batch];
+        for (int i = 0; i < batch; i++)
+        {
+            double offset = random.NextDouble() * 120 - 60;
+            for (int j = 0; j < classes; j++)
+            {
+                logits[i * classes + j] = (float)(offset + random.NextDouble() * 20 - 10);
+            }
+
+            labels[i] = random.Next(classes);
+        }
+
+        return (logits, labels);
+    }
+
+    /// <summary>Per-sample losses in float64, straight from the definition (with the max shift).</summary>
+    private static double[] ReferenceLosses(ReadOnlySpan<double> logits, int[] labels, int classes)
+    {
+        var losses = new double[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            ReadOnlySpan<double> row = logits.Slice(i * classes, classes);
+            double max = double.NegativeInfinity;
+            foreach (double x in row)
+            {
+                max = Math.Max(max, x);
+            }
+
+            double sum = 0;
+            foreach (double x in row)
+            {
+                sum += Math.Exp(x - max);
+            }
+
+            losses[i] = Math.Log(sum) + max - row[labels[i]];
+        }
+
+        return losses;
+    }
+
+    private static double ReferenceMeanLoss(ReadOnlySpan<double> logits, int[] labels, int classes)
+        => ReferenceLosses(logits, labels, classes).Average();
+
+    private static double[] Widen(float[] values) => [.. values.Select(v => (double)v)];
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void ForwardBackward_MatchesFloat64Reference(int batch, int classes)
+    {
+        (float[] logits, int[] labels) = Problem(batch, classes, seed: batch * 100 + classes);
+        var dLogits = new float[batch * classes];
+
+        float loss = SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, batch, classes);
+
+        double[] wide = Widen(logits);
+        double expectedLoss = ReferenceMeanLoss(wide, labels, classes);
+        Assert.Equal(expectedLoss, loss, 2e-6 + 1e-6 * Math.Abs(expectedLoss));
+        for (int i = 0; i < batch; i++)
+        {
+            double max = wide.AsSpan(i * classes, classes).ToArray().Max();
+            double sum = wide.AsSpan(i * classes, classes).ToArray().Sum(x => Math.Exp(x - max));
+            double rowSum = 0;
+            for (int j = 0; j < classes; j++)
+            {
+                double probability = Math.Exp(wide[i * classes + j] - max) / sum;
+                double expected = (probability - (j == labels[i] ? 1.0 : 0.0)) / batch;
+                // exp(x - max) with x - max rounded to float: relative error up to |x - max| 2^-24; then one float rounding.
+                Assert.Equal(expected, dLogits[i * classes + j], 1e-12 + 4e-6 * probability / batch + 1.2e-7 * Math.Abs(expected));
+                rowSum += dLogits[i * classes + j];
+            }
+
+            Assert.Equal(0.0, rowSum, 1e-6 / batch);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(7, 10)]
+    [InlineData(33, 17)]
+    public void DLogits_MatchFiniteDifferencesOfFloat64Loss(int batch, int classes)
+    {
+        (float[] logits, int[] labels) = Problem(batch, classes, seed: 7 + batch + classes);
+        var dLogits = new float[batch * classes];
+        SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, batch, classes);
+
+        double[] wide = Widen(logits);
+        const double H = 1e-4;
+        for (int k = 0; k < wide.Length; k++)
+        {
+            double saved = wide[k];
+            wide[k] = saved + H;
+            double plus = ReferenceMeanLoss(wide, labels, classes);
+            wide[k] = saved - H;
+            double minus = ReferenceMeanLoss(wide, labels, classes);
+            wide[k] = saved;
+            double finiteDifference = (plus - minus) / (2 * H);
+            Assert.Equal(finiteDifference, dLogits[k], 1e-7 + 1e-5 * Math.Abs(finiteDifference));
+        }
+    }
+
+    [Fact]
+    public void ForwardBackward_IsStableForHugeLogits()
+    {
+        float[] logits = [1e4f, -1e4f, 0f, 3e38f, 3e38f, -3e38f, 88f, 89f, 1000f];
+        int[] labels = [1, 2, 0];
+        var dLogits = new float[logits.Length];
+
+        float loss = SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, 3, 3);
+
+        Assert.True(float.IsFinite(loss));
+        Assert.All(dLogits, d => Assert.True(float.IsFinite(d)));
+        // Row 0: label 1 is 2e4 below the max, row 1: label 2 is ~6e38 below, row 2: label 0 is 912 below.
+        double expected = (2e4 + 6e38 + Math.Log(2) + 912) / 3;
+        Assert.Equal(expected, loss, expected * 1e-6);
+        Assert.Equal(1f / 3, dLogits[0], 1e-7f);
+        Assert.Equal(-1f / 3, dLogits[1], 1e-7f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Forward_SumsTheSameLossesAndCountsArgmaxHits(int batch, int classes)
+    {
+        (float[] logits, int[] labels) = Problem(batch, classes, seed: batch * 31 + classes);
+        var random = new Random(batch + classes);
+        for (int i = 0; i < batch; i += 2)
+        {
+            // Make about half of the samples correct by moving their label to the row's argmax.
+            labels[i] = ArgMaxReference(logits.AsSpan(i * classes, classes));
+            labels[i] = random.Next(3) == 0 ? (labels[i] + 1) % classes : labels[i];
+        }
+
+        double sum = SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, out int correct);
+
+        double[] expectedLosses = ReferenceLosses(Widen(logits), labels, classes);
+        Assert.Equal(expectedLosses.Sum(), sum, 2e-6 * batch + 1e-6 * Math.Abs(sum));
+        int expectedCorrect = Enumerable.Range(0, batch).Count(i => ArgMaxReference(logits.AsSpan(i * classes, classes)) == labels[i]);
+        Assert.Equal(expectedCorrect, correct);
+
+        var dLogits = new float[batch * classes];
+        float mean = SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, batch, classes);
+        Assert.Equal(sum / batch, mean, 1e-6 * (1 + Math.Abs(mean)));
+    }
+
+    [Fact]
+    public void Forward_ArgmaxTiesGoToTheLowestIndex()
+    {
+        float[] logits = [1f, 3f, 3f, 5f, 5f, 5f, float.NaN, 9f, float.NaN];
+        _ = SoftmaxCrossEntropy.Forward(logits, [1, 2, 0], 3, 3, out int correct);
+        Assert.Equal(2, correct); // row 0: index 1 wins the tie with 2; row 1: 0 wins, not 2; row 2: the first NaN wins, as torch.argmax
+
+        _ = SoftmaxCrossEntropy.Forward(logits, [2, 0, 1], 3, 3, out correct);
+        Assert.Equal(1, correct); // only row 1
+    }
+
+    [Fact]
+    public void Forward_OfAnEmptyBatchIsZero()
+    {
+        Assert.Equal(0.0, SoftmaxCrossEntropy.Forward([], [], 0, 10, out int correct));
+        Assert.Equal(0, correct);
+    }
+
+    [Fact]
+    public void MismatchedLengths_Throw()
+    {
+        var dLogits = new float[6];
+        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.ForwardBackward(dLogits, new float[5], [0, 1], 2, 3));
+        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.ForwardBackward(new float[5], new float[6], [0, 1], 2, 3));
+        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.ForwardBackward(dLogits, new float[6], [0], 2, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.ForwardBackward([], [], [], 0, 3));
+        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Forward(new float[6], [0, 1, 2], 2, 3, out _));
+    }
+
+    private static int ArgMaxReference(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++)
+        {
+            if (row[j] > row[best])
+            {
+                best = j;
+            }
+        }
+
+        return best;
+    }
+}
