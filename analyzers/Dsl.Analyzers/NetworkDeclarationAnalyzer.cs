@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using Dsl.Analyzers.Diagnostics;
+using Dsl.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Dsl.Analyzers;
+
+/// <summary>
+/// Reports what makes a [Network] declaration invalid, at the attribute or member that causes it,
+/// using the generator's own parser and shape inference (one source of truth). For such a network
+/// the generator emits nothing.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.All);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
+    }
+
+    private static void AnalyzeType(SymbolAnalysisContext context)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        bool isNetwork = false;
+        foreach (AttributeData attribute in type.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "NetworkAttribute", ContainingNamespace: { Name: "Dsl", ContainingNamespace.IsGlobalNamespace: true } })
+            {
+                isNetwork = true;
+                break;
+            }
+        }
+
+        if (!isNetwork)
+        {
+            return;
+        }
+
+        ParseResult result = NetworkParser.Parse(type, context.CancellationToken);
+        foreach (ParseDiagnostic problem in result.Diagnostics)
+        {
+            DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(problem.Id);
+            if (descriptor is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(descriptor, problem.Location, problem.Message));
+            }
+        }
+    }
+}

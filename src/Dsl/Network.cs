@@ -1,0 +1,58 @@
+using Dsl.Training;
+
+namespace Dsl;
+
+/// <summary>What every generated network exposes, whatever its layers and loss.</summary>
+public interface INetwork
+{
+    Device Device { get; }
+
+    int ParameterCount { get; }
+
+    /// <summary>Elements of one input sample.</summary>
+    int InputSize { get; }
+
+    /// <summary>Elements of one output sample.</summary>
+    int OutputSize { get; }
+
+    ReadOnlySpan<int> InputShape { get; }
+
+    ReadOnlySpan<int> OutputShape { get; }
+
+    IReadOnlyList<Layer> Layers { get; }
+
+    /// <summary>All parameters in one buffer: per layer, weight (units, fanIn) then bias (units).</summary>
+    Span<float> Parameters { get; }
+
+    /// <summary>Gradients of the last ComputeGradients/TrainStep, laid out as <see cref="Parameters"/>.</summary>
+    ReadOnlySpan<float> Gradients { get; }
+
+    /// <summary>Outputs (batch, OutputSize) for inputs (batch, InputSize).</summary>
+    void Predict(ReadOnlySpan<float> inputs, Span<float> outputs);
+
+    /// <summary>Redraws every parameter from its declared initialiser.</summary>
+    void ResetParameters(ulong seed);
+}
+
+/// <summary>A network trained with softmax cross-entropy against integer class labels.</summary>
+public interface IClassifierNetwork : INetwork
+{
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Optimizer optimizer);
+
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+
+    Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize = 1000);
+}
+
+/// <summary>A network trained with mean squared error against float targets.</summary>
+public interface IRegressionNetwork : INetwork
+{
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Optimizer optimizer);
+
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
+
+    Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize = 1000);
+}
+
+/// <summary>Mean loss and accuracy over a data set (accuracy is NaN for regression).</summary>
+public readonly record struct Evaluation(double Loss, double Accuracy, int Count);
