@@ -1,0 +1,69 @@
+using Dsl;
+
+namespace Dsl.Tests.Networks;
+
+// The networks the runtime tests train, differentiate and compare with PyTorch. NetA, NetB and NetC
+// mirror tests/fixtures/torch/make_fixtures.py layer for layer.
+
+/// <summary>ReLU, LeakyReLU(0.1), identity; softmax cross-entropy. PyTorch fixture net_a.</summary>
+[Network(Input = [7], Loss = Loss.SoftmaxCrossEntropy)]
+public sealed partial class NetA
+{
+    [Dense(9), Relu] public partial Layer First { get; }
+    [Dense(8), LeakyRelu(0.1)] public partial Layer Second { get; }
+    [Dense(5)] public partial Layer Logits { get; }
+}
+
+/// <summary>GELU, SiLU, a bias-free head; softmax cross-entropy. PyTorch fixture net_b.</summary>
+[Network(Input = [6])]
+public sealed partial class NetB
+{
+    [Dense(11), Gelu] public partial Layer First { get; }
+    [Dense(7), Silu] public partial Layer Second { get; }
+    [Dense(4, Bias = false)] public partial Layer Logits { get; }
+}
+
+/// <summary>tanh, sigmoid, identity; mean squared error. PyTorch fixture net_c.</summary>
+[Network(Input = [5], Loss = Loss.MeanSquaredError)]
+public sealed partial class NetC
+{
+    [Dense(8), Tanh] public partial Layer First { get; }
+    [Dense(6), Sigmoid] public partial Layer Second { get; }
+    [Dense(3)] public partial Layer Output { get; }
+}
+
+/// <summary>Every other initialiser, and an activation on the output layer (its derivative is applied after the loss).</summary>
+[Network(Input = [13], Loss = Loss.MeanSquaredError)]
+public sealed partial class InitZoo
+{
+    [Dense(17, Init = Init.He), Relu] public partial Layer A { get; }
+    [Dense(9, Init = Init.HeUniform, Fan = Fan.Out), Gelu] public partial Layer B { get; }
+    [Dense(11, Init = Init.Xavier), Tanh] public partial Layer C { get; }
+    [Dense(6, Init = Init.XavierUniform, Bias = false), Silu] public partial Layer D { get; }
+    [Dense(5, Init = Init.LeCun), LeakyRelu(0.2)] public partial Layer E { get; }
+    [Dense(4, Init = Init.Normal, InitStd = 0.3), Sigmoid] public partial Layer Output { get; }
+}
+
+/// <summary>A classifier whose logits pass through an activation, and a single layer straight from input to logits.</summary>
+[Network(Input = [3], Loss = Loss.SoftmaxCrossEntropy)]
+public sealed partial class ActivatedLogits
+{
+    [Dense(33, Init = Init.He), Relu] public partial Layer Hidden { get; }
+    [Dense(7, Init = Init.Xavier), Tanh] public partial Layer Logits { get; }
+}
+
+/// <summary>The smallest network: one Dense layer (logistic regression).</summary>
+[Network(Input = [40])]
+public sealed partial class Logistic
+{
+    [Dense(10, Init = Init.Zero)] public partial Layer Logits { get; }
+}
+
+/// <summary>The MNIST-1D MLP, as in examples/Mnist1d.</summary>
+[Network(Input = [40])]
+public sealed partial class Mnist1dMlp
+{
+    [Dense(100, Init = Init.He), Relu] public partial Layer Hidden1 { get; }
+    [Dense(100, Init = Init.He), Relu] public partial Layer Hidden2 { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+}
