@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dsl;
+using Dsl.Bench;
+using Dsl.Training;
+
+// Benchmark harness: our generated training step against PyTorch's, same machine, same invocation.
+//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--no-peer]
+string suite = "cpu";
+int threads = 0;
+bool runPeer = true;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--suite" when i + 1 < args.Length: suite = args[++i]; break;
+        case "--threads" when i + 1 < args.Length: threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--no-peer": runPeer = false; break;
+        default:
+            Console.Error.WriteLine("usage: Dsl.Bench --suite cpu [--threads N] [--no-peer]");
+            return 2;
+    }
+}
+
+if (suite != "cpu")
+{
+    Console.Error.WriteLine($"unknown suite '{suite}': this build has the 'cpu' suite (the GPU backend is not built yet)");
+    return 2;
+}
+
+int peerThreads = threads > 0 ? threads : Environment.ProcessorCount;
+Dictionary<string, double> peer = runPeer ? TorchPeer.Run(peerThreads) : [];
+
+// W1 (15k parameters): one thread is fastest, fork-join costs more than it saves at this size.
+// W3 (1.9M parameters): all cores.
+var results = new List<(string Id, double Ours, string Config)>
+{
+    ("W1", StepMicroseconds<W1Mlp>(d => new W1Mlp(d, 1), batch: 100, threads: threads > 0 ? threads : 1, steps: 4000), $"threads={(threads > 0 ? threads : 1)}"),
+    ("W3", StepMicroseconds<W3Mlp>(d => new W3Mlp(d, 1), batch: 256, threads: threads > 0 ? threads : Environment.ProcessorCount, steps: 60), $"threads={(threads > 0 ? threads : Environment.ProcessorCount)}"),
+};
+
+Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, peer: {(peer.ContainsKey("W1") ? "PyTorch" : "none")} threads={peerThreads}");
+foreach ((string id, double ours, string config) in results)
+{
+    string line = string.Create(CultureInfo.InvariantCulture, $"{id} cpu step_us ours={ours:F1}");
+    line += peer.TryGetValue(id, out double theirs)
+        ? string.Create(CultureInfo.InvariantCulture, $" peer={theirs:F1} speedup={theirs / ours:F2}")
+        : " peer=n/a";
+    Console.WriteLine(line + "  # ours " + config);
+}
+
+if (peer.TryGetValue("sgemm2048", out double gflops))
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# peer OpenBLAS sgemm 2048: {gflops:F1} GFLOP/s"));
+}
+
+return 0;
+
+// Median of five timed blocks of SGD training steps on one fixed random batch, after a warm-up.
+static double StepMicroseconds<TNetwork>(Func<Device, TNetwork> create, int batch, int threads, int steps)
+    where TNetwork : IClassifierNetwork
+{
+    using Device device = Device.Cpu(threads);
+    TNetwork model = create(device);
+    var random = new Random(0);
+    var x = new float[batch * model.InputSize];
+    var y = new int[batch];
+    for (int i = 0; i < x.Length; i++)
+    {
+        x[i] = (float)((random.NextDouble() * 2) - 1);
+    }
+
+    for (int i = 0; i < y.Length; i++)
+    {
+        y[i] = random.Next(model.OutputSize);
+    }
+
+    var optimizer = new Sgd(0.01f);
+    for (int i = 0; i < Math.Max(20, steps / 10); i++)
+    {
+        model.TrainStep(x, y, optimizer);
+    }
+
+    var blocks = new double[5];
+    for (int block = 0; block < blocks.Length; block++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps / blocks.Length; i++)
+        {
+            model.TrainStep(x, y, optimizer);
+        }
+
+        blocks[block] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / (steps / blocks.Length);
+    }
+
+    Array.Sort(blocks);
+    return blocks[blocks.Length / 2];
+}

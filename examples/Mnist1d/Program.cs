@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dsl;
+using Dsl.Data;
+using Dsl.Training;
+using Mnist1dTraining;
+using Spectre.Console;
+
+// The main job: train the MNIST-1D MLP on the generated data set and report test accuracy.
+//   dotnet run --project examples/Mnist1d -c Release [-- --steps 8000 --batch 100 --lr 0.01 --seed 0 --threads 1 --plot FILE]
+//   dotnet run --project examples/Mnist1d -c Release -- dataset --out mnist1d.csv
+try
+{
+    if (args.Length > 0 && args[0] == "dataset")
+    {
+        return WriteDataset(Options.Parse(args, start: 1));
+    }
+
+    return Train(Options.Parse(args));
+}
+catch (ArgumentException error)
+{
+    Console.Error.WriteLine("error: " + error.Message);
+    Console.Error.WriteLine(Options.Usage);
+    return 2;
+}
+
+static int WriteDataset(Options options)
+{
+    string path = options.Out ?? throw new ArgumentException("dataset needs --out FILE");
+    Mnist1dDataset data = Mnist1d.Generate();
+    using (var writer = new StreamWriter(path))
+    {
+        Mnist1d.WriteCsv(data, writer);
+    }
+
+    Console.WriteLine($"wrote {data.Count} samples ({data.TrainCount} train, then {data.TestCount} test) to {path}");
+    return 0;
+}
+
+static int Train(Options options)
+{
+    var total = Stopwatch.StartNew();
+    Mnist1dDataset data = Mnist1d.Generate();
+    using Device device = options.Threads > 0 ? Device.Cpu(options.Threads) : Device.Cpu(1);
+    var model = new Mnist1dMlp(device, options.Seed);
+    var optimizer = new Adam(options.LearningRate);
+    var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, options.Batch, options.Seed);
+    var x = new float[options.Batch * data.Length];
+    var y = new int[options.Batch];
+
+    Console.WriteLine($"MNIST-1D: {data.TrainCount} train / {data.TestCount} test samples of length {data.Length}; model {model.ParameterCount} parameters on {device}");
+    Console.WriteLine($"Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.Batch}, {options.Steps} steps, seed {options.Seed}");
+
+    var curve = new TrainingCurve();
+    double runningLoss = 0;
+    int runningCount = 0;
+    var training = new Stopwatch();
+
+    void RunSteps(Action<int, double>? report)
+    {
+        for (int step = 1; step <= options.Steps; step++)
+        {
+            batcher.Next(x, y);
+            training.Start();
+            float loss = model.TrainStep(x, y, optimizer);
+            training.Stop();
+            runningLoss += loss;
+            runningCount++;
+            if (step % options.EvalEvery == 0 || step == options.Steps)
+            {
+                Evaluation train = model.Evaluate(data.TrainX, data.TrainY);
+                Evaluation test = model.Evaluate(data.TestX, data.TestY);
+                curve.Add(step, runningLoss / runningCount, train, test);
+                report?.Invoke(step, runningLoss / runningCount);
+                runningLoss = 0;
+                runningCount = 0;
+            }
+        }
+    }
+
+    if (options.Progress && AnsiConsole.Profile.Capabilities.Interactive)
+    {
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask("training", maxValue: options.Steps);
+                RunSteps((step, loss) =>
+                {
+                    task.Description = $"step {step}, loss {loss:F4}";
+                    task.Value = step;
+                });
+            });
+    }
+    else
+    {
+        RunSteps((step, loss) =>
+        {
+            TrainingCurve.Point last = curve.Points[^1];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step,5}  loss {loss:F4}  train acc {last.TrainAccuracy:F4}  test acc {last.TestAccuracy:F4}"));
+        });
+    }
+
+    Evaluation final = model.Evaluate(data.TestX, data.TestY);
+    if (options.Plot is not null)
+    {
+        curve.SavePng(options.Plot);
+        Console.WriteLine($"training curves: {options.Plot}");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training steps: {training.Elapsed.TotalSeconds:F2} s ({training.Elapsed.TotalMicroseconds / options.Steps:F1} us/step); whole run including data generation and evaluation: {total.Elapsed.TotalSeconds:F2} s"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test loss: {final.Loss:F4}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {final.Accuracy:F4}"));
+    return 0;
+}
