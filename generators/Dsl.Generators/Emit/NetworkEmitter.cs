@@ -108,6 +108,17 @@ internal static class NetworkEmitter
             w.Line($"private float[] _dOutput = [];  // d loss / d network output (batch, {I(plan.OutputSize)})");
         }
 
+        if (plan.SplitsBatchAcrossThreads)
+        {
+            bool classifier = plan.Spec.Loss == LossKind.SoftmaxCrossEntropy;
+            w.Line("// Batch split across threads: the step's inputs (a span cannot cross threads), and slice s > 0's");
+            w.Line("// gradient share in _sliceGradients[s - 1] and its mean loss in _sliceLosses[s].");
+            w.Line($"private float[] _stepInputs = [];   // (batch, {I(plan.InputSize)})");
+            w.Line(classifier ? "private int[] _stepLabels = [];    // (batch)" : $"private float[] _stepTargets = [];  // (batch, {I(plan.OutputSize)})");
+            w.Line("private float[][] _sliceGradients = [];");
+            w.Line("private float[] _sliceLosses = [];");
+        }
+
         w.Line();
     }
 
@@ -195,7 +206,7 @@ internal static class NetworkEmitter
         w.Line("int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, nameof(inputs));");
         w.Line("global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), nameof(outputs));");
         w.Line("EnsureCapacity(batch);");
-        w.Line("Forward(inputs, batch);");
+        w.Line("Forward(inputs, 0, batch, _device.Workers);");
         w.Line($"_output{I(plan.Layers.Count - 1)}.AsSpan(0, batch * OutputWidth).CopyTo(outputs);");
         w.CloseBrace();
         w.Line();
@@ -218,7 +229,7 @@ internal static class NetworkEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
         w.Line($"int batch = CheckBatch(inputs, {targetName});");
         w.Line("optimizer.CheckCompatible(ParameterTotal);");
-        w.Line($"float loss = ForwardBackward(inputs, {targetName}, batch);");
+        w.Line($"float loss = ForwardBackwardBatch(inputs, {targetName}, batch);");
         w.Line("optimizer.Step(_parameters, _gradients);");
         w.Line("return loss;");
         w.CloseBrace();
@@ -228,7 +239,7 @@ internal static class NetworkEmitter
         w.Line($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targetName})");
         w.OpenBrace();
         w.Line($"int batch = CheckBatch(inputs, {targetName});");
-        w.Line($"return ForwardBackward(inputs, {targetName}, batch);");
+        w.Line($"return ForwardBackwardBatch(inputs, {targetName}, batch);");
         w.CloseBrace();
         w.Line();
 
@@ -264,7 +275,7 @@ internal static class NetworkEmitter
         w.OpenBrace();
         w.Line("int batch = global::System.Math.Min(batchSize, count - start);");
         w.Line("EnsureCapacity(batch);");
-        w.Line("Forward(inputs.Slice(start * InputWidth, batch * InputWidth), batch);");
+        w.Line("Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);");
         if (classifier)
         {
             w.Line($"lossSum += global::Dsl.Ops.SoftmaxCrossEntropy.Forward(_output{last}.AsSpan(0, batch * OutputWidth), labels.Slice(start, batch), batch, OutputWidth, out int batchCorrect);");
@@ -285,19 +296,18 @@ internal static class NetworkEmitter
 
     private static void EmitForward(SourceWriter w, NetworkPlan plan)
     {
-        w.Line("// Forward over `batch` rows of `input` (batch, InputWidth): keeps each layer's output, and the");
-        w.Line("// pre-activation where the activation's derivative needs it.");
-        w.Line("private void Forward(global::System.ReadOnlySpan<float> input, int batch)");
+        w.Line("// Forward over rows [row0, row0 + rows) of the workspace; `input` holds just those rows (rows, InputWidth).");
+        w.Line("// Keeps each layer's output, and the pre-activation where the activation's derivative needs it.");
+        w.Line("private void Forward(global::System.ReadOnlySpan<float> input, int row0, int rows, global::Dsl.Cpu.CpuWorkers? workers)");
         w.OpenBrace();
-        w.Line("global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;");
         foreach (LayerPlan layer in plan.Layers)
         {
             string i = I(layer.Index);
-            string inputSpan = layer.Index == 0 ? "input" : $"_output{I(layer.Index - 1)}.AsSpan(0, batch * {I(layer.FanIn)})";
-            string pre = layer.KeepsPreActivation ? $"_preActivation{i}.AsSpan(0, batch * {I(layer.Units)})" : "default";
+            string inputSpan = layer.Index == 0 ? "input" : Rows($"_output{I(layer.Index - 1)}", layer.FanIn);
+            string pre = layer.KeepsPreActivation ? Rows($"_preActivation{i}", layer.Units) : "default";
             string bias = layer.BiasOffset < 0 ? "default" : $"_parameters.AsSpan({I(layer.BiasOffset)}, {I(layer.Units)})";
-            w.Line($"// {layer.Layer.PropertyName}: (batch, {I(layer.FanIn)}) -> (batch, {I(layer.Units)}), {ActivationName(layer.Layer)}");
-            w.Line($"global::Dsl.Ops.Dense.Forward(_output{i}.AsSpan(0, batch * {I(layer.Units)}), {pre}, {inputSpan}, _parameters.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {bias}, batch, {I(layer.FanIn)}, {I(layer.Units)}, {ActivationValue(layer.Layer)}, workers);");
+            w.Line($"// {layer.Layer.PropertyName}: (rows, {I(layer.FanIn)}) -> (rows, {I(layer.Units)}), {ActivationName(layer.Layer)}");
+            w.Line($"global::Dsl.Ops.Dense.Forward({Rows($"_output{i}", layer.Units)}, {pre}, {inputSpan}, _parameters.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {bias}, rows, {I(layer.FanIn)}, {I(layer.Units)}, {ActivationValue(layer.Layer)}, workers);");
         }
 
         w.CloseBrace();
@@ -309,41 +319,87 @@ internal static class NetworkEmitter
         bool classifier = plan.Spec.Loss == LossKind.SoftmaxCrossEntropy;
         string targetType = classifier ? "int" : "float";
         string targetName = classifier ? "labels" : "targets";
+        string stepTargets = classifier ? "_stepLabels" : "_stepTargets";
+        string targetsPerRow = classifier ? string.Empty : " * OutputWidth";
         LayerPlan lastLayer = plan.Layers[plan.Layers.Count - 1];
         string last = I(lastLayer.Index);
-        w.Line("// Forward, then the loss fused with its gradient, then each layer's backward in reverse order:");
-        w.Line("// dWeight = dPre^T x, dBias = column sums of dPre, and dInput = dPre W with the previous layer's");
-        w.Line("// activation derivative fused into the same GEMM (giving the previous layer's dPre directly).");
-        w.Line($"private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<{targetType}> {targetName}, int batch)");
+
+        w.Line("// One step's forward and backward over the whole batch; gradients land in _gradients.");
+        w.Line($"private float ForwardBackwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targetName}, int batch)");
         w.OpenBrace();
         w.Line("EnsureCapacity(batch);");
-        w.Line("Forward(input, batch);");
-        w.Line("global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;");
-        string lossGradient = LastHasActivation(plan) ? "_dOutput" : $"_dPreActivation{last}";
-        string outputSpan = $"_output{last}.AsSpan(0, batch * OutputWidth)";
+        if (!plan.SplitsBatchAcrossThreads)
+        {
+            w.Line($"return ForwardBackward(inputs, {targetName}, 0, batch, _gradients, _device.Workers);");
+            w.CloseBrace();
+            w.Line();
+        }
+        else
+        {
+            w.Line("global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;");
+            w.Line("int slices = global::Dsl.Cpu.BatchSplit.SliceCount(batch, workers);");
+            w.Line("if (slices == 1)");
+            w.OpenBrace();
+            w.Line($"return ForwardBackward(inputs, {targetName}, 0, batch, _gradients, workers);");
+            w.CloseBrace();
+            w.Line();
+            w.Line("// A network this small splits the batch: one slice of rows per thread, each a whole forward and");
+            w.Line("// backward with single-threaded GEMMs into its own gradient share; the shares are then combined.");
+            w.Line("EnsureSliceBuffers(slices);");
+            w.Line("inputs.CopyTo(_stepInputs);");
+            w.Line($"{targetName}.CopyTo({stepTargets});");
+            w.Line("workers!.Run(slices, new SliceTask(this, batch, slices));");
+            w.Line("return global::Dsl.Cpu.BatchSplit.Combine(_gradients, _sliceGradients, _sliceLosses, slices, batch);");
+            w.CloseBrace();
+            w.Line();
+
+            w.Line("private void RunSlice(int slice, int batch, int slices)");
+            w.OpenBrace();
+            w.Line("int row0 = global::Dsl.Cpu.BatchSplit.Start(slice, slices, batch);");
+            w.Line("int rows = global::Dsl.Cpu.BatchSplit.Rows(slice, slices, batch);");
+            w.Line("float[] gradients = slice == 0 ? _gradients : _sliceGradients[slice - 1];");
+            w.Line($"_sliceLosses[slice] = ForwardBackward(_stepInputs.AsSpan(row0 * InputWidth, rows * InputWidth), {stepTargets}.AsSpan(row0{targetsPerRow}, rows{targetsPerRow}), row0, rows, gradients, workers: null);");
+            w.CloseBrace();
+            w.Line();
+
+            string className = Identifier(plan.Spec.ClassName);
+            w.Line($"private readonly struct SliceTask({className} network, int batch, int slices) : global::Dsl.Cpu.ICpuTask");
+            w.OpenBrace();
+            w.Line("public void Execute(int index) => network.RunSlice(index, batch, slices);");
+            w.CloseBrace();
+            w.Line();
+        }
+
+        w.Line("// Rows [row0, row0 + rows): forward, the loss fused with its gradient (a mean over these rows), then each");
+        w.Line("// layer's backward in reverse order: dWeight = dPre^T x and dBias = column sums of dPre into `gradients`,");
+        w.Line("// and dInput = dPre W with the previous layer's activation derivative fused into the same GEMM.");
+        w.Line($"private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<{targetType}> {targetName}, int row0, int rows, float[] gradients, global::Dsl.Cpu.CpuWorkers? workers)");
+        w.OpenBrace();
+        w.Line("Forward(input, row0, rows, workers);");
+        string lossGradient = LastHasActivation(plan) ? Rows("_dOutput", plan.OutputSize) : Rows($"_dPreActivation{last}", lastLayer.Units);
+        string outputSpan = Rows($"_output{last}", lastLayer.Units);
         w.Line(classifier
-            ? $"float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward({lossGradient}.AsSpan(0, batch * OutputWidth), {outputSpan}, labels, batch, OutputWidth);"
-            : $"float loss = global::Dsl.Ops.MeanSquaredError.ForwardBackward({lossGradient}.AsSpan(0, batch * OutputWidth), {outputSpan}, targets, batch, OutputWidth);");
+            ? $"float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward({lossGradient}, {outputSpan}, labels, rows, OutputWidth);"
+            : $"float loss = global::Dsl.Ops.MeanSquaredError.ForwardBackward({lossGradient}, {outputSpan}, targets, rows, OutputWidth);");
         if (LastHasActivation(plan))
         {
             w.Line($"// {lastLayer.Layer.PropertyName}'s {ActivationName(lastLayer.Layer)}: dPre = dOutput * phi'(pre)");
-            w.Line($"global::Dsl.Ops.ActivationBackward.Apply(_dPreActivation{last}.AsSpan(0, batch * OutputWidth), _dOutput.AsSpan(0, batch * OutputWidth), {DerivativeInput(lastLayer)}, {outputSpan}, {ActivationValue(lastLayer.Layer)});");
+            w.Line($"global::Dsl.Ops.ActivationBackward.Apply({Rows($"_dPreActivation{last}", lastLayer.Units)}, {lossGradient}, {DerivativeInput(lastLayer)}, {outputSpan}, {ActivationValue(lastLayer.Layer)});");
         }
 
         for (int index = plan.Layers.Count - 1; index >= 0; index--)
         {
             LayerPlan layer = plan.Layers[index];
             string i = I(index);
-            string rows = $"batch * {I(layer.Units)}";
-            string inputSpan = index == 0 ? "input" : $"_output{I(index - 1)}.AsSpan(0, batch * {I(layer.FanIn)})";
-            string dBias = layer.BiasOffset < 0 ? "default" : $"_gradients.AsSpan({I(layer.BiasOffset)}, {I(layer.Units)})";
+            string inputSpan = index == 0 ? "input" : Rows($"_output{I(index - 1)}", layer.FanIn);
+            string dBias = layer.BiasOffset < 0 ? "default" : $"gradients.AsSpan({I(layer.BiasOffset)}, {I(layer.Units)})";
             w.Line($"// {layer.Layer.PropertyName}");
-            w.Line($"global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {dBias}, _dPreActivation{i}.AsSpan(0, {rows}), {inputSpan}, batch, {I(layer.FanIn)}, {I(layer.Units)}, workers);");
+            w.Line($"global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {dBias}, {Rows($"_dPreActivation{i}", layer.Units)}, {inputSpan}, rows, {I(layer.FanIn)}, {I(layer.Units)}, workers);");
             if (index > 0)
             {
                 LayerPlan previous = plan.Layers[index - 1];
                 string p = I(index - 1);
-                w.Line($"global::Dsl.Ops.Dense.BackwardInput(_dPreActivation{p}.AsSpan(0, batch * {I(layer.FanIn)}), _dPreActivation{i}.AsSpan(0, {rows}), _parameters.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {DerivativeInput(previous)}, _output{p}.AsSpan(0, batch * {I(layer.FanIn)}), batch, {I(layer.FanIn)}, {I(layer.Units)}, {ActivationValue(previous.Layer)}, workers);");
+                w.Line($"global::Dsl.Ops.Dense.BackwardInput({Rows($"_dPreActivation{p}", layer.FanIn)}, {Rows($"_dPreActivation{i}", layer.Units)}, _parameters.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {DerivativeInput(previous)}, {Rows($"_output{p}", layer.FanIn)}, rows, {I(layer.FanIn)}, {I(layer.Units)}, {ActivationValue(previous.Layer)}, workers);");
             }
         }
 
@@ -354,6 +410,7 @@ internal static class NetworkEmitter
 
     private static void EmitCapacity(SourceWriter w, NetworkPlan plan)
     {
+        bool classifier = plan.Spec.Loss == LossKind.SoftmaxCrossEntropy;
         w.Line("private void EnsureCapacity(int batch)");
         w.OpenBrace();
         w.Line("if (batch <= _capacity)");
@@ -378,17 +435,44 @@ internal static class NetworkEmitter
             w.Line("_dOutput = new float[checked(batch * OutputWidth)];");
         }
 
+        if (plan.SplitsBatchAcrossThreads)
+        {
+            w.Line("_stepInputs = new float[checked(batch * InputWidth)];");
+            w.Line(classifier ? "_stepLabels = new int[batch];" : "_stepTargets = new float[checked(batch * OutputWidth)];");
+        }
+
         w.Line("_capacity = batch;");
         w.CloseBrace();
+
+        if (plan.SplitsBatchAcrossThreads)
+        {
+            w.Line();
+            w.Line("private void EnsureSliceBuffers(int slices)");
+            w.OpenBrace();
+            w.Line("if (_sliceLosses.Length >= slices)");
+            w.OpenBrace();
+            w.Line("return;");
+            w.CloseBrace();
+            w.Line();
+            w.Line("_sliceGradients = new float[slices - 1][];");
+            w.Line("for (int slice = 0; slice < slices - 1; slice++)");
+            w.OpenBrace();
+            w.Line("_sliceGradients[slice] = new float[ParameterTotal];");
+            w.CloseBrace();
+            w.Line();
+            w.Line("_sliceLosses = new float[slices];");
+            w.CloseBrace();
+        }
     }
+
+    /// <summary>The span of workspace rows [row0, row0 + rows) of a (capacity, width) buffer.</summary>
+    private static string Rows(string buffer, int width) => $"{buffer}.AsSpan(row0 * {I(width)}, rows * {I(width)})";
 
     private static bool LastHasActivation(NetworkPlan plan) => plan.Layers[plan.Layers.Count - 1].Layer.Activation != ActivationKind.Identity;
 
     /// <summary>What the derivative reads as "pre-activation": the kept buffer, or the output when the activation needs only y.</summary>
     private static string DerivativeInput(LayerPlan layer)
-        => layer.KeepsPreActivation
-            ? $"_preActivation{I(layer.Index)}.AsSpan(0, batch * {I(layer.Units)})"
-            : $"_output{I(layer.Index)}.AsSpan(0, batch * {I(layer.Units)})";
+        => Rows(layer.KeepsPreActivation ? $"_preActivation{I(layer.Index)}" : $"_output{I(layer.Index)}", layer.Units);
 
     /// <summary>A name as a C# identifier: reserved keywords get their '@' back.</summary>
     private static string Identifier(string name)

@@ -18,6 +18,8 @@ internal static class GeneratedMembers
         "InputWidth", "OutputWidth", "ParameterTotal", "s_inputShape", "s_outputShape",
         "_device", "_parameters", "_gradients", "_layers", "_capacity", "_dOutput",
         "CheckBatch", "Forward", "ForwardBackward", "EnsureCapacity",
+        // Batch split across threads (small networks).
+        "EnsureSliceBuffers", "ForwardBackwardBatch", "RunSlice", "SliceTask", "_stepInputs", "_stepLabels", "_stepTargets", "_sliceGradients", "_sliceLosses",
     };
 
     /// <summary>Per-layer workspace fields: _output0, _preActivation1, _dPreActivation2, ...</summary>

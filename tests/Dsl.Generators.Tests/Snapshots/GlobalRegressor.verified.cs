@@ -38,6 +38,12 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     private float[] _output2 = [];          // Output output (batch, 3)
     private float[] _dPreActivation2 = [];  // d loss / d Output pre-activation (batch, 3)
     private float[] _dOutput = [];  // d loss / d network output (batch, 3)
+    // Batch split across threads: the step's inputs (a span cannot cross threads), and slice s > 0's
+    // gradient share in _sliceGradients[s - 1] and its mean loss in _sliceLosses[s].
+    private float[] _stepInputs = [];   // (batch, 5)
+    private float[] _stepTargets = [];  // (batch, 3)
+    private float[][] _sliceGradients = [];
+    private float[] _sliceLosses = [];
 
     /// <summary>
     /// Creates the network on <paramref name="device"/> with parameters drawn from the declared initialisers.
@@ -112,7 +118,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, nameof(inputs));
         global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), nameof(outputs));
         EnsureCapacity(batch);
-        Forward(inputs, batch);
+        Forward(inputs, 0, batch, _device.Workers);
         _output2.AsSpan(0, batch * OutputWidth).CopyTo(outputs);
     }
 
@@ -130,7 +136,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         global::System.ArgumentNullException.ThrowIfNull(optimizer);
         int batch = CheckBatch(inputs, targets);
         optimizer.CheckCompatible(ParameterTotal);
-        float loss = ForwardBackward(inputs, targets, batch);
+        float loss = ForwardBackwardBatch(inputs, targets, batch);
         optimizer.Step(_parameters, _gradients);
         return loss;
     }
@@ -146,7 +152,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
     {
         int batch = CheckBatch(inputs, targets);
-        return ForwardBackward(inputs, targets, batch);
+        return ForwardBackwardBatch(inputs, targets, batch);
     }
 
     private static int CheckBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
@@ -171,44 +177,74 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         {
             int batch = global::System.Math.Min(batchSize, count - start);
             EnsureCapacity(batch);
-            Forward(inputs.Slice(start * InputWidth, batch * InputWidth), batch);
+            Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);
             lossSum += global::Dsl.Ops.MeanSquaredError.Forward(_output2.AsSpan(0, batch * OutputWidth), targets.Slice(start * OutputWidth, batch * OutputWidth), batch, OutputWidth);
         }
         return new global::Dsl.Evaluation(lossSum / count, double.NaN, count);
     }
 
-    // Forward over `batch` rows of `input` (batch, InputWidth): keeps each layer's output, and the
-    // pre-activation where the activation's derivative needs it.
-    private void Forward(global::System.ReadOnlySpan<float> input, int batch)
+    // Forward over rows [row0, row0 + rows) of the workspace; `input` holds just those rows (rows, InputWidth).
+    // Keeps each layer's output, and the pre-activation where the activation's derivative needs it.
+    private void Forward(global::System.ReadOnlySpan<float> input, int row0, int rows, global::Dsl.Cpu.CpuWorkers? workers)
     {
-        global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;
-        // First: (batch, 5) -> (batch, 8), tanh
-        global::Dsl.Ops.Dense.Forward(_output0.AsSpan(0, batch * 8), default, input, _parameters.AsSpan(0, 40), _parameters.AsSpan(40, 8), batch, 5, 8, new global::Dsl.Ops.Tanh(), workers);
-        // Second: (batch, 8) -> (batch, 6), LeakyReLU(0.2)
-        global::Dsl.Ops.Dense.Forward(_output1.AsSpan(0, batch * 6), default, _output0.AsSpan(0, batch * 8), _parameters.AsSpan(48, 48), _parameters.AsSpan(96, 6), batch, 8, 6, new global::Dsl.Ops.LeakyRelu(0.2f), workers);
-        // Output: (batch, 6) -> (batch, 3), sigmoid
-        global::Dsl.Ops.Dense.Forward(_output2.AsSpan(0, batch * 3), default, _output1.AsSpan(0, batch * 6), _parameters.AsSpan(102, 18), _parameters.AsSpan(120, 3), batch, 6, 3, new global::Dsl.Ops.Sigmoid(), workers);
+        // First: (rows, 5) -> (rows, 8), tanh
+        global::Dsl.Ops.Dense.Forward(_output0.AsSpan(row0 * 8, rows * 8), default, input, _parameters.AsSpan(0, 40), _parameters.AsSpan(40, 8), rows, 5, 8, new global::Dsl.Ops.Tanh(), workers);
+        // Second: (rows, 8) -> (rows, 6), LeakyReLU(0.2)
+        global::Dsl.Ops.Dense.Forward(_output1.AsSpan(row0 * 6, rows * 6), default, _output0.AsSpan(row0 * 8, rows * 8), _parameters.AsSpan(48, 48), _parameters.AsSpan(96, 6), rows, 8, 6, new global::Dsl.Ops.LeakyRelu(0.2f), workers);
+        // Output: (rows, 6) -> (rows, 3), sigmoid
+        global::Dsl.Ops.Dense.Forward(_output2.AsSpan(row0 * 3, rows * 3), default, _output1.AsSpan(row0 * 6, rows * 6), _parameters.AsSpan(102, 18), _parameters.AsSpan(120, 3), rows, 6, 3, new global::Dsl.Ops.Sigmoid(), workers);
     }
 
-    // Forward, then the loss fused with its gradient, then each layer's backward in reverse order:
-    // dWeight = dPre^T x, dBias = column sums of dPre, and dInput = dPre W with the previous layer's
-    // activation derivative fused into the same GEMM (giving the previous layer's dPre directly).
-    private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int batch)
+    // One step's forward and backward over the whole batch; gradients land in _gradients.
+    private float ForwardBackwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
     {
         EnsureCapacity(batch);
-        Forward(input, batch);
         global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;
-        float loss = global::Dsl.Ops.MeanSquaredError.ForwardBackward(_dOutput.AsSpan(0, batch * OutputWidth), _output2.AsSpan(0, batch * OutputWidth), targets, batch, OutputWidth);
+        int slices = global::Dsl.Cpu.BatchSplit.SliceCount(batch, workers);
+        if (slices == 1)
+        {
+            return ForwardBackward(inputs, targets, 0, batch, _gradients, workers);
+        }
+
+        // A network this small splits the batch: one slice of rows per thread, each a whole forward and
+        // backward with single-threaded GEMMs into its own gradient share; the shares are then combined.
+        EnsureSliceBuffers(slices);
+        inputs.CopyTo(_stepInputs);
+        targets.CopyTo(_stepTargets);
+        workers!.Run(slices, new SliceTask(this, batch, slices));
+        return global::Dsl.Cpu.BatchSplit.Combine(_gradients, _sliceGradients, _sliceLosses, slices, batch);
+    }
+
+    private void RunSlice(int slice, int batch, int slices)
+    {
+        int row0 = global::Dsl.Cpu.BatchSplit.Start(slice, slices, batch);
+        int rows = global::Dsl.Cpu.BatchSplit.Rows(slice, slices, batch);
+        float[] gradients = slice == 0 ? _gradients : _sliceGradients[slice - 1];
+        _sliceLosses[slice] = ForwardBackward(_stepInputs.AsSpan(row0 * InputWidth, rows * InputWidth), _stepTargets.AsSpan(row0 * OutputWidth, rows * OutputWidth), row0, rows, gradients, workers: null);
+    }
+
+    private readonly struct SliceTask(GlobalRegressor network, int batch, int slices) : global::Dsl.Cpu.ICpuTask
+    {
+        public void Execute(int index) => network.RunSlice(index, batch, slices);
+    }
+
+    // Rows [row0, row0 + rows): forward, the loss fused with its gradient (a mean over these rows), then each
+    // layer's backward in reverse order: dWeight = dPre^T x and dBias = column sums of dPre into `gradients`,
+    // and dInput = dPre W with the previous layer's activation derivative fused into the same GEMM.
+    private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int row0, int rows, float[] gradients, global::Dsl.Cpu.CpuWorkers? workers)
+    {
+        Forward(input, row0, rows, workers);
+        float loss = global::Dsl.Ops.MeanSquaredError.ForwardBackward(_dOutput.AsSpan(row0 * 3, rows * 3), _output2.AsSpan(row0 * 3, rows * 3), targets, rows, OutputWidth);
         // Output's sigmoid: dPre = dOutput * phi'(pre)
-        global::Dsl.Ops.ActivationBackward.Apply(_dPreActivation2.AsSpan(0, batch * OutputWidth), _dOutput.AsSpan(0, batch * OutputWidth), _output2.AsSpan(0, batch * 3), _output2.AsSpan(0, batch * OutputWidth), new global::Dsl.Ops.Sigmoid());
+        global::Dsl.Ops.ActivationBackward.Apply(_dPreActivation2.AsSpan(row0 * 3, rows * 3), _dOutput.AsSpan(row0 * 3, rows * 3), _output2.AsSpan(row0 * 3, rows * 3), _output2.AsSpan(row0 * 3, rows * 3), new global::Dsl.Ops.Sigmoid());
         // Output
-        global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan(102, 18), _gradients.AsSpan(120, 3), _dPreActivation2.AsSpan(0, batch * 3), _output1.AsSpan(0, batch * 6), batch, 6, 3, workers);
-        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation1.AsSpan(0, batch * 6), _dPreActivation2.AsSpan(0, batch * 3), _parameters.AsSpan(102, 18), _output1.AsSpan(0, batch * 6), _output1.AsSpan(0, batch * 6), batch, 6, 3, new global::Dsl.Ops.LeakyRelu(0.2f), workers);
+        global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan(102, 18), gradients.AsSpan(120, 3), _dPreActivation2.AsSpan(row0 * 3, rows * 3), _output1.AsSpan(row0 * 6, rows * 6), rows, 6, 3, workers);
+        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation1.AsSpan(row0 * 6, rows * 6), _dPreActivation2.AsSpan(row0 * 3, rows * 3), _parameters.AsSpan(102, 18), _output1.AsSpan(row0 * 6, rows * 6), _output1.AsSpan(row0 * 6, rows * 6), rows, 6, 3, new global::Dsl.Ops.LeakyRelu(0.2f), workers);
         // Second
-        global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan(48, 48), _gradients.AsSpan(96, 6), _dPreActivation1.AsSpan(0, batch * 6), _output0.AsSpan(0, batch * 8), batch, 8, 6, workers);
-        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation0.AsSpan(0, batch * 8), _dPreActivation1.AsSpan(0, batch * 6), _parameters.AsSpan(48, 48), _output0.AsSpan(0, batch * 8), _output0.AsSpan(0, batch * 8), batch, 8, 6, new global::Dsl.Ops.Tanh(), workers);
+        global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan(48, 48), gradients.AsSpan(96, 6), _dPreActivation1.AsSpan(row0 * 6, rows * 6), _output0.AsSpan(row0 * 8, rows * 8), rows, 8, 6, workers);
+        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation0.AsSpan(row0 * 8, rows * 8), _dPreActivation1.AsSpan(row0 * 6, rows * 6), _parameters.AsSpan(48, 48), _output0.AsSpan(row0 * 8, rows * 8), _output0.AsSpan(row0 * 8, rows * 8), rows, 8, 6, new global::Dsl.Ops.Tanh(), workers);
         // First
-        global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan(0, 40), _gradients.AsSpan(40, 8), _dPreActivation0.AsSpan(0, batch * 8), input, batch, 5, 8, workers);
+        global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan(0, 40), gradients.AsSpan(40, 8), _dPreActivation0.AsSpan(row0 * 8, rows * 8), input, rows, 5, 8, workers);
         return loss;
     }
 
@@ -226,6 +262,24 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         _output2 = new float[checked(batch * 3)];
         _dPreActivation2 = new float[checked(batch * 3)];
         _dOutput = new float[checked(batch * OutputWidth)];
+        _stepInputs = new float[checked(batch * InputWidth)];
+        _stepTargets = new float[checked(batch * OutputWidth)];
         _capacity = batch;
+    }
+
+    private void EnsureSliceBuffers(int slices)
+    {
+        if (_sliceLosses.Length >= slices)
+        {
+            return;
+        }
+
+        _sliceGradients = new float[slices - 1][];
+        for (int slice = 0; slice < slices - 1; slice++)
+        {
+            _sliceGradients[slice] = new float[ParameterTotal];
+        }
+
+        _sliceLosses = new float[slices];
     }
 }

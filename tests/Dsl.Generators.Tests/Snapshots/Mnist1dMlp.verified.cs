@@ -39,6 +39,12 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     private float[] _dPreActivation1 = [];  // d loss / d Hidden2 pre-activation (batch, 100)
     private float[] _output2 = [];          // Logits output (batch, 10)
     private float[] _dPreActivation2 = [];  // d loss / d Logits pre-activation (batch, 10)
+    // Batch split across threads: the step's inputs (a span cannot cross threads), and slice s > 0's
+    // gradient share in _sliceGradients[s - 1] and its mean loss in _sliceLosses[s].
+    private float[] _stepInputs = [];   // (batch, 40)
+    private int[] _stepLabels = [];    // (batch)
+    private float[][] _sliceGradients = [];
+    private float[] _sliceLosses = [];
 
     /// <summary>
     /// Creates the network on <paramref name="device"/> with parameters drawn from the declared initialisers.
@@ -113,7 +119,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, nameof(inputs));
         global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), nameof(outputs));
         EnsureCapacity(batch);
-        Forward(inputs, batch);
+        Forward(inputs, 0, batch, _device.Workers);
         _output2.AsSpan(0, batch * OutputWidth).CopyTo(outputs);
     }
 
@@ -132,7 +138,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         global::System.ArgumentNullException.ThrowIfNull(optimizer);
         int batch = CheckBatch(inputs, labels);
         optimizer.CheckCompatible(ParameterTotal);
-        float loss = ForwardBackward(inputs, labels, batch);
+        float loss = ForwardBackwardBatch(inputs, labels, batch);
         optimizer.Step(_parameters, _gradients);
         return loss;
     }
@@ -149,7 +155,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int batch = CheckBatch(inputs, labels);
-        return ForwardBackward(inputs, labels, batch);
+        return ForwardBackwardBatch(inputs, labels, batch);
     }
 
     private static int CheckBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
@@ -175,43 +181,73 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         {
             int batch = global::System.Math.Min(batchSize, count - start);
             EnsureCapacity(batch);
-            Forward(inputs.Slice(start * InputWidth, batch * InputWidth), batch);
+            Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);
             lossSum += global::Dsl.Ops.SoftmaxCrossEntropy.Forward(_output2.AsSpan(0, batch * OutputWidth), labels.Slice(start, batch), batch, OutputWidth, out int batchCorrect);
             correct += batchCorrect;
         }
         return new global::Dsl.Evaluation(lossSum / count, (double)correct / count, count);
     }
 
-    // Forward over `batch` rows of `input` (batch, InputWidth): keeps each layer's output, and the
-    // pre-activation where the activation's derivative needs it.
-    private void Forward(global::System.ReadOnlySpan<float> input, int batch)
+    // Forward over rows [row0, row0 + rows) of the workspace; `input` holds just those rows (rows, InputWidth).
+    // Keeps each layer's output, and the pre-activation where the activation's derivative needs it.
+    private void Forward(global::System.ReadOnlySpan<float> input, int row0, int rows, global::Dsl.Cpu.CpuWorkers? workers)
     {
-        global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;
-        // Hidden1: (batch, 40) -> (batch, 100), ReLU
-        global::Dsl.Ops.Dense.Forward(_output0.AsSpan(0, batch * 100), default, input, _parameters.AsSpan(0, 4000), _parameters.AsSpan(4000, 100), batch, 40, 100, new global::Dsl.Ops.Relu(), workers);
-        // Hidden2: (batch, 100) -> (batch, 100), ReLU
-        global::Dsl.Ops.Dense.Forward(_output1.AsSpan(0, batch * 100), default, _output0.AsSpan(0, batch * 100), _parameters.AsSpan(4100, 10000), _parameters.AsSpan(14100, 100), batch, 100, 100, new global::Dsl.Ops.Relu(), workers);
-        // Logits: (batch, 100) -> (batch, 10), no activation
-        global::Dsl.Ops.Dense.Forward(_output2.AsSpan(0, batch * 10), default, _output1.AsSpan(0, batch * 100), _parameters.AsSpan(14200, 1000), _parameters.AsSpan(15200, 10), batch, 100, 10, new global::Dsl.Ops.Identity(), workers);
+        // Hidden1: (rows, 40) -> (rows, 100), ReLU
+        global::Dsl.Ops.Dense.Forward(_output0.AsSpan(row0 * 100, rows * 100), default, input, _parameters.AsSpan(0, 4000), _parameters.AsSpan(4000, 100), rows, 40, 100, new global::Dsl.Ops.Relu(), workers);
+        // Hidden2: (rows, 100) -> (rows, 100), ReLU
+        global::Dsl.Ops.Dense.Forward(_output1.AsSpan(row0 * 100, rows * 100), default, _output0.AsSpan(row0 * 100, rows * 100), _parameters.AsSpan(4100, 10000), _parameters.AsSpan(14100, 100), rows, 100, 100, new global::Dsl.Ops.Relu(), workers);
+        // Logits: (rows, 100) -> (rows, 10), no activation
+        global::Dsl.Ops.Dense.Forward(_output2.AsSpan(row0 * 10, rows * 10), default, _output1.AsSpan(row0 * 100, rows * 100), _parameters.AsSpan(14200, 1000), _parameters.AsSpan(15200, 10), rows, 100, 10, new global::Dsl.Ops.Identity(), workers);
     }
 
-    // Forward, then the loss fused with its gradient, then each layer's backward in reverse order:
-    // dWeight = dPre^T x, dBias = column sums of dPre, and dInput = dPre W with the previous layer's
-    // activation derivative fused into the same GEMM (giving the previous layer's dPre directly).
-    private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<int> labels, int batch)
+    // One step's forward and backward over the whole batch; gradients land in _gradients.
+    private float ForwardBackwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
     {
         EnsureCapacity(batch);
-        Forward(input, batch);
         global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;
-        float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward(_dPreActivation2.AsSpan(0, batch * OutputWidth), _output2.AsSpan(0, batch * OutputWidth), labels, batch, OutputWidth);
+        int slices = global::Dsl.Cpu.BatchSplit.SliceCount(batch, workers);
+        if (slices == 1)
+        {
+            return ForwardBackward(inputs, labels, 0, batch, _gradients, workers);
+        }
+
+        // A network this small splits the batch: one slice of rows per thread, each a whole forward and
+        // backward with single-threaded GEMMs into its own gradient share; the shares are then combined.
+        EnsureSliceBuffers(slices);
+        inputs.CopyTo(_stepInputs);
+        labels.CopyTo(_stepLabels);
+        workers!.Run(slices, new SliceTask(this, batch, slices));
+        return global::Dsl.Cpu.BatchSplit.Combine(_gradients, _sliceGradients, _sliceLosses, slices, batch);
+    }
+
+    private void RunSlice(int slice, int batch, int slices)
+    {
+        int row0 = global::Dsl.Cpu.BatchSplit.Start(slice, slices, batch);
+        int rows = global::Dsl.Cpu.BatchSplit.Rows(slice, slices, batch);
+        float[] gradients = slice == 0 ? _gradients : _sliceGradients[slice - 1];
+        _sliceLosses[slice] = ForwardBackward(_stepInputs.AsSpan(row0 * InputWidth, rows * InputWidth), _stepLabels.AsSpan(row0, rows), row0, rows, gradients, workers: null);
+    }
+
+    private readonly struct SliceTask(Mnist1dMlp network, int batch, int slices) : global::Dsl.Cpu.ICpuTask
+    {
+        public void Execute(int index) => network.RunSlice(index, batch, slices);
+    }
+
+    // Rows [row0, row0 + rows): forward, the loss fused with its gradient (a mean over these rows), then each
+    // layer's backward in reverse order: dWeight = dPre^T x and dBias = column sums of dPre into `gradients`,
+    // and dInput = dPre W with the previous layer's activation derivative fused into the same GEMM.
+    private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<int> labels, int row0, int rows, float[] gradients, global::Dsl.Cpu.CpuWorkers? workers)
+    {
+        Forward(input, row0, rows, workers);
+        float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward(_dPreActivation2.AsSpan(row0 * 10, rows * 10), _output2.AsSpan(row0 * 10, rows * 10), labels, rows, OutputWidth);
         // Logits
-        global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan(14200, 1000), _gradients.AsSpan(15200, 10), _dPreActivation2.AsSpan(0, batch * 10), _output1.AsSpan(0, batch * 100), batch, 100, 10, workers);
-        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation1.AsSpan(0, batch * 100), _dPreActivation2.AsSpan(0, batch * 10), _parameters.AsSpan(14200, 1000), _output1.AsSpan(0, batch * 100), _output1.AsSpan(0, batch * 100), batch, 100, 10, new global::Dsl.Ops.Relu(), workers);
+        global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan(14200, 1000), gradients.AsSpan(15200, 10), _dPreActivation2.AsSpan(row0 * 10, rows * 10), _output1.AsSpan(row0 * 100, rows * 100), rows, 100, 10, workers);
+        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation1.AsSpan(row0 * 100, rows * 100), _dPreActivation2.AsSpan(row0 * 10, rows * 10), _parameters.AsSpan(14200, 1000), _output1.AsSpan(row0 * 100, rows * 100), _output1.AsSpan(row0 * 100, rows * 100), rows, 100, 10, new global::Dsl.Ops.Relu(), workers);
         // Hidden2
-        global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan(4100, 10000), _gradients.AsSpan(14100, 100), _dPreActivation1.AsSpan(0, batch * 100), _output0.AsSpan(0, batch * 100), batch, 100, 100, workers);
-        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation0.AsSpan(0, batch * 100), _dPreActivation1.AsSpan(0, batch * 100), _parameters.AsSpan(4100, 10000), _output0.AsSpan(0, batch * 100), _output0.AsSpan(0, batch * 100), batch, 100, 100, new global::Dsl.Ops.Relu(), workers);
+        global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan(4100, 10000), gradients.AsSpan(14100, 100), _dPreActivation1.AsSpan(row0 * 100, rows * 100), _output0.AsSpan(row0 * 100, rows * 100), rows, 100, 100, workers);
+        global::Dsl.Ops.Dense.BackwardInput(_dPreActivation0.AsSpan(row0 * 100, rows * 100), _dPreActivation1.AsSpan(row0 * 100, rows * 100), _parameters.AsSpan(4100, 10000), _output0.AsSpan(row0 * 100, rows * 100), _output0.AsSpan(row0 * 100, rows * 100), rows, 100, 100, new global::Dsl.Ops.Relu(), workers);
         // Hidden1
-        global::Dsl.Ops.Dense.BackwardWeights(_gradients.AsSpan(0, 4000), _gradients.AsSpan(4000, 100), _dPreActivation0.AsSpan(0, batch * 100), input, batch, 40, 100, workers);
+        global::Dsl.Ops.Dense.BackwardWeights(gradients.AsSpan(0, 4000), gradients.AsSpan(4000, 100), _dPreActivation0.AsSpan(row0 * 100, rows * 100), input, rows, 40, 100, workers);
         return loss;
     }
 
@@ -228,6 +264,24 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         _dPreActivation1 = new float[checked(batch * 100)];
         _output2 = new float[checked(batch * 10)];
         _dPreActivation2 = new float[checked(batch * 10)];
+        _stepInputs = new float[checked(batch * InputWidth)];
+        _stepLabels = new int[batch];
         _capacity = batch;
+    }
+
+    private void EnsureSliceBuffers(int slices)
+    {
+        if (_sliceLosses.Length >= slices)
+        {
+            return;
+        }
+
+        _sliceGradients = new float[slices - 1][];
+        for (int slice = 0; slice < slices - 1; slice++)
+        {
+            _sliceGradients[slice] = new float[ParameterTotal];
+        }
+
+        _sliceLosses = new float[slices];
     }
 }
