@@ -31,20 +31,21 @@ if (suite != "cpu")
 int peerThreads = threads > 0 ? threads : Environment.ProcessorCount;
 Dictionary<string, double> peer = runPeer ? TorchPeer.Run(peerThreads) : [];
 
-// W1 (15k parameters): one thread is fastest, fork-join costs more than it saves at this size.
-// W3 (1.9M parameters): all cores.
+// Each side runs with 1 and with all threads (or --threads N) and reports its faster configuration.
+int[] threadOptions = threads > 0 ? [threads] : [1, Environment.ProcessorCount];
 var results = new List<(string Id, double Ours, string Config)>
 {
-    ("W1", StepMicroseconds<W1Mlp>(d => new W1Mlp(d, 1), batch: 100, threads: threads > 0 ? threads : 1, steps: 4000), $"threads={(threads > 0 ? threads : 1)}"),
-    ("W3", StepMicroseconds<W3Mlp>(d => new W3Mlp(d, 1), batch: 256, threads: threads > 0 ? threads : Environment.ProcessorCount, steps: 60), $"threads={(threads > 0 ? threads : Environment.ProcessorCount)}"),
+    Fastest("W1", d => new W1Mlp(d, 1), batch: 100, steps: 4000, threadOptions),
+    Fastest("W3", d => new W3Mlp(d, 1), batch: 256, steps: 60, threadOptions),
 };
 
-Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, peer: {(peer.ContainsKey("W1") ? "PyTorch" : "none")} threads={peerThreads}");
+Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, peer: {(peer.ContainsKey("W1") ? $"PyTorch, the faster of 1 and {peerThreads} threads per workload" : "none")}");
 foreach ((string id, double ours, string config) in results)
 {
     string line = string.Create(CultureInfo.InvariantCulture, $"{id} cpu step_us ours={ours:F1}");
     line += peer.TryGetValue(id, out double theirs)
         ? string.Create(CultureInfo.InvariantCulture, $" peer={theirs:F1} speedup={theirs / ours:F2}")
+            + (peer.TryGetValue(id + "_threads", out double peerThreadsUsed) ? string.Create(CultureInfo.InvariantCulture, $"  # peer threads={peerThreadsUsed}") : string.Empty)
         : " peer=n/a";
     Console.WriteLine(line + "  # ours " + config);
 }
@@ -55,6 +56,15 @@ if (peer.TryGetValue("sgemm2048", out double gflops))
 }
 
 return 0;
+
+static (string Id, double Ours, string Config) Fastest<TNetwork>(string id, Func<Device, TNetwork> create, int batch, int steps, int[] threadOptions)
+    where TNetwork : IClassifierNetwork
+{
+    var timings = threadOptions.Distinct().Select(t => (Threads: t, Us: StepMicroseconds(create, batch, t, steps))).ToList();
+    (int bestThreads, double bestUs) = timings.MinBy(t => t.Us);
+    string all = string.Join(", ", timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Us:F1} us at {t.Threads}")));
+    return (id, bestUs, $"threads={bestThreads} ({all})");
+}
 
 // Median of five timed blocks of SGD training steps on one fixed random batch, after a warm-up.
 static double StepMicroseconds<TNetwork>(Func<Device, TNetwork> create, int batch, int threads, int steps)
