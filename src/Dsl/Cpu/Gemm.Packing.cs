@@ -243,7 +243,8 @@ public static partial class Gemm
 
     /// <summary>
     /// <paramref name="columns"/> (at most NR) stored rows of B (stride ldb, kc floats each) transposed
-    /// into a kc x NR depth-major sliver, as 8 x 8 blocks; the missing rows read <paramref name="zeros"/>.
+    /// into a kc x NR depth-major sliver, as 8 x 8 blocks (the last kc % 8 steps as a masked one); the
+    /// missing rows read <paramref name="zeros"/>.
     /// Sixteen depth steps (one cache line of each row) at a time, so a line is used up before the
     /// other rows in its L1 set (ldb a multiple of 1024 puts all sixteen in one set) evict it.
     /// </summary>
@@ -276,6 +277,12 @@ public static partial class Gemm
                 TransposeBlock(rows + 8, p, sliver + p * NR + 8);
                 p += 8;
             }
+            if (p < kc)
+            {
+                TransposeTail(rows, p, kc - p, sliver + p * NR);
+                TransposeTail(rows + 8, p, kc - p, sliver + p * NR + 8);
+                p = kc;
+            }
         }
         for (; p < kc; p++)
         {
@@ -305,6 +312,28 @@ public static partial class Gemm
         Avx.StoreAligned(destination + 5 * NR, d5);
         Avx.StoreAligned(destination + 6 * NR, d6);
         Avx.StoreAligned(destination + 7 * NR, d7);
+    }
+
+    /// <summary>
+    /// The last <paramref name="count"/> (1 to 7) depth steps p .. p + count of eight rows into as many
+    /// sliver steps: masked loads read nothing past the count (nor fault there).
+    /// </summary>
+    private static unsafe void TransposeTail(float** rows, int p, int count, float* destination)
+    {
+        var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+        Transpose8x8(
+            Avx.MaskLoad(rows[0] + p, mask), Avx.MaskLoad(rows[1] + p, mask),
+            Avx.MaskLoad(rows[2] + p, mask), Avx.MaskLoad(rows[3] + p, mask),
+            Avx.MaskLoad(rows[4] + p, mask), Avx.MaskLoad(rows[5] + p, mask),
+            Avx.MaskLoad(rows[6] + p, mask), Avx.MaskLoad(rows[7] + p, mask),
+            out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out _);
+        Avx.StoreAligned(destination, d0);
+        if (count > 1) Avx.StoreAligned(destination + NR, d1);
+        if (count > 2) Avx.StoreAligned(destination + 2 * NR, d2);
+        if (count > 3) Avx.StoreAligned(destination + 3 * NR, d3);
+        if (count > 4) Avx.StoreAligned(destination + 4 * NR, d4);
+        if (count > 5) Avx.StoreAligned(destination + 5 * NR, d5);
+        if (count > 6) Avx.StoreAligned(destination + 6 * NR, d6);
     }
 
     /// <summary>Rows r0..r7 of an 8 x 8 block in, its columns out: d_j[i] = r_i[j].</summary>
@@ -344,8 +373,8 @@ public static partial class Gemm
     /// <summary>
     /// One thread's packing buffers, 64-byte aligned inside a pinned array that grows to the largest
     /// product the thread has run and is then reused: no allocation per call after warm-up.
-    /// Layout: the MR x NR edge tile, KC zeros, the packed A block, slack for the eight-float stores of
-    /// <see cref="PackA"/> that overlap past the last sliver, the packed B panel.
+    /// Layout: KC zeros, the packed A block, slack for the eight-float stores of <see cref="PackA"/>
+    /// that overlap past the last sliver, the packed B panel (on the direct path: one B sliver).
     /// </summary>
     private sealed unsafe class PackingScratch
     {
@@ -364,20 +393,15 @@ public static partial class Gemm
         {
             _capacityA = RoundUp(capacityA, AlignmentFloats);
             _capacityB = RoundUp(capacityB, AlignmentFloats);
-            int edgeFloats = RoundUp(MR * NR, AlignmentFloats);
             _storage = GC.AllocateUninitializedArray<float>(
-                AlignmentFloats + edgeFloats + KC + _capacityA + SlackFloats + _capacityB, pinned: true);
+                AlignmentFloats + KC + _capacityA + SlackFloats + _capacityB, pinned: true);
             float* start = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
             float* aligned = (float*)(((nuint)start + 63) & ~(nuint)63);
-            EdgeTile = aligned;
-            Zeros = aligned + edgeFloats;
+            Zeros = aligned;
             new Span<float>(Zeros, KC).Clear();
             PackedA = Zeros + KC;
             PackedB = PackedA + _capacityA + SlackFloats;
         }
-
-        /// <summary>MR x NR floats where the micro-kernel leaves a partial tile.</summary>
-        public float* EdgeTile { get; }
 
         /// <summary>KC zeros, never written: the missing rows of an edge sliver read them.</summary>
         public float* Zeros { get; }

@@ -15,7 +15,9 @@ public enum Transpose
 /// op(B) a packed panel of NR-wide column slivers, for each MC rows of op(A) a packed block of
 /// MR-tall row slivers, and an MR x NR register-blocked micro-kernel (Vector256 FMA) over them.
 /// Transposes are absorbed by the packing. The epilogue runs on the rows of each MC x NC block of C
-/// right after its last depth block, while the block is still in cache.
+/// right after its last depth block, while the block is still in cache. Small products (one depth
+/// block, op(A) within L2) skip the blocking and read A, and B where its layout allows, in place
+/// (<see cref="MultiplyDirect{TEpilogue}"/>): there the per-call packing would be a large share of the work.
 /// </summary>
 public static partial class Gemm
 {
@@ -34,7 +36,7 @@ public static partial class Gemm
     /// <summary>Columns of a packed B panel (a multiple of NR): KC x NC floats (2 MiB) stay in L3.</summary>
     internal const int NC = 2048;
 
-    /// <summary>Uses per packed sliver at or below which full slivers are read in place rather than packed.</summary>
+    /// <summary>Uses per packed sliver at or below which an operand is read in place rather than packed.</summary>
     internal const int DirectReuse = 4;
 
     /// <summary>Below this many multiply-adds (m * n * k) a product runs on the calling thread alone.</summary>
@@ -109,12 +111,19 @@ public static partial class Gemm
     /// own packing scratch. Loop nest (outer to inner): NC columns, KC depth (pack B), MC rows (pack A),
     /// NR columns, MR rows (micro-kernel). A packed A sliver is used once per column sliver of the
     /// region and a packed B sliver once per row sliver; when that is at most <see cref="DirectReuse"/>
-    /// times, full slivers are read in place (A either way, B when not transposed) and only the
-    /// ragged edge sliver is packed.
+    /// times, A is read in place (the micro-kernel reads only the rows that exist) and so are the full
+    /// slivers of a B that is not transposed, the ragged one being packed. Regions that fit one depth
+    /// block with a small enough op(A) take <see cref="MultiplyDirect{TEpilogue}"/> instead.
     /// </summary>
     private static unsafe void MultiplyRegion<TEpilogue>(in Operands operands, int rowStart, int rowEnd,
         int columnStart, int columnEnd, ref TEpilogue epilogue) where TEpilogue : struct, IEpilogue
     {
+        if (UsesDirectPath(operands, rowEnd - rowStart))
+        {
+            MultiplyDirect(operands, rowStart, rowEnd, columnStart, columnEnd, ref epilogue);
+            return;
+        }
+
         int k = operands.K;
         int lda = operands.Lda;
         int ldb = operands.Ldb;
@@ -127,7 +136,6 @@ public static partial class Gemm
         var scratch = PackingScratch.ForCurrentThread(blockHeight * depthStep, panelWidth * depthStep);
         float* packedA = scratch.PackedA;
         float* packedB = scratch.PackedB;
-        float* edgeTile = scratch.EdgeTile;
         float* zeros = scratch.Zeros;
         bool directA = ReadsAInPlace(operands, panelWidth / NR);
         bool directB = ReadsBInPlace(operands, blockHeight / MR);
@@ -152,28 +160,19 @@ public static partial class Gemm
                 for (int ic = rowStart; ic < rowEnd; ic += MC)
                 {
                     int mc = Math.Min(MC, rowEnd - ic);
-                    int inPlaceRows = directA ? mc / MR * MR : 0;
-                    if (inPlaceRows < mc)
+                    if (!directA)
                     {
-                        PackA(operands, ic + inPlaceRows, mc - inPlaceRows, pc, kc, packedA + (long)inPlaceRows * kc, zeros);
+                        PackA(operands, ic, mc, pc, kc, packedA, zeros);
                     }
+                    float* aBlock = directA ? operands.A + ic * aRowStride + pc * aDepthStride : packedA;
                     for (int jr = 0; jr < nc; jr += NR)
                     {
-                        int columns = Math.Min(NR, nc - jr);
                         bool bInPlace = jr < inPlaceColumns;
                         float* bSliver = bInPlace ? operands.B + (long)pc * ldb + jc + jr : packedB + (long)jr * kc;
-                        nint bDepthStride = bInPlace ? ldb : NR;
-                        for (int ir = 0; ir < mc; ir += MR)
-                        {
-                            int rows = Math.Min(MR, mc - ir);
-                            bool aInPlace = ir < inPlaceRows;
-                            float* aSliver = aInPlace
-                                ? operands.A + (ic + ir) * aRowStride + pc * aDepthStride
-                                : packedA + (long)ir * kc;
-                            float* cTile = operands.C + (long)(ic + ir) * ldc + jc + jr;
-                            MicroKernel(kc, aSliver, aInPlace ? aRowStride : 1, aInPlace ? aDepthStride : MR,
-                                bSliver, bDepthStride, cTile, ldc, rows, columns, overwrite, edgeTile);
-                        }
+                        float* cColumn = operands.C + (long)ic * ldc + jc + jr;
+                        MicroKernel(kc, aBlock, directA ? aRowStride : 1, directA ? aDepthStride : MR,
+                            directA ? MR * aRowStride : MR * kc, bSliver, bInPlace ? ldb : NR, cColumn, ldc,
+                            mc, Math.Min(NR, nc - jr), overwrite);
                     }
                     if (lastDepthBlock)
                     {
@@ -189,8 +188,8 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Whether full A slivers are read in place by a region <paramref name="columnSlivers"/> wide (each
-    /// is used that many times). In place, a transposed A sliver steps through one line of A per depth
+    /// Whether A is read in place by a region <paramref name="columnSlivers"/> wide (each sliver is
+    /// used that many times). In place, a transposed A sliver steps through one line of A per depth
     /// step: with a stride that is a multiple of 256 floats all those lines share a handful of cache
     /// sets and evict each other, so such an A is packed regardless.
     /// </summary>
@@ -288,8 +287,8 @@ public static partial class Gemm
         /// unless read in place, per packed element of A 4 (an interleave; 2 for the copies of a
         /// transposed A) and of B 2 (a copy; 6 for the transposition of a transposed B); and once 120
         /// per tile (the kernel's set-up and write-back) and, when C is split by columns, 200 per row
-        /// for the cache line it shares with the neighbouring region. Grids with more tiles than
-        /// slivers are skipped.
+        /// for the cache line it shares with the neighbouring region. A region on the direct path
+        /// packs nothing but a transposed B. Grids with more tiles than slivers are skipped.
         /// </summary>
         private static (int RowTiles, int ColumnTiles) ChooseGrid(in Operands operands, int rowSlivers, int columnSlivers, int threads)
         {
@@ -306,8 +305,18 @@ public static partial class Gemm
                     }
                     int rows = (rowSlivers + rowTiles - 1) / rowTiles;
                     int columns = (columnSlivers + columnTiles - 1) / columnTiles;
-                    long packingA = ReadsAInPlace(operands, Math.Min(columns, NC / NR)) ? 0 : rows * MR * (operands.TransposeA ? 2 : 4);
-                    long packingB = ReadsBInPlace(operands, Math.Min(rows, MC / MR)) ? 0 : columns * NR * (operands.TransposeB ? 6 : 2);
+                    long packingA;
+                    long packingB;
+                    if (UsesDirectPath(operands, rows * MR))
+                    {
+                        packingA = 0;
+                        packingB = operands.TransposeB ? columns * NR * 6 : 0;
+                    }
+                    else
+                    {
+                        packingA = ReadsAInPlace(operands, Math.Min(columns, NC / NR)) ? 0 : rows * MR * (operands.TransposeA ? 2 : 4);
+                        packingB = ReadsBInPlace(operands, Math.Min(rows, MC / MR)) ? 0 : columns * NR * (operands.TransposeB ? 6 : 2);
+                    }
                     long falseSharing = columnTiles > 1 ? rows * MR * 200L : 0;
                     long cost = ((long)rows * columns * 24 + packingA + packingB) * operands.K
                         + (long)rows * columns * 120 + falseSharing;

@@ -60,6 +60,69 @@ public sealed class GemmTests
 
     [Theory]
     [MemberData(nameof(TransposesAndAccumulation))]
+    public void DirectPath_MatchesFloat64Reference_AtEveryTileShape(Transpose transA, Transpose transB, bool accumulate)
+    {
+        // Small products read A in place: every ragged row count (m % MR = 1..5, with and without full
+        // tiles above it), one- and two-vector column slivers, full and ragged, and odd and even depths
+        // (the kernel takes depth steps in pairs).
+        var random = new Random(HashCode.Combine(transA, transB, accumulate, 3));
+        int[] columnCounts = [1, 3, 4, 7, 8, 9, 12, 15, 16, 17, 24, 40];
+        int[] depths = [1, 2, 5, 40];
+        for (int m = 1; m <= 2 * Gemm.MR + 1; m++)
+        {
+            foreach (int n in columnCounts)
+            {
+                foreach (int k in depths)
+                {
+                    var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
+                    problem.Run(new NoEpilogue(), workers: null);
+                    problem.AssertMatchesReference();
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposesAndAccumulation))]
+    public void Multiply_MatchesFloat64Reference_AroundTheDirectPathLimits(Transpose transA, Transpose transB, bool accumulate)
+    {
+        // k = KC is the deepest direct product and k = KC + 1 the shallowest packed one; at k = KC,
+        // DirectLimit / KC rows are the most the direct path takes, one more row goes packed.
+        var random = new Random(HashCode.Combine(transA, transB, accumulate, 4));
+        int limitRows = Gemm.DirectLimit / Gemm.KC;
+        (int M, int N, int K)[] shapes =
+        [
+            (13, 17, Gemm.KC - 1), (13, 17, Gemm.KC), (13, 17, Gemm.KC + 1),
+            (limitRows, 9, Gemm.KC), (limitRows + 1, 9, Gemm.KC), (limitRows + 5, 33, Gemm.KC),
+        ];
+        foreach (var (m, n, k) in shapes)
+        {
+            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 2);
+            problem.Run(new NoEpilogue(), workers: null);
+            problem.AssertMatchesReference();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposesAndAccumulation))]
+    public void PackedPath_MatchesFloat64Reference_AtOddSizes(Transpose transA, Transpose transB, bool accumulate)
+    {
+        // Deeper than KC, so blocked and packed (A in place when few column slivers use it): ragged
+        // row tiles, narrow and ragged column slivers, two depth blocks with the second one accumulating.
+        var random = new Random(HashCode.Combine(transA, transB, accumulate, 5));
+        foreach (int m in new[] { 1, 5, 7, 13, 100 })
+        {
+            foreach (int n in new[] { 1, 8, 9, 17, 33, 100 })
+            {
+                var problem = Problem.Random(random, transA, transB, m, n, Gemm.KC + 45, accumulate, stridePadding: 3);
+                problem.Run(new NoEpilogue(), workers: null);
+                problem.AssertMatchesReference();
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposesAndAccumulation))]
     public void Multiply_MatchesFloat64Reference_WithPowerOfTwoStrides(Transpose transA, Transpose transB, bool accumulate)
     {
         // Small m and n would read A and B in place; strides that are multiples of 256 floats pack them instead.
@@ -99,6 +162,13 @@ public sealed class GemmTests
     [InlineData(Transpose.No, Transpose.No, 20, 2071, 300, 1)]
     [InlineData(Transpose.Yes, Transpose.Yes, 100, 90, 523, 2)]
     [InlineData(Transpose.No, Transpose.Yes, 256, 160, 300, 3)]
+    [InlineData(Transpose.No, Transpose.No, 100, 100, 10, 1)]
+    [InlineData(Transpose.Yes, Transpose.No, 10, 100, 101, 1)]
+    [InlineData(Transpose.No, Transpose.Yes, 100, 10, 100, 1)]
+    [InlineData(Transpose.Yes, Transpose.Yes, 13, 17, 256, 1)]
+    [InlineData(Transpose.No, Transpose.Yes, 50, 100, 100, 2)]
+    [InlineData(Transpose.Yes, Transpose.No, 100, 40, 100, 2)]
+    [InlineData(Transpose.No, Transpose.No, 101, 97, 99, 3)]
     public void Epilogue_SeesEveryElementOnceAfterTheFullReduction(Transpose transA, Transpose transB,
         int m, int n, int k, int threadCount)
     {
