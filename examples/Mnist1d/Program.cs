@@ -45,7 +45,7 @@ static int Train(Options options)
     using Device device = options.Threads > 0 ? Device.Cpu(options.Threads) : Device.Cpu(1);
     var model = new Mnist1dMlp(device, options.Seed);
     var optimizer = new Adam(options.LearningRate);
-    var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, options.Batch, options.Seed);
+    var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, options.Batch, options.Seed, options.Sampling);
     var x = new float[options.Batch * data.Length];
     var y = new int[options.Batch];
 
