@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace Dsl.Training;
 
 /// <summary>
@@ -10,11 +6,8 @@ namespace Dsl.Training;
 /// v = beta2 v + (1 - beta2) g^2; p -= learningRate / (1 - beta1^t) m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon).
 /// For decoupled decay use <see cref="AdamW"/>.
 /// </summary>
-public sealed class Adam : Optimizer
+public sealed class Adam : AdaptiveMomentOptimizer
 {
-    private float[] _firstMoment = [];  // (parameterCount) m
-    private float[] _secondMoment = []; // (parameterCount) v
-
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Step size; finite and non-negative.</param>
     /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
@@ -23,137 +16,11 @@ public sealed class Adam : Optimizer
     /// <param name="weightDecay">L2 penalty added to the gradient; finite and non-negative.</param>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
     public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : base(learningRate)
+        : base(learningRate, beta1, beta2, epsilon, weightDecay)
     {
-        RequireUnitInterval(beta1, nameof(beta1));
-        RequireUnitInterval(beta2, nameof(beta2));
-        RequireFiniteNonNegative(epsilon, nameof(epsilon));
-        RequireFiniteNonNegative(weightDecay, nameof(weightDecay));
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Epsilon = epsilon;
-        WeightDecay = weightDecay;
-    }
-
-    /// <summary>Decay of the first moment.</summary>
-    public float Beta1 { get; }
-
-    /// <summary>Decay of the second moment.</summary>
-    public float Beta2 { get; }
-
-    /// <summary>Added to the denominator.</summary>
-    public float Epsilon { get; }
-
-    /// <summary>L2 penalty coefficient added to the gradient.</summary>
-    public float WeightDecay { get; }
-
-    /// <inheritdoc />
-    protected override void AllocateState(int length)
-    {
-        _firstMoment = new float[length];
-        _secondMoment = new float[length];
-    }
-
-    /// <inheritdoc />
-    protected override void ReleaseState()
-    {
-        _firstMoment = [];
-        _secondMoment = [];
     }
 
     /// <inheritdoc />
     protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
-        => AdamStep(parameters, _firstMoment, _secondMoment, gradients, LearningRate, Beta1, Beta2, Epsilon, WeightDecay, 1f, StepCount);
-
-    /// <summary>
-    /// One fused Adam pass, shared with <see cref="AdamW"/>: each parameter is first multiplied by
-    /// <paramref name="shrink"/> (AdamW's decoupled decay; 1 for none), then <paramref name="l2Penalty"/> times it
-    /// is added to its gradient (Adam's weight decay; 0 for none). Bias corrections for step
-    /// <paramref name="step"/> (from 1) are computed in double.
-    /// </summary>
-    internal static void AdamStep(
-        Span<float> parameters,       // (parameterCount)
-        Span<float> firstMoment,      // (parameterCount)
-        Span<float> secondMoment,     // (parameterCount)
-        ReadOnlySpan<float> gradients, // (parameterCount)
-        float learningRate,
-        float beta1,
-        float beta2,
-        float epsilon,
-        float l2Penalty,
-        float shrink,
-        long step)
-    {
-        double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
-        double biasCorrection2 = 1.0 - Math.Pow(beta2, step);
-        float stepSize = (float)(learningRate / biasCorrection1);
-        float inverseRootCorrection2 = (float)(1.0 / Math.Sqrt(biasCorrection2));
-        float oneMinusBeta1 = 1f - beta1;
-        float oneMinusBeta2 = 1f - beta2;
-        bool hasPenalty = l2Penalty != 0f;
-        bool hasShrink = shrink != 1f;
-
-        ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float m = ref MemoryMarshal.GetReference(firstMoment);
-        ref float v = ref MemoryMarshal.GetReference(secondMoment);
-        ref float dp = ref MemoryMarshal.GetReference(gradients);
-        nuint length = (nuint)parameters.Length;
-        nuint i = 0;
-
-        if (length >= (nuint)Vector256<float>.Count)
-        {
-            Vector256<float> b1 = Vector256.Create(beta1);
-            Vector256<float> b2 = Vector256.Create(beta2);
-            Vector256<float> c1 = Vector256.Create(oneMinusBeta1);
-            Vector256<float> c2 = Vector256.Create(oneMinusBeta2);
-            Vector256<float> penalty = Vector256.Create(l2Penalty);
-            Vector256<float> shrinkFactor = Vector256.Create(shrink);
-            Vector256<float> eps = Vector256.Create(epsilon);
-            Vector256<float> rootCorrection = Vector256.Create(inverseRootCorrection2);
-            Vector256<float> negativeStep = Vector256.Create(-stepSize);
-            for (; i <= length - (nuint)Vector256<float>.Count; i += (nuint)Vector256<float>.Count)
-            {
-                Vector256<float> pv = Vector256.LoadUnsafe(ref p, i);
-                if (hasShrink)
-                {
-                    pv *= shrinkFactor;
-                }
-
-                Vector256<float> g = Vector256.LoadUnsafe(ref dp, i);
-                if (hasPenalty)
-                {
-                    g = Vector256.FusedMultiplyAdd(penalty, pv, g);
-                }
-
-                Vector256<float> mv = Vector256.FusedMultiplyAdd(b1, Vector256.LoadUnsafe(ref m, i), c1 * g);
-                Vector256<float> vv = Vector256.FusedMultiplyAdd(b2, Vector256.LoadUnsafe(ref v, i), c2 * g * g);
-                mv.StoreUnsafe(ref m, i);
-                vv.StoreUnsafe(ref v, i);
-                Vector256<float> denominator = Vector256.FusedMultiplyAdd(Vector256.Sqrt(vv), rootCorrection, eps);
-                Vector256.FusedMultiplyAdd(negativeStep, mv / denominator, pv).StoreUnsafe(ref p, i);
-            }
-        }
-
-        for (; i < length; i++)
-        {
-            float pv = Unsafe.Add(ref p, i);
-            if (hasShrink)
-            {
-                pv *= shrink;
-            }
-
-            float g = Unsafe.Add(ref dp, i);
-            if (hasPenalty)
-            {
-                g = MathF.FusedMultiplyAdd(l2Penalty, pv, g);
-            }
-
-            float mv = MathF.FusedMultiplyAdd(beta1, Unsafe.Add(ref m, i), oneMinusBeta1 * g);
-            float vv = MathF.FusedMultiplyAdd(beta2, Unsafe.Add(ref v, i), oneMinusBeta2 * g * g);
-            Unsafe.Add(ref m, i) = mv;
-            Unsafe.Add(ref v, i) = vv;
-            float denominator = MathF.FusedMultiplyAdd(MathF.Sqrt(vv), inverseRootCorrection2, epsilon);
-            Unsafe.Add(ref p, i) = MathF.FusedMultiplyAdd(-stepSize, mv / denominator, pv);
-        }
-    }
+        => UpdateMoments(parameters, gradients, l2Penalty: WeightDecay, shrink: 1f);
 }

@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Dsl.Training;
+
+/// <summary>
+/// What <see cref="Adam"/> and <see cref="AdamW"/> share: the hyperparameters, the first and second
+/// moment state, and the fused update pass. They differ only in how the weight decay enters.
+/// </summary>
+public abstract class AdaptiveMomentOptimizer : Optimizer
+{
+    private float[] _firstMoment = [];  // (parameterCount) m
+    private float[] _secondMoment = []; // (parameterCount) v
+
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
+    private protected AdaptiveMomentOptimizer(float learningRate, float beta1, float beta2, float epsilon, float weightDecay)
+        : base(learningRate)
+    {
+        RequireUnitInterval(beta1, nameof(beta1));
+        RequireUnitInterval(beta2, nameof(beta2));
+        RequireFiniteNonNegative(epsilon, nameof(epsilon));
+        RequireFiniteNonNegative(weightDecay, nameof(weightDecay));
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>Decay of the first moment.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Decay of the second moment.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>Added to the denominator.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>Weight decay coefficient (an L2 penalty for Adam, decoupled for AdamW).</summary>
+    public float WeightDecay { get; }
+
+    /// <inheritdoc />
+    protected override void AllocateState(int length)
+    {
+        _firstMoment = new float[length];
+        _secondMoment = new float[length];
+    }
+
+    /// <inheritdoc />
+    protected override void ReleaseState()
+    {
+        _firstMoment = [];
+        _secondMoment = [];
+    }
+
+    /// <summary>One fused pass over the buffer with this optimizer's moments (see <see cref="AdamStep"/>).</summary>
+    private protected void UpdateMoments(Span<float> parameters, ReadOnlySpan<float> gradients, float l2Penalty, float shrink)
+        => AdamStep(parameters, _firstMoment, _secondMoment, gradients, LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+
+    /// <summary>
+    /// One fused Adam pass, shared by <see cref="Adam"/> and <see cref="AdamW"/>: each parameter is first multiplied by
+    /// <paramref name="shrink"/> (AdamW's decoupled decay; 1 for none), then <paramref name="l2Penalty"/> times it
+    /// is added to its gradient (Adam's weight decay; 0 for none). Bias corrections for step
+    /// <paramref name="step"/> (from 1) are computed in double.
+    /// </summary>
+    private protected static void AdamStep(
+        Span<float> parameters,       // (parameterCount)
+        Span<float> firstMoment,      // (parameterCount)
+        Span<float> secondMoment,     // (parameterCount)
+        ReadOnlySpan<float> gradients, // (parameterCount)
+        float learningRate,
+        float beta1,
+        float beta2,
+        float epsilon,
+        float l2Penalty,
+        float shrink,
+        long step)
+    {
+        double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
+        double biasCorrection2 = 1.0 - Math.Pow(beta2, step);
+        float stepSize = (float)(learningRate / biasCorrection1);
+        float inverseRootCorrection2 = (float)(1.0 / Math.Sqrt(biasCorrection2));
+        float oneMinusBeta1 = 1f - beta1;
+        float oneMinusBeta2 = 1f - beta2;
+        bool hasPenalty = l2Penalty != 0f;
+        bool hasShrink = shrink != 1f;
+
+        ref float p = ref MemoryMarshal.GetReference(parameters);
+        ref float m = ref MemoryMarshal.GetReference(firstMoment);
+        ref float v = ref MemoryMarshal.GetReference(secondMoment);
+        ref float dp = ref MemoryMarshal.GetReference(gradients);
+        nuint length = (nuint)parameters.Length;
+        nuint i = 0;
+
+        if (length >= (nuint)Vector256<float>.Count)
+        {
+            Vector256<float> b1 = Vector256.Create(beta1);
+            Vector256<float> b2 = Vector256.Create(beta2);
+            Vector256<float> c1 = Vector256.Create(oneMinusBeta1);
+            Vector256<float> c2 = Vector256.Create(oneMinusBeta2);
+            Vector256<float> penalty = Vector256.Create(l2Penalty);
+            Vector256<float> shrinkFactor = Vector256.Create(shrink);
+            Vector256<float> eps = Vector256.Create(epsilon);
+            Vector256<float> rootCorrection = Vector256.Create(inverseRootCorrection2);
+            Vector256<float> negativeStep = Vector256.Create(-stepSize);
+            for (; i <= length - (nuint)Vector256<float>.Count; i += (nuint)Vector256<float>.Count)
+            {
+                Vector256<float> pv = Vector256.LoadUnsafe(ref p, i);
+                if (hasShrink)
+                {
+                    pv *= shrinkFactor;
+                }
+
+                Vector256<float> g = Vector256.LoadUnsafe(ref dp, i);
+                if (hasPenalty)
+                {
+                    g = Vector256.FusedMultiplyAdd(penalty, pv, g);
+                }
+
+                Vector256<float> mv = Vector256.FusedMultiplyAdd(b1, Vector256.LoadUnsafe(ref m, i), c1 * g);
+                Vector256<float> vv = Vector256.FusedMultiplyAdd(b2, Vector256.LoadUnsafe(ref v, i), c2 * g * g);
+                mv.StoreUnsafe(ref m, i);
+                vv.StoreUnsafe(ref v, i);
+                Vector256<float> denominator = Vector256.FusedMultiplyAdd(Vector256.Sqrt(vv), rootCorrection, eps);
+                Vector256.FusedMultiplyAdd(negativeStep, mv / denominator, pv).StoreUnsafe(ref p, i);
+            }
+        }
+
+        for (; i < length; i++)
+        {
+            float pv = Unsafe.Add(ref p, i);
+            if (hasShrink)
+            {
+                pv *= shrink;
+            }
+
+            float g = Unsafe.Add(ref dp, i);
+            if (hasPenalty)
+            {
+                g = MathF.FusedMultiplyAdd(l2Penalty, pv, g);
+            }
+
+            float mv = MathF.FusedMultiplyAdd(beta1, Unsafe.Add(ref m, i), oneMinusBeta1 * g);
+            float vv = MathF.FusedMultiplyAdd(beta2, Unsafe.Add(ref v, i), oneMinusBeta2 * g * g);
+            Unsafe.Add(ref m, i) = mv;
+            Unsafe.Add(ref v, i) = vv;
+            float denominator = MathF.FusedMultiplyAdd(MathF.Sqrt(vv), inverseRootCorrection2, epsilon);
+            Unsafe.Add(ref p, i) = MathF.FusedMultiplyAdd(-stepSize, mv / denominator, pv);
+        }
+    }
+}
