@@ -17,7 +17,15 @@ public sealed class SplitMix64
     /// <summary>The next 64 uniformly distributed bits.</summary>
     public ulong NextUInt64()
     {
-        ulong z = unchecked(_state += 0x9E3779B97F4A7C15UL);
+        return Mix(unchecked(_state += GoldenGamma));
+    }
+
+    /// <summary>The counter's increment, 2^64 divided by the golden ratio.</summary>
+    internal const ulong GoldenGamma = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>SplitMix64's output function, a bijection of 64-bit words (also used to seed other generators).</summary>
+    internal static ulong Mix(ulong z)
+    {
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
         return z ^ (z >> 31);

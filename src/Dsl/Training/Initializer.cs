@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dsl.Data;
 
 namespace Dsl.Training;
 
@@ -168,11 +169,11 @@ public static class Initializer
 
         public Xoshiro256StarStar(ulong seed, int layerIndex)
         {
-            ulong state = seed ^ Mix(0x6A09E667F3BCC909UL + (ulong)layerIndex);
-            _s0 = Mix(state += 0x9E3779B97F4A7C15UL);
-            _s1 = Mix(state += 0x9E3779B97F4A7C15UL);
-            _s2 = Mix(state += 0x9E3779B97F4A7C15UL);
-            _s3 = Mix(state + 0x9E3779B97F4A7C15UL);
+            ulong state = seed ^ SplitMix64.Mix(0x6A09E667F3BCC909UL + (ulong)layerIndex);
+            _s0 = SplitMix64.Mix(state += SplitMix64.GoldenGamma);
+            _s1 = SplitMix64.Mix(state += SplitMix64.GoldenGamma);
+            _s2 = SplitMix64.Mix(state += SplitMix64.GoldenGamma);
+            _s3 = SplitMix64.Mix(state + SplitMix64.GoldenGamma);
         }
 
         /// <summary>A double uniform in [0, 1): the top 53 bits over 2^53.</summary>
@@ -189,14 +190,6 @@ public static class Initializer
             _s2 ^= t;
             _s3 = ulong.RotateLeft(_s3, 45);
             return result;
-        }
-
-        /// <summary>SplitMix64's output function, a bijection of 64-bit words.</summary>
-        private static ulong Mix(ulong z)
-        {
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
         }
     }
 }
