@@ -1,0 +1,394 @@
+using System.Reflection;
+using Dsl.Cpu;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Dsl.Gpu;
+
+/// <summary>
+/// Single-precision GEMM on the GPU: C (m x n) = op(A) (m x k) * op(B) (k x n), each finished element
+/// handed to an epilogue (<see cref="IGpuEpilogue"/>) that stores it, accumulates it or fuses an activation.
+/// op(A) = A stored m x k (row stride lda) when transA is No, else A is stored k x m and transposed;
+/// likewise op(B) from B stored k x n or n x k (row stride ldb). Same conventions as the CPU's
+/// <see cref="Gemm.Multiply{TEpilogue}"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// One explicitly grouped kernel: a group of 16 x 16 = 256 threads computes a 64 x 64 tile of C. Per depth
+/// step of 16 it stages a 64 x 16 slab of op(A) and a 16 x 64 slab of op(B) in shared memory (depth-major,
+/// rows padded to 65 floats: staging an operand whose depth is contiguous writes down a column of the slab,
+/// which without the pad would put a half-warp's 16 writes in one bank; with it they spread, at most two to a
+/// bank), then each thread accumulates a 4 x 4 register tile. A thread owns rows ty + 16 i and columns tx + 16 j (i, j in 0..3),
+/// so the 16 threads of a half-warp read 16 consecutive shared floats and store 16 consecutive columns of C.
+/// Rows, columns and depths past the matrix are staged as zeros and never stored, so any m, n, k works.
+/// </para>
+/// <para>
+/// The kernel is generic over how each operand is stored (<see cref="DepthContiguous"/> or
+/// <see cref="OuterContiguous"/>) and over the epilogue, so each transpose combination and epilogue is its
+/// own specialised kernel with the layout decisions folded at compile time.
+/// </para>
+/// </remarks>
+public static class GpuGemm
+{
+    /// <summary>Rows of C per group (the "outer" extent of the op(A) slab).</summary>
+    internal const int TileRows = 64;
+
+    /// <summary>Columns of C per group (the "outer" extent of the op(B) slab).</summary>
+    internal const int TileColumns = 64;
+
+    /// <summary>Depth of a staged slab.</summary>
+    internal const int TileDepth = 16;
+
+    /// <summary>Threads along each side of a group: 16 x 16, each owning a 4 x 4 register tile.</summary>
+    internal const int GroupSide = 16;
+
+    /// <summary>Threads per group.</summary>
+    internal const int GroupThreads = GroupSide * GroupSide;
+
+    /// <summary>Floats per depth row of a staged slab: 64 plus one of padding against bank conflicts.</summary>
+    internal const int SlabStride = TileRows + 1;
+
+    /// <summary>Elements of a 64 x 16 slab each thread stages per depth step.</summary>
+    private const int StagedPerThread = TileRows * TileDepth / GroupThreads;
+
+    /// <summary>
+    /// Loads the specialised kernel for the transposes and <typeparamref name="TEpilogue"/> (compiled once per
+    /// accelerator and cached by <paramref name="gpu"/>) and returns its launcher. Call when a layer is built,
+    /// not per step.
+    /// </summary>
+    public static GemmLauncher<TEpilogue> Load<TEpilogue>(GpuAccelerator gpu, Transpose transA, Transpose transB)
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        var launch = (transA, transB) switch
+        {
+            (Transpose.No, Transpose.No) => Load<DepthContiguous, OuterContiguous, TEpilogue>(gpu),
+            (Transpose.No, Transpose.Yes) => Load<DepthContiguous, DepthContiguous, TEpilogue>(gpu),
+            (Transpose.Yes, Transpose.No) => Load<OuterContiguous, OuterContiguous, TEpilogue>(gpu),
+            (Transpose.Yes, Transpose.Yes) => Load<OuterContiguous, DepthContiguous, TEpilogue>(gpu),
+            _ => throw new ArgumentOutOfRangeException(nameof(transA), $"Unknown transposes ({transA}, {transB})."),
+        };
+        return new GemmLauncher<TEpilogue>(launch, transA, transB);
+    }
+
+    /// <summary>The kernel method specialised for the transposes and epilogue (for compiling it to PTX in tests).</summary>
+    internal static MethodInfo KernelMethod<TEpilogue>(Transpose transA, Transpose transB)
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> kernel = (transA, transB) switch
+        {
+            (Transpose.No, Transpose.No) => Kernel<DepthContiguous, OuterContiguous, TEpilogue>,
+            (Transpose.No, Transpose.Yes) => Kernel<DepthContiguous, DepthContiguous, TEpilogue>,
+            (Transpose.Yes, Transpose.No) => Kernel<OuterContiguous, OuterContiguous, TEpilogue>,
+            _ => Kernel<OuterContiguous, DepthContiguous, TEpilogue>,
+        };
+        return kernel.Method;
+    }
+
+    private static Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> Load<TA, TB, TEpilogue>(GpuAccelerator gpu)
+        where TA : struct, IOperandLayout
+        where TB : struct, IOperandLayout
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> kernel = Kernel<TA, TB, TEpilogue>;
+        return gpu.Kernel(kernel, accelerator => accelerator.LoadKernel(kernel));
+    }
+
+    /// <summary>
+    /// One group's 64 x 64 tile of C: group (Grid.IdxX, Grid.IdxY) covers columns from 64 Grid.IdxX and rows
+    /// from 64 Grid.IdxY; thread (tx, ty) = (Group.IdxX, Group.IdxY) accumulates rows ty + 16 i and columns
+    /// tx + 16 j of it and passes each one inside C to the epilogue once, after the whole depth.
+    /// </summary>
+    /// <typeparam name="TA">How A is stored, indexed (row of C, depth).</typeparam>
+    /// <typeparam name="TB">How B is stored, indexed (column of C, depth).</typeparam>
+    /// <typeparam name="TEpilogue">What happens to each finished element of C.</typeparam>
+    internal static void Kernel<TA, TB, TEpilogue>(GemmShape shape, ArrayView<float> a, ArrayView<float> b, TEpilogue epilogue)
+        where TA : struct, IOperandLayout
+        where TB : struct, IOperandLayout
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        // slab[depth * SlabStride + outer]: op(A) rows resp. op(B) columns of this tile at one depth are adjacent.
+        ArrayView<float> aSlab = SharedMemory.Allocate<float>(TileDepth * SlabStride);
+        ArrayView<float> bSlab = SharedMemory.Allocate<float>(TileDepth * SlabStride);
+
+        int tx = Group.IdxX;
+        int ty = Group.IdxY;
+        int thread = (ty * GroupSide) + tx;
+        int rowStart = Grid.IdxY * TileRows;
+        int columnStart = Grid.IdxX * TileColumns;
+
+        var tile = default(RegisterTile);
+        for (int depthStart = 0; depthStart < shape.K; depthStart += TileDepth)
+        {
+            Stage<TA>(aSlab, a, shape.Lda, rowStart, shape.M, depthStart, shape.K, thread);
+            Stage<TB>(bSlab, b, shape.Ldb, columnStart, shape.N, depthStart, shape.K, thread);
+            Group.Barrier();
+
+            for (int depth = 0; depth < TileDepth; depth++)
+            {
+                int rowOffset = (depth * SlabStride) + ty;
+                int columnOffset = (depth * SlabStride) + tx;
+                tile.Add(
+                    aSlab[rowOffset], aSlab[rowOffset + GroupSide], aSlab[rowOffset + (2 * GroupSide)], aSlab[rowOffset + (3 * GroupSide)],
+                    bSlab[columnOffset], bSlab[columnOffset + GroupSide], bSlab[columnOffset + (2 * GroupSide)], bSlab[columnOffset + (3 * GroupSide)]);
+            }
+
+            // Nobody restages the slabs while another thread still reads them.
+            Group.Barrier();
+        }
+
+        tile.Finish(epilogue, shape.M, shape.N, rowStart + ty, columnStart + tx);
+    }
+
+    /// <summary>
+    /// Copies the operand's 64 (outer) x 16 (depth) slab at (outerStart, depthStart) into shared memory as
+    /// slab[depth * SlabStride + outer], zeros outside the matrix. The 256 threads take 4 elements each,
+    /// consecutive threads walking the operand's contiguous direction so that global reads coalesce.
+    /// </summary>
+    private static void Stage<TLayout>(ArrayView<float> slab, ArrayView<float> operand, int leadingDimension,
+        int outerStart, int outerCount, int depthStart, int depthCount, int thread)
+        where TLayout : struct, IOperandLayout
+    {
+        for (int i = 0; i < StagedPerThread; i++)
+        {
+            int element = thread + (i * GroupThreads);
+            int outer;
+            int depth;
+            if (default(TLayout).IsDepthContiguous)
+            {
+                outer = element / TileDepth;
+                depth = element % TileDepth;
+            }
+            else
+            {
+                outer = element % TileRows;
+                depth = element / TileRows;
+            }
+
+            int globalOuter = outerStart + outer;
+            int globalDepth = depthStart + depth;
+            float value = 0f;
+            if (globalOuter < outerCount && globalDepth < depthCount)
+            {
+                value = operand[default(TLayout).Offset(globalOuter, globalDepth, leadingDimension)];
+            }
+
+            slab[(depth * SlabStride) + outer] = value;
+        }
+    }
+
+    /// <summary>A thread's 4 x 4 accumulators: Cij for row ty + 16 i and column tx + 16 j of the group's tile.</summary>
+    private struct RegisterTile
+    {
+        private float _c00, _c01, _c02, _c03;
+        private float _c10, _c11, _c12, _c13;
+        private float _c20, _c21, _c22, _c23;
+        private float _c30, _c31, _c32, _c33;
+
+        /// <summary>Cij += ai bj: one depth step of the outer product.</summary>
+        public void Add(float a0, float a1, float a2, float a3, float b0, float b1, float b2, float b3)
+        {
+            _c00 += a0 * b0; _c01 += a0 * b1; _c02 += a0 * b2; _c03 += a0 * b3;
+            _c10 += a1 * b0; _c11 += a1 * b1; _c12 += a1 * b2; _c13 += a1 * b3;
+            _c20 += a2 * b0; _c21 += a2 * b1; _c22 += a2 * b2; _c23 += a2 * b3;
+            _c30 += a3 * b0; _c31 += a3 * b1; _c32 += a3 * b2; _c33 += a3 * b3;
+        }
+
+        /// <summary>Hands every accumulator that lies inside the m x n C to the epilogue.</summary>
+        public readonly void Finish<TEpilogue>(TEpilogue epilogue, int m, int n, int row, int column)
+            where TEpilogue : struct, IGpuEpilogue
+        {
+            FinishRow(epilogue, m, n, row, column, _c00, _c01, _c02, _c03);
+            FinishRow(epilogue, m, n, row + GroupSide, column, _c10, _c11, _c12, _c13);
+            FinishRow(epilogue, m, n, row + (2 * GroupSide), column, _c20, _c21, _c22, _c23);
+            FinishRow(epilogue, m, n, row + (3 * GroupSide), column, _c30, _c31, _c32, _c33);
+        }
+
+        private static void FinishRow<TEpilogue>(TEpilogue epilogue, int m, int n, int row, int column,
+            float c0, float c1, float c2, float c3)
+            where TEpilogue : struct, IGpuEpilogue
+        {
+            if (row >= m)
+            {
+                return;
+            }
+
+            if (column < n)
+            {
+                epilogue.Store(row, column, c0);
+            }
+
+            if (column + GroupSide < n)
+            {
+                epilogue.Store(row, column + GroupSide, c1);
+            }
+
+            if (column + (2 * GroupSide) < n)
+            {
+                epilogue.Store(row, column + (2 * GroupSide), c2);
+            }
+
+            if (column + (3 * GroupSide) < n)
+            {
+                epilogue.Store(row, column + (3 * GroupSide), c3);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The GEMM's sizes and strides as one kernel argument: C is m x n, the depth k, A and B stored with row
+/// strides lda and ldb. Public only because ILGPU's launchers must see the kernel's parameter types.
+/// </summary>
+public readonly struct GemmShape(int m, int n, int k, int lda, int ldb)
+{
+    /// <summary>Rows of C and of op(A).</summary>
+    public readonly int M = m;
+
+    /// <summary>Columns of C and of op(B).</summary>
+    public readonly int N = n;
+
+    /// <summary>The depth: columns of op(A), rows of op(B).</summary>
+    public readonly int K = k;
+
+    /// <summary>Row stride of A as stored.</summary>
+    public readonly int Lda = lda;
+
+    /// <summary>Row stride of B as stored.</summary>
+    public readonly int Ldb = ldb;
+}
+
+/// <summary>
+/// How a GEMM operand is stored, seen from the product. An operand is indexed (outer, depth): op(A) by
+/// (row of C, depth), op(B) by (column of C, depth). A untransposed (m x k) and B transposed (n x k) are
+/// <see cref="DepthContiguous"/>; A transposed (k x m) and B untransposed (k x n) are <see cref="OuterContiguous"/>.
+/// </summary>
+public interface IOperandLayout
+{
+    /// <summary>True when consecutive depths of one outer index are adjacent in memory.</summary>
+    bool IsDepthContiguous { get; }
+
+    /// <summary>Index of element (outer, depth) in the stored operand with the given row stride.</summary>
+    long Offset(int outer, int depth, int leadingDimension);
+}
+
+/// <summary>Stored (outer, depth) row-major: element at outer * ld + depth.</summary>
+public readonly struct DepthContiguous : IOperandLayout
+{
+    /// <inheritdoc />
+    public bool IsDepthContiguous => true;
+
+    /// <inheritdoc />
+    public long Offset(int outer, int depth, int leadingDimension) => ((long)outer * leadingDimension) + depth;
+}
+
+/// <summary>Stored (depth, outer) row-major: element at depth * ld + outer.</summary>
+public readonly struct OuterContiguous : IOperandLayout
+{
+    /// <inheritdoc />
+    public bool IsDepthContiguous => false;
+
+    /// <inheritdoc />
+    public long Offset(int outer, int depth, int leadingDimension) => ((long)depth * leadingDimension) + outer;
+}
+
+/// <summary>
+/// A loaded GEMM kernel for one pair of transposes and one epilogue type; launching allocates nothing.
+/// Obtain it from <see cref="GpuGemm.Load{TEpilogue}"/>.
+/// </summary>
+public sealed class GemmLauncher<TEpilogue>
+    where TEpilogue : struct, IGpuEpilogue
+{
+    private readonly Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> _launch;
+
+    internal GemmLauncher(Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> launch,
+        Transpose transA, Transpose transB)
+    {
+        _launch = launch;
+        TransA = transA;
+        TransB = transB;
+    }
+
+    /// <summary>Whether A is stored transposed (k x m).</summary>
+    public Transpose TransA { get; }
+
+    /// <summary>Whether B is stored transposed (n x k).</summary>
+    public Transpose TransB { get; }
+
+    /// <summary>
+    /// Enqueues C = op(A) op(B) on <paramref name="stream"/>, calling <paramref name="epilogue"/> once for
+    /// every element of the m x n C with its full depth-k sum (0 when k = 0). Nothing runs when m or n is 0.
+    /// </summary>
+    /// <param name="a">A: stored m x k, or k x m when transposed, row stride <paramref name="lda"/>.</param>
+    /// <param name="b">B: stored k x n, or n x k when transposed, row stride <paramref name="ldb"/>.</param>
+    /// <exception cref="ArgumentException">A size is negative, a stride is below its row length, or a view is too short.</exception>
+    public void Launch(AcceleratorStream stream, int m, int n, int k,
+        ArrayView<float> a, int lda, ArrayView<float> b, int ldb, TEpilogue epilogue)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        bool transposeA = TransA == Transpose.Yes;
+        bool transposeB = TransB == Transpose.Yes;
+        ValidateOperand("a", "A", "lda", a.Length, lda, transposeA ? k : m, transposeA ? m : k);
+        ValidateOperand("b", "B", "ldb", b.Length, ldb, transposeB ? n : k, transposeB ? k : n);
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        var groups = new Index2D(
+            (n + GpuGemm.TileColumns - 1) / GpuGemm.TileColumns,
+            (m + GpuGemm.TileRows - 1) / GpuGemm.TileRows);
+        var config = new KernelConfig(groups, new Index2D(GpuGemm.GroupSide, GpuGemm.GroupSide));
+        _launch(stream, config, new GemmShape(m, n, k, lda, ldb), a, b, epilogue);
+    }
+
+    private static void ValidateOperand(string parameter, string matrix, string strideName, long length,
+        int stride, int storedRows, int storedColumns)
+    {
+        if (stride < storedColumns || stride < 0)
+        {
+            throw new ArgumentException(
+                $"{strideName} = {stride}, but the stored {matrix} is {storedRows} x {storedColumns}: " +
+                $"expected {strideName} >= {storedColumns}.", strideName);
+        }
+
+        long required = storedRows == 0 || storedColumns == 0 ? 0 : ((long)(storedRows - 1) * stride) + storedColumns;
+        if (length < required)
+        {
+            throw new ArgumentException(
+                $"{parameter} holds {length} floats, but the stored {matrix} is {storedRows} x {storedColumns} " +
+                $"with {strideName} = {stride}: expected at least {required}.", parameter);
+        }
+    }
+}
+
+/// <summary>C[row, column] = sum: the plain product into C (row stride ldc).</summary>
+/// <param name="c">C, at least (m - 1) ldc + n floats.</param>
+/// <param name="ldc">Row stride of C.</param>
+public readonly struct StoreEpilogue(ArrayView<float> c, int ldc) : IGpuEpilogue
+{
+    private readonly ArrayView<float> _c = c;
+    private readonly int _ldc = ldc;
+
+    /// <inheritdoc />
+    public void Store(int row, int column, float sum) => _c[((long)row * _ldc) + column] = sum;
+}
+
+/// <summary>C[row, column] += sum: accumulates the product into C (row stride ldc).</summary>
+/// <param name="c">C, at least (m - 1) ldc + n floats.</param>
+/// <param name="ldc">Row stride of C.</param>
+public readonly struct AccumulateEpilogue(ArrayView<float> c, int ldc) : IGpuEpilogue
+{
+    private readonly ArrayView<float> _c = c;
+    private readonly int _ldc = ldc;
+
+    /// <inheritdoc />
+    public void Store(int row, int column, float sum)
+    {
+        long index = ((long)row * _ldc) + column;
+        _c[index] += sum;
+    }
+}

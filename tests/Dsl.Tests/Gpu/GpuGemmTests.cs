@@ -1,0 +1,353 @@
+using Dsl.Cpu;
+using Dsl.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
+using Xunit;
+
+namespace Dsl.Tests.Gpu;
+
+/// <summary>
+/// <see cref="GpuGemm"/> on ILGPU's CPU simulator against a naive float64 reference and against the CPU
+/// <see cref="Gemm.Multiply{TEpilogue}"/>, at odd sizes around the 64 x 64 x 16 tiles, every transpose
+/// combination, padded strides, storing and accumulating; each kernel instantiation compiled to PTX.
+/// </summary>
+[Collection(GpuSimulatorCollection.Name)]
+public sealed class GpuGemmTests
+{
+    /// <summary>(m, n, k) built from {1, 7, 33, 65, 70}: edges of the 64 x 64 tile and of the 16-deep step.</summary>
+    private static readonly (int M, int N, int K)[] OddShapes = [(1, 1, 1), (7, 33, 7), (33, 7, 33), (65, 70, 17), (70, 65, 1), (1, 70, 65), (70, 1, 33)];
+    private static readonly Transpose[] Transposes = [Transpose.No, Transpose.Yes];
+
+    private readonly GpuAccelerator _gpu;
+
+    public GpuGemmTests(GpuSimulatorFixture simulator) => _gpu = simulator.Gpu;
+
+
+    public static TheoryData<Transpose, Transpose, bool> TransposesAndAccumulation()
+    {
+        var data = new TheoryData<Transpose, Transpose, bool>();
+        foreach (Transpose transA in Transposes)
+        {
+            foreach (Transpose transB in Transposes)
+            {
+                data.Add(transA, transB, false);
+                data.Add(transA, transB, true);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposesAndAccumulation))]
+    public void Multiply_MatchesFloat64ReferenceAndCpuGemm_AtOddSizes(Transpose transA, Transpose transB, bool accumulate)
+    {
+        // Ragged single tiles, a tile and a bit in each direction, one to five depth steps with ragged ends.
+        // The simulator runs a group's 256 threads as OS threads (tens of ms per barrier under load), so the
+        // shapes are few and each one covers several edges.
+        var random = new Random(HashCode.Combine(transA, transB, accumulate));
+        foreach (var (m, n, k) in OddShapes)
+        {
+            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
+            problem.RunOnGpu(_gpu);
+            problem.AssertMatchesReference();
+            problem.AssertMatchesCpuGemm();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTransposes))]
+    public void Multiply_MatchesFloat64Reference_AcrossSeveralTiles(Transpose transA, Transpose transB)
+    {
+        // Three row tiles by three column tiles with ragged ends; exact tiles and exact depth steps.
+        var random = new Random(HashCode.Combine(transA, transB, 1));
+        foreach (var (m, n, k) in new[] { (130, 129, 17), (64, 64, 16), (65, 63, 32) })
+        {
+            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate: false, stridePadding: 5);
+            problem.RunOnGpu(_gpu);
+            problem.AssertMatchesReference();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposesAndAccumulation))]
+    public void ZeroDepth_StoresZerosOrLeavesCUnchanged(Transpose transA, Transpose transB, bool accumulate)
+    {
+        var problem = Problem.Random(new Random(7), transA, transB, m: 7, n: 33, k: 0, accumulate, stridePadding: 2);
+        problem.RunOnGpu(_gpu);
+        problem.AssertMatchesReference();
+    }
+
+    [Theory]
+    [InlineData(Transpose.No, Transpose.Yes, 70, 65, 33)]
+    [InlineData(Transpose.Yes, Transpose.No, 7, 130, 1)]
+    [InlineData(Transpose.No, Transpose.No, 1, 1, 0)]
+    public void Epilogue_SeesEveryElementOnceWithTheFullSum(Transpose transA, Transpose transB, int m, int n, int k)
+    {
+        var problem = Problem.Random(new Random(m + n + k), transA, transB, m, n, k, accumulate: false, stridePadding: 1);
+        var launcher = GpuGemm.Load<CountingEpilogue>(_gpu, transA, transB);
+        Accelerator accelerator = _gpu.Accelerator;
+        using var a = Upload(accelerator, problem.A);
+        using var b = Upload(accelerator, problem.B);
+        using var c = accelerator.Allocate1D<float>(m * n);
+        using var visits = accelerator.Allocate1D<int>(m * n);
+        visits.MemSetToZero();
+        launcher.Launch(accelerator.DefaultStream, m, n, k, a.View, problem.Lda, b.View, problem.Ldb, new CountingEpilogue(c.View, visits.View, n));
+        accelerator.Synchronize();
+
+        Assert.All(visits.GetAsArray1D(), count => Assert.Equal(1, count));
+        float[] sums = c.GetAsArray1D();
+        double[] reference = problem.Product();
+        for (int i = 0; i < m * n; i++)
+        {
+            Assert.Equal(reference[i], sums[i], problem.Tolerance(reference[i]));
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 5, 3)]
+    [InlineData(5, 0, 3)]
+    [InlineData(0, 0, 0)]
+    public void EmptyOutput_IsANoOp(int m, int n, int k)
+    {
+        var problem = Problem.Random(new Random(3), Transpose.No, Transpose.No, m, n, k, accumulate: false, stridePadding: 1);
+        float[] before = (float[])problem.C.Clone();
+        problem.RunOnGpu(_gpu);
+        Assert.Equal(before, problem.C);
+    }
+
+    [Fact]
+    public void Launch_ValidatesSizesAndStrides()
+    {
+        Accelerator accelerator = _gpu.Accelerator;
+        using var a = accelerator.Allocate1D<float>(6 * 4);
+        using var b = accelerator.Allocate1D<float>(4 * 5);
+        using var c = accelerator.Allocate1D<float>(6 * 5);
+        var epilogue = new StoreEpilogue(c.View, 5);
+        var plain = GpuGemm.Load<StoreEpilogue>(_gpu, Transpose.No, Transpose.No);
+        AcceleratorStream stream = accelerator.DefaultStream;
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.Launch(stream, -1, 5, 4, a.View, 4, b.View, 5, epilogue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.Launch(stream, 6, 5, -4, a.View, 4, b.View, 5, epilogue));
+
+        var shortA = Assert.Throws<ArgumentException>(() => plain.Launch(stream, 6, 5, 4, a.View.SubView(1, a.Length - 1), 4, b.View, 5, epilogue));
+        Assert.Equal("a", shortA.ParamName);
+        Assert.Contains("24", shortA.Message, StringComparison.Ordinal);
+
+        var narrowLdb = Assert.Throws<ArgumentException>(() => plain.Launch(stream, 6, 5, 4, a.View, 4, b.View, 4, epilogue));
+        Assert.Equal("ldb", narrowLdb.ParamName);
+
+        // Stored transposed, A is 4 x 6: with lda = 7 it needs 3 * 7 + 6 = 27 floats.
+        var transposed = GpuGemm.Load<StoreEpilogue>(_gpu, Transpose.Yes, Transpose.No);
+        var shortTransposedA = Assert.Throws<ArgumentException>(() => transposed.Launch(stream, 6, 5, 4, a.View, 7, b.View, 5, epilogue));
+        Assert.Contains("27", shortTransposedA.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_CompilesEachKernelOnce()
+    {
+        using var gpu = GpuAccelerator.CpuSimulator();
+        var first = GpuGemm.Load<StoreEpilogue>(gpu, Transpose.Yes, Transpose.No);
+        Assert.Equal(1, gpu.LoadedKernelCount);
+        var second = GpuGemm.Load<StoreEpilogue>(gpu, Transpose.Yes, Transpose.No);
+        Assert.Equal(1, gpu.LoadedKernelCount);
+        Assert.Equal(Transpose.Yes, second.TransA);
+        Assert.Equal(Transpose.No, second.TransB);
+        Assert.NotSame(first, second);
+
+        // Another transpose or another epilogue is another kernel.
+        GpuGemm.Load<StoreEpilogue>(gpu, Transpose.No, Transpose.No);
+        GpuGemm.Load<AccumulateEpilogue>(gpu, Transpose.Yes, Transpose.No);
+        Assert.Equal(3, gpu.LoadedKernelCount);
+    }
+
+    public static TheoryData<Transpose, Transpose> AllTransposes()
+    {
+        var data = new TheoryData<Transpose, Transpose>();
+        foreach (Transpose transA in Transposes)
+        {
+            foreach (Transpose transB in Transposes)
+            {
+                data.Add(transA, transB);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTransposes))]
+    public void Kernels_CompileToPtxWithoutExternalCalls(Transpose transA, Transpose transB)
+    {
+        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<StoreEpilogue>(transA, transB), explicitlyGrouped: true);
+        Assert.Contains("bar.sync", ptx, StringComparison.Ordinal);
+        Assert.Contains(".shared", ptx, StringComparison.Ordinal);
+        GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<AccumulateEpilogue>(transA, transB), explicitlyGrouped: true);
+        GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<CountingEpilogue>(transA, transB), explicitlyGrouped: true);
+    }
+
+    /// <summary>A device copy of <paramref name="values"/>; one float when it is empty (an operand a product with a zero size never reads).</summary>
+    private static MemoryBuffer1D<float, Stride1D.Dense> Upload(Accelerator accelerator, float[] values)
+        => accelerator.Allocate1D(values.Length == 0 ? [0f] : values);
+
+    /// <summary>Stores the sum and counts, atomically, how often each element of the dense m x n C was stored.</summary>
+    public readonly struct CountingEpilogue(ArrayView<float> c, ArrayView<int> visits, int n) : IGpuEpilogue
+    {
+        private readonly ArrayView<float> _c = c;
+        private readonly ArrayView<int> _visits = visits;
+        private readonly int _n = n;
+
+        public void Store(int row, int column, float sum)
+        {
+            int index = (row * _n) + column;
+            _c[index] = sum;
+            Atomic.Add(ref _visits[index], 1);
+        }
+    }
+
+    /// <summary>One random product with padded strides; C's padding holds a sentinel that must survive.</summary>
+    private sealed class Problem
+    {
+        private const float Sentinel = -12345f;
+
+        private float[] _initialC = [];
+
+        private Problem(Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int stridePadding)
+        {
+            TransA = transA;
+            TransB = transB;
+            M = m;
+            N = n;
+            K = k;
+            Accumulate = accumulate;
+            Lda = (transA == Transpose.No ? k : m) + stridePadding;
+            Ldb = (transB == Transpose.No ? n : k) + stridePadding + 1;
+            Ldc = n + stridePadding + 2;
+            A = new float[(transA == Transpose.No ? m : k) * Lda];
+            B = new float[(transB == Transpose.No ? k : n) * Ldb];
+            C = new float[m * Ldc];
+        }
+
+        public Transpose TransA { get; }
+        public Transpose TransB { get; }
+        public int M { get; }
+        public int N { get; }
+        public int K { get; }
+        public bool Accumulate { get; }
+        public int Lda { get; }
+        public int Ldb { get; }
+        public int Ldc { get; }
+        public float[] A { get; }
+        public float[] B { get; }
+        public float[] C { get; }
+
+        /// <summary>Strides are the minimum plus <paramref name="stridePadding"/> (plus 1 for B, 2 for C).</summary>
+        public static Problem Random(Random random, Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int stridePadding)
+        {
+            var problem = new Problem(transA, transB, m, n, k, accumulate, stridePadding);
+            Fill(random, problem.A);
+            Fill(random, problem.B);
+            Fill(random, problem.C);
+            for (int row = 0; row < m; row++)
+            {
+                problem.C.AsSpan((row * problem.Ldc) + n, problem.Ldc - n).Fill(Sentinel);
+            }
+
+            problem._initialC = (float[])problem.C.Clone();
+            return problem;
+        }
+
+        /// <summary>C = op(A) op(B) (or C += when accumulating) on the GPU, through Store- or AccumulateEpilogue.</summary>
+        public void RunOnGpu(GpuAccelerator gpu)
+        {
+            Accelerator accelerator = gpu.Accelerator;
+            using var a = Upload(accelerator, A);
+            using var b = Upload(accelerator, B);
+            using var c = Upload(accelerator, C);
+            AcceleratorStream stream = accelerator.DefaultStream;
+            if (Accumulate)
+            {
+                GpuGemm.Load<AccumulateEpilogue>(gpu, TransA, TransB)
+                    .Launch(stream, M, N, K, a.View, Lda, b.View, Ldb, new AccumulateEpilogue(c.View, Ldc));
+            }
+            else
+            {
+                GpuGemm.Load<StoreEpilogue>(gpu, TransA, TransB)
+                    .Launch(stream, M, N, K, a.View, Lda, b.View, Ldb, new StoreEpilogue(c.View, Ldc));
+            }
+
+            stream.Synchronize();
+            if (C.Length > 0)
+            {
+                c.CopyToCPU(C);
+            }
+        }
+
+        /// <summary>op(A) op(B) in float64, dense m x n.</summary>
+        public double[] Product()
+        {
+            var product = new double[M * N];
+            for (int i = 0; i < M; i++)
+            {
+                for (int j = 0; j < N; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < K; p++)
+                    {
+                        double a = TransA == Transpose.No ? A[(i * Lda) + p] : A[(p * Lda) + i];
+                        double b = TransB == Transpose.No ? B[(p * Ldb) + j] : B[(j * Ldb) + p];
+                        sum += a * b;
+                    }
+
+                    product[(i * N) + j] = sum;
+                }
+            }
+
+            return product;
+        }
+
+        /// <summary>Float32 rounding of a depth-k sum of products of values in [-1, 1].</summary>
+        public double Tolerance(double expected) => 1e-6 * Math.Sqrt(K + 1) * (4 + Math.Abs(expected));
+
+        public void AssertMatchesReference()
+        {
+            double[] product = Product();
+            for (int i = 0; i < M; i++)
+            {
+                for (int j = 0; j < Ldc; j++)
+                {
+                    int index = (i * Ldc) + j;
+                    if (j >= N)
+                    {
+                        Assert.True(C[index] == Sentinel, $"C padding [{i}, {j}] overwritten with {C[index]}");
+                        continue;
+                    }
+
+                    double expected = product[(i * N) + j] + (Accumulate ? _initialC[index] : 0);
+                    Assert.True(Math.Abs(C[index] - expected) <= Tolerance(expected),
+                        $"{TransA}/{TransB} m={M} n={N} k={K} accumulate={Accumulate}: C[{i}, {j}] = {C[index]}, expected {expected}");
+                }
+            }
+        }
+
+        /// <summary>The same product on the CPU backend agrees within float32 rounding of both.</summary>
+        public void AssertMatchesCpuGemm()
+        {
+            float[] cpu = (float[])_initialC.Clone();
+            Gemm.Multiply(TransA, TransB, M, N, K, A, Lda, B, Ldb, cpu, Ldc, Accumulate, default(NoEpilogue));
+            for (int i = 0; i < cpu.Length; i++)
+            {
+                Assert.True(Math.Abs(C[i] - cpu[i]) <= 2 * Tolerance(cpu[i]),
+                    $"{TransA}/{TransB} m={M} n={N} k={K}: GPU C[{i / Ldc}, {i % Ldc}] = {C[i]}, CPU {cpu[i]}");
+            }
+        }
+
+        private static void Fill(Random random, float[] values)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)((random.NextDouble() * 2) - 1);
+            }
+        }
+    }
+}
