@@ -21,6 +21,5 @@ public sealed class Adam : AdaptiveMomentOptimizer
     }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
-        => UpdateMoments(parameters, gradients, l2Penalty: WeightDecay, shrink: 1f);
+    private protected override (float L2Penalty, float Shrink) WeightDecayTerms() => (WeightDecay, 1f);
 }

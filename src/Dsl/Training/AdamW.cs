@@ -20,6 +20,5 @@ public sealed class AdamW : AdaptiveMomentOptimizer
     }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
-        => UpdateMoments(parameters, gradients, l2Penalty: 0f, shrink: (float)(1.0 - ((double)LearningRate * WeightDecay)));
+    private protected override (float L2Penalty, float Shrink) WeightDecayTerms() => (0f, (float)(1.0 - ((double)LearningRate * WeightDecay)));
 }

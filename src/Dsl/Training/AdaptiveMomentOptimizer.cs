@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Dsl.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
 
 namespace Dsl.Training;
 
@@ -12,6 +15,11 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
 {
     private float[] _firstMoment = [];  // (parameterCount) m
     private float[] _secondMoment = []; // (parameterCount) v
+
+    // Device state while bound to a GPU: m and v, and the loaded update kernel.
+    private MemoryBuffer1D<float, Stride1D.Dense>? _deviceFirstMoment;  // (parameterCount) m
+    private MemoryBuffer1D<float, Stride1D.Dense>? _deviceSecondMoment; // (parameterCount) v
+    private GpuOptimizerKernels.AdamLauncher? _deviceUpdate;
 
     /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
     private protected AdaptiveMomentOptimizer(float learningRate, float beta1, float beta2, float epsilon, float weightDecay)
@@ -53,9 +61,81 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
         _secondMoment = [];
     }
 
-    /// <summary>One fused pass over the buffer with this optimizer's moments (see <see cref="AdamStep"/>).</summary>
-    private protected void UpdateMoments(Span<float> parameters, ReadOnlySpan<float> gradients, float l2Penalty, float shrink)
-        => AdamStep(parameters, _firstMoment, _secondMoment, gradients, LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+    /// <inheritdoc />
+    private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
+    {
+        _deviceUpdate = GpuOptimizerKernels.LoadAdam(gpu);
+        if (length == 0)
+        {
+            return;
+        }
+
+        _deviceFirstMoment = gpu.Accelerator.Allocate1D<float>(length);
+        try
+        {
+            _deviceSecondMoment = gpu.Accelerator.Allocate1D<float>(length);
+        }
+        catch
+        {
+            ReleaseDeviceState();
+            throw;
+        }
+
+        _deviceFirstMoment.View.MemSetToZero(stream);
+        _deviceSecondMoment.View.MemSetToZero(stream);
+    }
+
+    /// <inheritdoc />
+    private protected override void ReleaseDeviceState()
+    {
+        _deviceFirstMoment?.Dispose();
+        _deviceSecondMoment?.Dispose();
+        _deviceFirstMoment = null;
+        _deviceSecondMoment = null;
+        _deviceUpdate = null;
+    }
+
+    /// <inheritdoc />
+    private protected override void UpdateOnDevice(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+    {
+        (float l2Penalty, float shrink) = WeightDecayTerms();
+        AdamStepScalars step = Scalars(LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+        _deviceUpdate!(stream, (int)parameters.Length, parameters, _deviceFirstMoment!.View, _deviceSecondMoment!.View, gradients, step);
+    }
+
+    /// <summary>
+    /// How the weight decay enters this optimizer's update: as an L2 penalty added to the gradient (Adam) or as a
+    /// shrink factor on the parameter (AdamW); 0 and 1 for none.
+    /// </summary>
+    private protected abstract (float L2Penalty, float Shrink) WeightDecayTerms();
+
+    /// <inheritdoc />
+    protected sealed override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
+    {
+        (float l2Penalty, float shrink) = WeightDecayTerms();
+        AdamStep(parameters, _firstMoment, _secondMoment, gradients, LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+    }
+
+    /// <summary>The scalars of update <paramref name="step"/> (from 1), bias corrections in double: shared by the host pass and the device kernel.</summary>
+    private static AdamStepScalars Scalars(float learningRate, float beta1, float beta2, float epsilon, float l2Penalty, float shrink, long step)
+    {
+        double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
+        double biasCorrection2 = 1.0 - Math.Pow(beta2, step);
+        return new AdamStepScalars
+        {
+            Beta1 = beta1,
+            Beta2 = beta2,
+            OneMinusBeta1 = 1f - beta1,
+            OneMinusBeta2 = 1f - beta2,
+            Epsilon = epsilon,
+            L2Penalty = l2Penalty,
+            Shrink = shrink,
+            StepSize = (float)(learningRate / biasCorrection1),
+            InverseRootCorrection2 = (float)(1.0 / Math.Sqrt(biasCorrection2)),
+            HasPenalty = l2Penalty != 0f ? 1 : 0,
+            HasShrink = shrink != 1f ? 1 : 0,
+        };
+    }
 
     /// <summary>
     /// One fused Adam pass, shared by <see cref="Adam"/> and <see cref="AdamW"/>: each parameter is first multiplied by
@@ -76,14 +156,13 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
         float shrink,
         long step)
     {
-        double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
-        double biasCorrection2 = 1.0 - Math.Pow(beta2, step);
-        float stepSize = (float)(learningRate / biasCorrection1);
-        float inverseRootCorrection2 = (float)(1.0 / Math.Sqrt(biasCorrection2));
-        float oneMinusBeta1 = 1f - beta1;
-        float oneMinusBeta2 = 1f - beta2;
-        bool hasPenalty = l2Penalty != 0f;
-        bool hasShrink = shrink != 1f;
+        AdamStepScalars scalars = Scalars(learningRate, beta1, beta2, epsilon, l2Penalty, shrink, step);
+        float stepSize = scalars.StepSize;
+        float inverseRootCorrection2 = scalars.InverseRootCorrection2;
+        float oneMinusBeta1 = scalars.OneMinusBeta1;
+        float oneMinusBeta2 = scalars.OneMinusBeta2;
+        bool hasPenalty = scalars.HasPenalty != 0;
+        bool hasShrink = scalars.HasShrink != 0;
 
         ref float p = ref MemoryMarshal.GetReference(parameters);
         ref float m = ref MemoryMarshal.GetReference(firstMoment);

@@ -1,18 +1,34 @@
 using System.Globalization;
+using Dsl.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
 
 namespace Dsl.Training;
 
 /// <summary>
-/// A first-order optimizer over one contiguous parameter buffer. <see cref="Step"/> checks its
+/// A first-order optimizer over one contiguous parameter buffer. <see cref="Step(Span{float}, ReadOnlySpan{float})"/> checks its
 /// arguments, binds the optimizer's state (momentum, first and second moments) to the buffer's length on
 /// the first call, counts the step and hands the update to the subclass, which applies it in one fused pass.
 /// </summary>
+/// <remarks>
+/// The buffer may also live on a GPU (the device <c>Step</c> overload). The first step binds the state
+/// to a length and to a place: the host, or one <see cref="GpuAccelerator"/>, whose device buffers then hold the
+/// state. State is never moved between places: a bound optimizer used on another device, on the host after a
+/// device or on a device after the host throws <see cref="InvalidOperationException"/> (nothing changed) until
+/// <see cref="Reset"/>. Device buffers are allocated once, on the first device step, and freed by
+/// <see cref="Reset"/> (or with their accelerator when it is disposed first), so the optimizer needs no
+/// <see cref="IDisposable"/> and no finalizer: an optimizer dropped while bound leaves its buffers to the
+/// accelerator's lifetime.
+/// </remarks>
 public abstract class Optimizer
 {
     private float _learningRate;
 
     // Length of the buffer the state was sized for; -1 while unbound.
     private int _boundLength = -1;
+
+    // Where the bound state lives: null on the host (or while unbound), else the accelerator holding its buffers.
+    private GpuAccelerator? _boundDevice;
 
     /// <summary>Creates the optimizer with the given learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative, NaN or infinite.</exception>
@@ -44,7 +60,7 @@ public abstract class Optimizer
     /// <param name="parameters">All parameters, updated in place: (parameterCount).</param>
     /// <param name="gradients">d loss / d parameters, laid out as <paramref name="parameters"/>: (parameterCount).</param>
     /// <exception cref="ArgumentException">The two lengths differ.</exception>
-    /// <exception cref="InvalidOperationException">The state is bound to another length.</exception>
+    /// <exception cref="InvalidOperationException">The state is bound to another length, or to a GPU.</exception>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         if (gradients.Length != parameters.Length)
@@ -54,13 +70,7 @@ public abstract class Optimizer
                 nameof(gradients));
         }
 
-        if (_boundLength >= 0 && _boundLength != parameters.Length)
-        {
-            throw new InvalidOperationException(string.Create(
-                CultureInfo.InvariantCulture,
-                $"This {GetType().Name} holds state for {_boundLength} parameters and cannot step a buffer of {parameters.Length}; call Reset() to rebind it or use one optimizer per buffer."));
-        }
-
+        CheckCompatible(null, parameters.Length);
         if (_boundLength < 0)
         {
             AllocateState(parameters.Length);
@@ -72,9 +82,10 @@ public abstract class Optimizer
     }
 
     /// <summary>
-    /// Throws unless <see cref="Step"/> would accept a buffer of <paramref name="parameterCount"/>
-    /// parameters. Generated training steps call it before their forward pass, so an optimizer bound
-    /// to another network is refused before anything changes.
+    /// Throws unless the state fits a buffer of <paramref name="parameterCount"/> parameters. Generated training
+    /// steps (host and GPU alike) call it before their forward pass, so an optimizer bound to another network is
+    /// refused before anything changes. It checks the length only: where the state lives (host or which GPU) is
+    /// checked by the step itself, still before the parameters change.
     /// </summary>
     /// <exception cref="InvalidOperationException">The state is bound to another length.</exception>
     public void CheckCompatible(int parameterCount)
@@ -87,12 +98,93 @@ public abstract class Optimizer
         }
     }
 
-    /// <summary>Forgets the state (momentum, moments, step count) so the next <see cref="Step"/> starts afresh with any length.</summary>
+    /// <summary>
+    /// Throws unless a step on <paramref name="gpu"/> (null: the host) would accept a buffer of
+    /// <paramref name="parameterCount"/> parameters.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The state is bound to another length or another place.</exception>
+    public void CheckCompatible(GpuAccelerator? gpu, int parameterCount)
+    {
+        CheckCompatible(parameterCount);
+        if (_boundLength >= 0 && !ReferenceEquals(_boundDevice, gpu))
+        {
+            string bound = _boundDevice is null ? "on the host" : $"on the GPU {_boundDevice}";
+            string requested = gpu is null ? "on the host" : $"on the GPU {gpu}";
+            throw new InvalidOperationException(
+                $"This {GetType().Name} holds its state {bound} and cannot step parameters {requested}; state is not moved between devices: call Reset() to rebind it or use one optimizer per device.");
+        }
+    }
+
+    /// <summary>
+    /// Applies one update to <paramref name="parameters"/> on <paramref name="gpu"/>, queued on <paramref name="stream"/>,
+    /// with the checks, binding and <see cref="StepCount"/> of the host <see cref="Step(Span{float}, ReadOnlySpan{float})"/>. The first call allocates
+    /// the state on the device (zeroed on <paramref name="stream"/>) and loads the update kernel; later calls only
+    /// launch it, allocating nothing. Nothing is copied to or from the host.
+    /// </summary>
+    /// <param name="gpu">The accelerator the buffers live on.</param>
+    /// <param name="stream">Stream of that accelerator the update is queued on (after whatever wrote the gradients).</param>
+    /// <param name="parameters">All parameters, updated in place: (parameterCount).</param>
+    /// <param name="gradients">d loss / d parameters, laid out as <paramref name="parameters"/>: (parameterCount).</param>
+    /// <exception cref="ArgumentException">The two lengths differ or exceed int.MaxValue, or the stream is another accelerator's.</exception>
+    /// <exception cref="InvalidOperationException">The state is bound to another length or another place.</exception>
+    public void Step(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        GpuReduction.CheckStream(stream, gpu.Accelerator);
+        if (gradients.Length != parameters.Length)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Expected one gradient per parameter ({parameters.Length}), got {gradients.Length}."),
+                nameof(gradients));
+        }
+
+        if (parameters.Length > int.MaxValue)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"At most {int.MaxValue} parameters per buffer; got {parameters.Length}."),
+                nameof(parameters));
+        }
+
+        int length = (int)parameters.Length;
+        CheckCompatible(gpu, length);
+        if (_boundLength < 0)
+        {
+            AllocateDeviceState(gpu, stream, length);
+            _boundLength = length;
+            _boundDevice = gpu;
+        }
+
+        StepCount++;
+        if (length > 0)
+        {
+            UpdateOnDevice(stream, parameters, gradients);
+        }
+    }
+
+    /// <summary>
+    /// Forgets the state (momentum, moments, step count) so the next <see cref="Step(Span{float}, ReadOnlySpan{float})"/> starts afresh with any length,
+    /// on the host or any GPU. State on a GPU is freed after waiting for that accelerator's queued work.
+    /// </summary>
     public void Reset()
     {
+        GpuAccelerator? device = _boundDevice;
         _boundLength = -1;
+        _boundDevice = null;
         StepCount = 0;
-        ReleaseState();
+        if (device is not null)
+        {
+            // Queued updates may still use the buffers; a disposed accelerator has freed them already.
+            if (!device.Accelerator.IsDisposed)
+            {
+                device.Accelerator.Synchronize();
+            }
+
+            ReleaseDeviceState();
+        }
+        else
+        {
+            ReleaseState();
+        }
     }
 
     /// <summary>Sizes the state for a buffer of <paramref name="length"/> parameters, all zero. Called once, before the first update.</summary>
@@ -106,6 +198,27 @@ public abstract class Optimizer
     /// checked: equal lengths, matching the state's.
     /// </summary>
     protected abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients);
+
+    /// <summary>
+    /// Allocates the state for <paramref name="length"/> parameters on <paramref name="gpu"/>, zeroed on
+    /// <paramref name="stream"/>, and loads the update kernel. Called once, before the first device update.
+    /// The default refuses: an optimizer without a GPU implementation only steps on the host.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The optimizer has no GPU implementation.</exception>
+    private protected virtual void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
+        => throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");
+
+    /// <summary>Frees what <see cref="AllocateDeviceState"/> allocated. The accelerator's queued work is finished.</summary>
+    private protected virtual void ReleaseDeviceState()
+    {
+    }
+
+    /// <summary>
+    /// Queues update number <see cref="StepCount"/> (already counted, from 1) on <paramref name="stream"/>. The arguments
+    /// are checked: equal, positive lengths matching the device state's.
+    /// </summary>
+    private protected virtual void UpdateOnDevice(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+        => throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");
 
     /// <summary>Throws unless <paramref name="value"/> is finite and non-negative.</summary>
     private protected static void RequireFiniteNonNegative(float value, string parameterName)

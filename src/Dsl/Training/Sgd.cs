@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Dsl.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
 
 namespace Dsl.Training;
 
@@ -13,6 +16,10 @@ namespace Dsl.Training;
 public sealed class Sgd : Optimizer
 {
     private float[] _momentumBuffer = []; // (parameterCount), only with momentum
+
+    // Device state while bound to a GPU: the momentum buffer (only with momentum) and the loaded update kernel.
+    private MemoryBuffer1D<float, Stride1D.Dense>? _deviceMomentumBuffer; // (parameterCount)
+    private GpuOptimizerKernels.SgdLauncher? _deviceUpdate;
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Step size; finite and non-negative.</param>
@@ -50,6 +57,41 @@ public sealed class Sgd : Optimizer
 
     /// <inheritdoc />
     protected override void ReleaseState() => _momentumBuffer = [];
+
+    /// <inheritdoc />
+    private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
+    {
+        _deviceUpdate = GpuOptimizerKernels.LoadSgd(gpu);
+        if (Momentum != 0f && length > 0)
+        {
+            _deviceMomentumBuffer = gpu.Accelerator.Allocate1D<float>(length);
+            _deviceMomentumBuffer.View.MemSetToZero(stream);
+        }
+    }
+
+    /// <inheritdoc />
+    private protected override void ReleaseDeviceState()
+    {
+        _deviceMomentumBuffer?.Dispose();
+        _deviceMomentumBuffer = null;
+        _deviceUpdate = null;
+    }
+
+    /// <inheritdoc />
+    private protected override void UpdateOnDevice(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+    {
+        var step = new SgdStep
+        {
+            LearningRate = LearningRate,
+            Momentum = Momentum,
+            WeightDecay = WeightDecay,
+            HasMomentum = Momentum != 0f ? 1 : 0,
+            Nesterov = Nesterov ? 1 : 0,
+            HasDecay = WeightDecay != 0f ? 1 : 0,
+        };
+        ArrayView<float> momentumBuffer = _deviceMomentumBuffer is null ? ArrayView<float>.Empty : _deviceMomentumBuffer.View.AsContiguous();
+        _deviceUpdate!(stream, (int)parameters.Length, parameters, gradients, momentumBuffer, step);
+    }
 
     /// <inheritdoc />
     protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)

@@ -1,0 +1,248 @@
+using Dsl.Gpu;
+using Dsl.Training;
+using ILGPU;
+using ILGPU.Runtime;
+using Xunit;
+
+namespace Dsl.Tests.Gpu;
+
+/// <summary>
+/// The device <c>Optimizer.Step</c> on ILGPU's CPU simulator: five steps of each optimizer against the host
+/// optimizer on the same data, the checks and binding rules (length, place, <see cref="Optimizer.Reset"/>,
+/// <see cref="Optimizer.StepCount"/>), and the update kernels compiled to PTX for sm_90 without external calls.
+/// </summary>
+/// <remarks>
+/// Tolerance 1e-6 (1 + |p|) per parameter after five steps: the host fuses every a * b + c, the kernel (as .NET code on
+/// the simulator) rounds the product and the sum separately, a few ulp per step.
+/// </remarks>
+[Collection(GpuSimulatorCollection.Name)]
+public sealed class GpuOptimizerTests
+{
+    private const int Steps = 5;
+    private readonly GpuAccelerator _gpu;
+    private readonly AcceleratorStream _stream;
+
+    public GpuOptimizerTests(GpuSimulatorFixture simulator)
+    {
+        _gpu = simulator.Gpu;
+        _stream = _gpu.Accelerator.DefaultStream;
+    }
+
+
+    public static TheoryData<string, int> Variants()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string variant in new[] { "sgd", "sgd-momentum", "sgd-decay", "sgd-nesterov-decay", "adam", "adam-decay", "adamw", "adamw-strong" })
+        {
+            foreach (int length in new[] { 1, 33, 100 })
+            {
+                data.Add(variant, length);
+            }
+        }
+
+        return data;
+    }
+
+    private static Optimizer Create(string variant) => variant switch
+    {
+        "sgd" => new Sgd(0.1f),
+        "sgd-momentum" => new Sgd(0.05f, momentum: 0.9f),
+        "sgd-decay" => new Sgd(0.1f, weightDecay: 0.01f),
+        "sgd-nesterov-decay" => new Sgd(0.03f, 0.9f, true, 0.05f),
+        "adam" => new Adam(),
+        "adam-decay" => new Adam(0.01f, weightDecay: 0.1f),
+        "adamw" => new AdamW(),
+        "adamw-strong" => new AdamW(0.05f, 0.8f, 0.99f, 1e-6f, 0.5f),
+        _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, null),
+    };
+
+    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values)
+    {
+        var buffer = _gpu.Accelerator.Allocate1D<float>(values.Length);
+        buffer.View.CopyFromCPU(_stream, values);
+        return buffer;
+    }
+
+    private float[] Download(ArrayView<float> view)
+    {
+        var values = new float[view.Length];
+        _stream.Synchronize();
+        view.CopyToCPU(_stream, values);
+        _stream.Synchronize();
+        return values;
+    }
+
+    private static float[] Filled(int length, float value) => [.. Enumerable.Repeat(value, length)];
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void FiveSteps_MatchTheHostOptimizer(string variant, int length)
+    {
+        Optimizer host = Create(variant);
+        Optimizer device = Create(variant);
+        var random = new Random(length * 17 + variant.Length);
+        float[] parameters = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        using var deviceParameters = Upload(parameters);
+        using var deviceGradients = _gpu.Accelerator.Allocate1D<float>(length);
+
+        for (int t = 1; t <= Steps; t++)
+        {
+            float[] gradients = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 4 - 2))];
+            deviceGradients.View.CopyFromCPU(_stream, gradients);
+            if (t == 4)
+            {
+                // A schedule: the rate is read at every step.
+                host.LearningRate *= 0.5f;
+                device.LearningRate *= 0.5f;
+            }
+
+            host.Step(parameters, gradients);
+            device.Step(_gpu, _stream, deviceParameters.View, deviceGradients.View);
+
+            Assert.Equal(t, device.StepCount);
+            float[] actual = Download(deviceParameters.View);
+            for (int i = 0; i < length; i++)
+            {
+                Assert.True(
+                    Math.Abs(actual[i] - parameters[i]) <= 1e-6 * (1 + Math.Abs(parameters[i])),
+                    $"{variant}, step {t}, parameter {i}: host {parameters[i]:R}, device {actual[i]:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void MismatchedGradientLength_IsRefusedBeforeAnyChange_AndBindsNothing()
+    {
+        var optimizer = new AdamW();
+        using var parameters = Upload(Filled(8, 2f));
+        using var gradients = Upload(Filled(7, 1f));
+
+        Assert.Throws<ArgumentException>(() => optimizer.Step(_gpu, _stream, parameters.View, gradients.View));
+
+        Assert.All(Download(parameters.View), p => Assert.Equal(2f, p));
+        Assert.Equal(0, optimizer.StepCount);
+        optimizer.Step(Filled(5, 1f), Filled(5, 1f)); // still unbound: the host may take it
+    }
+
+    [Fact]
+    public void StateBoundToAnotherLength_IsRefusedBeforeAnyChange()
+    {
+        var optimizer = new Sgd(0.1f, momentum: 0.9f);
+        using var ten = Upload(Filled(10, 0f));
+        using var tenGradients = Upload(Filled(10, 1f));
+        using var eleven = Upload(Filled(11, 3f));
+        using var elevenGradients = Upload(Filled(11, 1f));
+        optimizer.Step(_gpu, _stream, ten.View, tenGradients.View);
+
+        var exception = Assert.Throws<InvalidOperationException>(() => optimizer.Step(_gpu, _stream, eleven.View, elevenGradients.View));
+
+        Assert.Contains("10", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("11", exception.Message, StringComparison.Ordinal);
+        Assert.All(Download(eleven.View), p => Assert.Equal(3f, p));
+        Assert.Equal(1, optimizer.StepCount);
+        Assert.Throws<InvalidOperationException>(() => optimizer.CheckCompatible(_gpu, 11));
+        optimizer.CheckCompatible(_gpu, 10);
+    }
+
+    [Fact]
+    public void StateIsNotMovedBetweenPlaces_UntilReset()
+    {
+        var optimizer = new Adam(0.1f);
+        float[] hostParameters = Filled(4, 1f);
+        using var parameters = Upload(Filled(4, 1f));
+        using var gradients = Upload(Filled(4, 1f));
+        optimizer.Step(_gpu, _stream, parameters.View, gradients.View);
+
+        // Host after device.
+        var toHost = Assert.Throws<InvalidOperationException>(() => optimizer.Step(hostParameters, Filled(4, 1f)));
+        Assert.Contains("Reset()", toHost.Message, StringComparison.Ordinal);
+        optimizer.CheckCompatible(4); // the public check is about the length only
+        Assert.Throws<InvalidOperationException>(() => optimizer.CheckCompatible(null, 4));
+        Assert.All(hostParameters, p => Assert.Equal(1f, p));
+
+        // Another device.
+        using (GpuAccelerator other = GpuAccelerator.CpuSimulator())
+        {
+            using var otherParameters = other.Accelerator.Allocate1D<float>(4);
+            using var otherGradients = other.Accelerator.Allocate1D<float>(4);
+            Assert.Throws<InvalidOperationException>(() => optimizer.Step(other, other.Accelerator.DefaultStream, otherParameters.View, otherGradients.View));
+            Assert.Throws<ArgumentException>(() => optimizer.Step(_gpu, other.Accelerator.DefaultStream, parameters.View, gradients.View)); // stream of another accelerator
+        }
+
+        Assert.Equal(1, optimizer.StepCount);
+
+        // Device after host, once reset and rebound on the host.
+        optimizer.Reset();
+        Assert.Equal(0, optimizer.StepCount);
+        optimizer.Step(hostParameters, Filled(4, 1f));
+        float[] before = Download(parameters.View);
+        Assert.Throws<InvalidOperationException>(() => optimizer.Step(_gpu, _stream, parameters.View, gradients.View));
+        Assert.Throws<InvalidOperationException>(() => optimizer.CheckCompatible(_gpu, 4));
+        Assert.Equal(before, Download(parameters.View));
+        Assert.Equal(1, optimizer.StepCount);
+    }
+
+    [Fact]
+    public void Reset_FreesDeviceState_AndTheNextStepStartsAfresh()
+    {
+        var optimizer = new Sgd(0.1f, momentum: 0.9f);
+        using var first = Upload(Filled(10, 0f));
+        using var firstGradients = Upload(Filled(10, 1f));
+        optimizer.Step(_gpu, _stream, first.View, firstGradients.View);
+        optimizer.Step(_gpu, _stream, first.View, firstGradients.View);
+        optimizer.Reset();
+        Assert.Equal(0, optimizer.StepCount);
+
+        using var parameters = Upload(Filled(11, 0f));
+        using var gradients = Upload(Filled(11, 1f));
+        optimizer.Step(_gpu, _stream, parameters.View, gradients.View);
+        optimizer.Step(_gpu, _stream, parameters.View, gradients.View);
+
+        // Fresh momentum, as the host test: b1 = 1, b2 = 1.9, p = -0.1 - 0.19.
+        Assert.All(Download(parameters.View), p => Assert.Equal(-0.29f, p, 1e-6f));
+        Assert.Equal(2, optimizer.StepCount);
+    }
+
+    [Fact]
+    public void EmptyBuffer_CountsTheStepAndLaunchesNothing()
+    {
+        var optimizer = new Adam();
+        optimizer.Step(_gpu, _stream, ArrayView<float>.Empty, ArrayView<float>.Empty);
+        Assert.Equal(1, optimizer.StepCount);
+        optimizer.Reset();
+    }
+
+    [Fact]
+    public void AdamW_DecaysWithZeroGradient_AdamDoesNotWithoutPenalty()
+    {
+        using var decayed = Upload([2f]);
+        using var kept = Upload([2f]);
+        using var zero = Upload([0f]);
+        new AdamW(0.1f, weightDecay: 0.5f).Step(_gpu, _stream, decayed.View, zero.View);
+        new Adam(0.1f).Step(_gpu, _stream, kept.View, zero.View);
+        Assert.Equal(2f * (1f - 0.05f), Download(decayed.View)[0], 1e-6f);
+        Assert.Equal(2f, Download(kept.View)[0]);
+    }
+
+    public static TheoryData<string> Kernels() => ["sgd", "adam"];
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void UpdateKernel_CompilesToPtxWithoutExternalCalls(string kernel)
+    {
+        Delegate method = kernel switch
+        {
+            "sgd" => GpuOptimizerKernels.SgdKernel,
+            "adam" => GpuOptimizerKernels.AdamKernel,
+            _ => throw new ArgumentOutOfRangeException(nameof(kernel)),
+        };
+
+        string ptx = KernelCompilation.Ptx(method, explicitlyGrouped: false);
+
+        Assert.DoesNotContain(".extern", ptx, StringComparison.Ordinal);
+        if (kernel == "adam")
+        {
+            Assert.Contains("sqrt.rn.f32", ptx, StringComparison.Ordinal);
+        }
+    }
+}
