@@ -1,0 +1,248 @@
+using System.Globalization;
+using ILGPU;
+using ILGPU.Runtime;
+using PredictLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, Dsl.Gpu.FusedMlpPlan,
+    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>;
+using TrainLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, Dsl.Gpu.FusedMlpPlan,
+    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>,
+    ILGPU.ArrayView<float>, int>;
+
+namespace Dsl.Gpu;
+
+/// <summary>
+/// Fully fused small networks (tiny-cuda-nn's idea): one kernel launch runs the forward pass, the loss and the
+/// backward pass of a whole small MLP, each group of <see cref="GroupSize"/> threads on a tile of
+/// <see cref="TileRows"/> batch rows whose activations never leave shared memory, instead of about three
+/// launches per layer with every activation round-tripping through global memory.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Eligibility (<see cref="Fits(int, ReadOnlySpan{int}, ReadOnlySpan{Activation})"/>): 1 to <see cref="MaxLayers"/>
+/// layers; the input width and every layer's width in [1, <see cref="MaxWidth"/>]; and the tile's activations fit
+/// the kernel's shared memory: TileRows (input width + sum of the layers' widths + sum of the widths of the GELU
+/// and SiLU layers, whose derivative needs the pre-activation) &lt;= <see cref="SharedFloats"/>. For example
+/// input 64, three hidden layers of 128 (ReLU) and 10 classes uses 16 (64 + 394) = 7328 floats and fits; the
+/// same with GELU hidden layers needs 16 (64 + 394 + 384) = 13472 and does not.
+/// </para>
+/// <para>
+/// Numerics: float32 throughout, products and sums written as <c>a * b + c</c> (the assembler may fuse them);
+/// the weight gradients are summed per tile in row order and across tiles with float atomics, so their
+/// summation order, and hence the last bits, vary from run to run when the batch spans several tiles.
+/// </para>
+/// <para>
+/// On ILGPU's CPU simulator, float atomics are compare-and-swap loops: observed there, a launch on uninitialised
+/// (garbage, NaN-producing) buffers never finished, so tests initialise every buffer. GPUs add in hardware.
+/// </para>
+/// </remarks>
+public static partial class FusedMlp
+{
+    /// <summary>Batch rows per thread group (per tile); the last tile of a batch may have fewer.</summary>
+    public const int TileRows = 16;
+
+    /// <summary>Threads per group (8 warps of 32).</summary>
+    public const int GroupSize = 256;
+
+    /// <summary>Shared-memory floats per group: 8192 floats = 32 KiB, under CUDA's 48 KiB static limit.</summary>
+    public const int SharedFloats = 8192;
+
+    /// <summary>Most layers a fused network may have.</summary>
+    public const int MaxLayers = 8;
+
+    /// <summary>Widest input or layer: every thread loops over at most this many weights per output.</summary>
+    public const int MaxWidth = 256;
+
+    /// <summary>
+    /// Whether a network qualifies for the fused kernel: 1 to <see cref="MaxLayers"/> layers, all widths in
+    /// [1, <see cref="MaxWidth"/>], and <see cref="TileRows"/> rows of its input, outputs and (GELU, SiLU)
+    /// pre-activations within <see cref="SharedFloats"/> floats.
+    /// </summary>
+    /// <param name="inputWidth">Elements of one input sample.</param>
+    /// <param name="units">Each layer's width, in order.</param>
+    /// <param name="activations">Each layer's activation; as long as <paramref name="units"/>.</param>
+    public static bool Fits(int inputWidth, ReadOnlySpan<int> units, ReadOnlySpan<Activation> activations)
+    {
+        if (units.Length < 1 || units.Length > MaxLayers || activations.Length != units.Length || inputWidth < 1 || inputWidth > MaxWidth)
+        {
+            return false;
+        }
+
+        int perRow = inputWidth;
+        for (int l = 0; l < units.Length; l++)
+        {
+            if (units[l] < 1 || units[l] > MaxWidth)
+            {
+                return false;
+            }
+
+            perRow += NeedsPreActivation(activations[l]) ? 2 * units[l] : units[l];
+        }
+
+        return TileRows * perRow <= SharedFloats;
+    }
+
+    /// <summary>Whether the layers (input width <paramref name="inputWidth"/>) qualify; see <see cref="Fits(int, ReadOnlySpan{int}, ReadOnlySpan{Activation})"/>.</summary>
+    public static bool Fits(int inputWidth, IReadOnlyList<Layer> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count > MaxLayers)
+        {
+            return false;
+        }
+
+        Span<int> units = stackalloc int[layers.Count];
+        Span<Activation> activations = stackalloc Activation[layers.Count];
+        for (int l = 0; l < layers.Count; l++)
+        {
+            units[l] = layers[l].Units;
+            activations[l] = layers[l].Activation;
+        }
+
+        return Fits(inputWidth, units, activations);
+    }
+
+    /// <summary>Whether a generated network qualifies; see <see cref="Fits(int, ReadOnlySpan{int}, ReadOnlySpan{Activation})"/>.</summary>
+    public static bool Fits(INetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return Fits(network.InputSize, network.Layers);
+    }
+
+    /// <summary>The launcher of the fused kernels on <paramref name="gpu"/>; the kernels compile once per accelerator.</summary>
+    public static FusedMlpLauncher Load(GpuAccelerator gpu)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        TrainLauncher train = gpu.Kernel<TrainLauncher>(
+            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)TrainKernel,
+            accelerator => accelerator.LoadKernel<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(TrainKernel));
+        PredictLauncher predict = gpu.Kernel<PredictLauncher>(
+            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)PredictKernel,
+            accelerator => accelerator.LoadKernel<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PredictKernel));
+        return new FusedMlpLauncher(train, predict);
+    }
+}
+
+/// <summary>
+/// Launches the fused kernels of <see cref="FusedMlp"/> on one accelerator. Allocates nothing per call: a step is
+/// one memset of the gradients and one kernel launch of ceil(batch / TileRows) groups.
+/// </summary>
+public sealed class FusedMlpLauncher
+{
+    private readonly TrainLauncher _train;
+    private readonly PredictLauncher _predict;
+
+    internal FusedMlpLauncher(TrainLauncher train, PredictLauncher predict)
+    {
+        _train = train;
+        _predict = predict;
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy training step: zeroes <paramref name="gradients"/>, then writes d(mean loss)/dparameters
+    /// into it and each row's loss into <paramref name="rowLosses"/> (their mean is the batch loss, as
+    /// <c>Dsl.Ops.SoftmaxCrossEntropy</c>). Asynchronous on <paramref name="stream"/>.
+    /// </summary>
+    /// <param name="plan">A plan whose loss is <see cref="Loss.SoftmaxCrossEntropy"/>.</param>
+    /// <param name="parameters">Flat parameters, at least plan.ParameterCount.</param>
+    /// <param name="gradients">Flat gradients, same layout, at least plan.ParameterCount; overwritten.</param>
+    /// <param name="inputs">x (batch, InputWidth).</param>
+    /// <param name="labels">(batch), each in [0, OutputWidth); a row with another label gets a NaN loss.</param>
+    /// <param name="rowLosses">(batch); overwritten.</param>
+    /// <param name="batch">Rows; positive.</param>
+    /// <exception cref="ArgumentException">The plan's loss differs, or a view is shorter than its shape.</exception>
+    public void ForwardBackward(
+        AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> rowLosses, int batch)
+    {
+        CheckPlan(plan, Loss.SoftmaxCrossEntropy);
+        CheckLength(labels.Length, batch, nameof(labels));
+        Train(stream, plan, parameters, gradients, inputs, labels, ArrayView<float>.Empty, rowLosses, batch);
+    }
+
+    /// <summary>
+    /// Mean squared error training step: zeroes <paramref name="gradients"/>, then writes d(mean loss)/dparameters
+    /// into it and each row's mean squared error into <paramref name="rowLosses"/> (their mean is the batch loss,
+    /// as <c>Dsl.Ops.MeanSquaredError</c>). Asynchronous on <paramref name="stream"/>.
+    /// </summary>
+    /// <param name="plan">A plan whose loss is <see cref="Loss.MeanSquaredError"/>.</param>
+    /// <param name="targets">(batch, OutputWidth).</param>
+    /// <param name="parameters">Flat parameters, at least plan.ParameterCount.</param>
+    /// <param name="gradients">Flat gradients, same layout, at least plan.ParameterCount; overwritten.</param>
+    /// <param name="inputs">x (batch, InputWidth).</param>
+    /// <param name="rowLosses">(batch); overwritten.</param>
+    /// <param name="batch">Rows; positive.</param>
+    /// <exception cref="ArgumentException">The plan's loss differs, or a view is shorter than its shape.</exception>
+    public void ForwardBackward(
+        AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> inputs, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
+    {
+        CheckPlan(plan, Loss.MeanSquaredError);
+        CheckLength(targets.Length, (long)batch * plan.OutputWidth, nameof(targets));
+        Train(stream, plan, parameters, gradients, inputs, ArrayView<int>.Empty, targets, rowLosses, batch);
+    }
+
+    /// <summary>Forward only: writes the last layer's outputs (batch, OutputWidth) (the logits of a classifier) to <paramref name="outputs"/>.</summary>
+    /// <param name="plan">Any created plan (its loss is ignored).</param>
+    /// <param name="parameters">Flat parameters, at least plan.ParameterCount.</param>
+    /// <param name="inputs">x (batch, InputWidth).</param>
+    /// <param name="outputs">(batch, OutputWidth); overwritten.</param>
+    /// <param name="batch">Rows; zero does nothing.</param>
+    /// <exception cref="ArgumentException">The plan was not created, or a view is shorter than its shape.</exception>
+    public void Predict(AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> inputs, ArrayView<float> outputs, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        CheckPlan(plan, plan.Loss);
+        CheckLength(parameters.Length, plan.ParameterCount, nameof(parameters));
+        CheckLength(inputs.Length, (long)batch * plan.InputWidth, nameof(inputs));
+        CheckLength(outputs.Length, (long)batch * plan.OutputWidth, nameof(outputs));
+        if (batch == 0)
+        {
+            return;
+        }
+
+        _predict(stream, Config(batch), plan, parameters, inputs, outputs, batch);
+    }
+
+    private void Train(
+        AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        CheckLength(parameters.Length, plan.ParameterCount, nameof(parameters));
+        CheckLength(gradients.Length, plan.ParameterCount, nameof(gradients));
+        CheckLength(inputs.Length, (long)batch * plan.InputWidth, nameof(inputs));
+        CheckLength(rowLosses.Length, batch, nameof(rowLosses));
+
+        gradients.MemSetToZero(stream);
+        _train(stream, Config(batch), plan, parameters, gradients, inputs, labels, targets, rowLosses, batch);
+    }
+
+    /// <summary>One group of GroupSize threads per tile of TileRows rows.</summary>
+    private static KernelConfig Config(int batch) => new(
+        (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows,
+        FusedMlp.GroupSize);
+
+    private static void CheckPlan(in FusedMlpPlan plan, Loss loss)
+    {
+        if (plan.LayerCount == 0)
+        {
+            throw new ArgumentException("The plan is empty: create it with FusedMlpPlan.Create.", nameof(plan));
+        }
+
+        if (plan.Loss != loss)
+        {
+            throw new ArgumentException($"The plan's loss is {plan.Loss}; this overload trains {loss}.", nameof(plan));
+        }
+    }
+
+    private static void CheckLength(long length, long required, string name)
+    {
+        if (length < required)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} holds {length} elements; at least {required} are needed."),
+                name);
+        }
+    }
+}

@@ -1,0 +1,578 @@
+using Dsl;
+using Dsl.Gpu;
+using Dsl.Ops;
+using Dsl.Tests.Networks;
+using ILGPU;
+using ILGPU.Runtime;
+using Xunit;
+
+namespace Dsl.Tests.Gpu;
+
+/// <summary>
+/// The fully fused forward/loss/backward kernel on ILGPU's CPU simulator (32-thread warps, real barriers and
+/// atomics) against a float64 reference of the same network, its scalar math against the CPU backend's, its
+/// eligibility rule at the boundaries, and its PTX for sm_90.
+/// </summary>
+[Collection(GpuSimulatorCollection.Name)]
+public sealed class FusedMlpTests
+{
+    private const float LeakySlope = 0.1f;
+
+    private readonly GpuAccelerator _gpu;
+    private readonly FusedMlpLauncher _launcher;
+
+    public FusedMlpTests(GpuSimulatorFixture simulator)
+    {
+        _gpu = simulator.Gpu;
+        _launcher = FusedMlp.Load(_gpu);
+    }
+
+    public static TheoryData<Activation, Loss> ActivationsAndLosses()
+    {
+        var data = new TheoryData<Activation, Loss>();
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            data.Add(activation, Loss.SoftmaxCrossEntropy);
+            data.Add(activation, Loss.MeanSquaredError);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Network 5 -> 9 (bias) -> 7 (no bias) -> 3 (bias), every layer with <paramref name="activation"/> (so the output
+    /// layer's derivative after the loss is covered too), for a batch of one row, one partial tile and three tiles
+    /// (16 + 16 + 5).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ActivationsAndLosses))]
+    public void Gradients_and_row_losses_match_the_float64_reference(Activation activation, Loss loss)
+    {
+        int[] units = [9, 7, 3];
+        bool[] bias = [true, false, true];
+        FusedLayer[] layers = Describe(5, units, bias, [activation, activation, activation], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, loss);
+        Assert.Equal(parameterCount, plan.ParameterCount);
+
+        foreach (int batch in new[] { 1, 7, 37 })
+        {
+            var random = new Random(1000 + batch);
+            double[] parameters = RandomParameters(random, layers, parameterCount);
+            double[] inputs = Uniform(random, batch * 5, 2.0);
+            int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(3))];
+            double[] targets = Uniform(random, batch * 3, 1.0);
+
+            (float[] gradients, float[] rowLosses) = RunTraining(plan, parameters, inputs, labels, targets, batch, launches: 1);
+            (double[] referenceGradients, double[] referenceLosses) = Reference.ForwardBackward(layers, loss, parameters, inputs, labels, targets, batch);
+
+            AssertMatches(referenceGradients, referenceLosses, gradients, rowLosses, $"{activation}, {loss}, batch {batch}");
+        }
+    }
+
+    /// <summary>
+    /// The fused kernel against the CPU backend itself (its float32 ComputeGradients) on the generated test
+    /// networks: the same offsets, the same loss scaling. Launched twice (two tiles each) to check that the
+    /// launcher zeroes the gradients before accumulating.
+    /// </summary>
+    [Theory]
+    [InlineData("NetA")]
+    [InlineData("NetB")]
+    [InlineData("NetC")]
+    [InlineData("InitZoo")]
+    [InlineData("ActivatedLogits")]
+    [InlineData("Mnist1dMlp")]
+    public void Gradients_and_loss_match_the_cpu_backend(string name)
+    {
+        using Device device = Device.Cpu(1);
+        INetwork network = GradientCheckTests.Create(name, device, seed: 3);
+        Assert.True(FusedMlp.Fits(network));
+        bool classifier = network is IClassifierNetwork;
+        FusedMlpPlan plan = FusedMlpPlan.Create(network, classifier ? Loss.SoftmaxCrossEntropy : Loss.MeanSquaredError);
+
+        const int batch = 21;
+        var random = new Random(5);
+        float[] inputs = [.. Enumerable.Range(0, batch * network.InputSize).Select(_ => (float)((random.NextDouble() * 4) - 2))];
+        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(network.OutputSize))];
+        float[] targets = [.. Enumerable.Range(0, batch * network.OutputSize).Select(_ => (float)random.NextDouble())];
+        float cpuLoss = network is IClassifierNetwork c ? c.ComputeGradients(inputs, labels) : ((IRegressionNetwork)network).ComputeGradients(inputs, targets);
+        float[] cpuGradients = network.Gradients.ToArray();
+
+        (float[] gradients, float[] rowLosses) = RunTraining(
+            plan,
+            [.. network.Parameters.ToArray().Select(v => (double)v)],
+            [.. inputs.Select(v => (double)v)],
+            labels,
+            [.. targets.Select(v => (double)v)],
+            batch,
+            launches: 2);
+
+        // Both are float32 with different summation orders (and FMA contraction on the CPU): relative 1e-4 of
+        // the largest gradient, 1e-5 of the loss.
+        double fusedLoss = rowLosses.Select(v => (double)v).Average();
+        Assert.True(Math.Abs(fusedLoss - cpuLoss) <= 1e-5 * Math.Max(1, Math.Abs(cpuLoss)), $"{name}: fused loss {fusedLoss}, CPU {cpuLoss}");
+        double largest = cpuGradients.Max(v => Math.Abs((double)v));
+        for (int i = 0; i < cpuGradients.Length; i++)
+        {
+            double tolerance = (1e-4 * largest) + (1e-4 * Math.Abs(cpuGradients[i]));
+            Assert.True(Math.Abs(gradients[i] - cpuGradients[i]) <= tolerance, $"{name}: gradient[{i}] fused {gradients[i]}, CPU {cpuGradients[i]}");
+        }
+    }
+
+    [Fact]
+    public void Predict_writes_the_forward_outputs()
+    {
+        int[] units = [9, 7, 3];
+        FusedLayer[] layers = Describe(5, units, [true, false, true], [Activation.Gelu, Activation.Tanh, Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        const int batch = 37;
+        var random = new Random(17);
+        double[] parameters = RandomParameters(random, layers, parameterCount);
+        double[] inputs = Uniform(random, batch * 5, 2.0);
+
+        Accelerator accelerator = _gpu.Accelerator;
+        using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
+        using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
+        using MemoryBuffer1D<float, Stride1D.Dense> outputBuffer = accelerator.Allocate1D<float>(batch * 3);
+        _launcher.Predict(accelerator.DefaultStream, plan, parameterBuffer.View, inputBuffer.View, outputBuffer.View, batch);
+        accelerator.Synchronize();
+        float[] outputs = outputBuffer.GetAsArray1D();
+
+        double[] reference = Reference.Forward(layers, parameters, inputs, batch, out _)[^1];
+        for (int i = 0; i < reference.Length; i++)
+        {
+            // float32 forward of three small layers: a few ulp of the activations' scale.
+            Assert.True(Math.Abs(outputs[i] - reference[i]) <= 1e-5 * (1 + Math.Abs(reference[i])), $"output[{i}] = {outputs[i]}, reference {reference[i]}");
+        }
+    }
+
+    [Fact]
+    public void A_label_outside_the_classes_gives_a_nan_row_loss_and_leaves_other_rows_finite()
+    {
+        FusedLayer[] layers = Describe(5, [4], [true], [Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        var random = new Random(2);
+        (_, float[] rowLosses) = RunTraining(plan, RandomParameters(random, layers, parameterCount), Uniform(random, 3 * 5, 1.0), [1, 4, 0], new double[3 * 4], 3, launches: 1);
+        Assert.True(float.IsFinite(rowLosses[0]));
+        Assert.True(float.IsNaN(rowLosses[1]));
+        Assert.True(float.IsFinite(rowLosses[2]));
+    }
+
+    [Fact]
+    public void Log_matches_math_log()
+    {
+        // Cephes' logf: within 2 ulp (relative 2.4e-7) of the exact value, also near x = 1 where log(x) ~ x - 1.
+        var random = new Random(9);
+        var values = new List<float> { 1f, 2f, 0.5f, 1.0000001f, 0.99999994f, float.MaxValue, float.Epsilon, 1e-40f, 1.17549435e-38f, 7f, 10f, 256f };
+        for (int i = 0; i < 20000; i++)
+        {
+            values.Add(MathF.Pow(2f, (float)((random.NextDouble() * 250) - 125)) * (float)(1 + random.NextDouble()));
+        }
+
+        foreach (float x in values)
+        {
+            double expected = Math.Log(x);
+            float actual = FusedMlp.Log(x);
+            Assert.True(Math.Abs(actual - expected) <= 2.4e-7 * Math.Abs(expected), $"log({x:R}) = {actual:R}, expected {expected:R}");
+        }
+
+        Assert.Equal(float.NegativeInfinity, FusedMlp.Log(0f));
+        Assert.Equal(float.PositiveInfinity, FusedMlp.Log(float.PositiveInfinity));
+        Assert.True(float.IsNaN(FusedMlp.Log(-1f)));
+        Assert.True(float.IsNaN(FusedMlp.Log(float.NaN)));
+    }
+
+    [Theory]
+    [InlineData(Activation.Identity)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.LeakyRelu)]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Sigmoid)]
+    public void Scalar_activations_match_the_cpu_activations(Activation activation)
+    {
+        // Same schemes as Dsl.Ops, but without fused multiply-adds: a few float32 ulp apart (relative 4e-7
+        // of the larger of the value and 1e-30, or 2e-7 absolute for GELU/SiLU cancellations near z = 0).
+        for (float z = -20f; z <= 20f; z += 0.0137f)
+        {
+            float expected = CpuForward(activation, z);
+            float actual = FusedMlp.Activate((int)activation, LeakySlope, z);
+            Assert.True(Close(actual, expected), $"{activation}({z:R}) = {actual:R}, CPU {expected:R}");
+
+            float expectedDerivative = CpuDerivative(activation, z, expected);
+            float actualDerivative = FusedMlp.Derivative((int)activation, LeakySlope, z, expected);
+            Assert.True(Close(actualDerivative, expectedDerivative), $"{activation}'({z:R}) = {actualDerivative:R}, CPU {expectedDerivative:R}");
+        }
+
+        static bool Close(float actual, float expected)
+            => Math.Abs(actual - expected) <= Math.Max(4e-7 * Math.Max(Math.Abs(expected), 1e-30), 2e-7);
+    }
+
+    [Fact]
+    public void Fits_accepts_and_rejects_at_its_boundaries()
+    {
+        Activation[] relu8 = [.. Enumerable.Repeat(Activation.Relu, 8)];
+        Activation[] relu9 = [.. Enumerable.Repeat(Activation.Relu, 9)];
+
+        // Layer count: 1 to 8.
+        Assert.False(FusedMlp.Fits(4, [], []));
+        Assert.True(FusedMlp.Fits(4, [4], [Activation.Relu]));
+        Assert.True(FusedMlp.Fits(4, [4, 4, 4, 4, 4, 4, 4, 4], relu8));
+        Assert.False(FusedMlp.Fits(4, [4, 4, 4, 4, 4, 4, 4, 4, 4], relu9));
+
+        // Widths: 1 to 256 (the input too).
+        Assert.False(FusedMlp.Fits(0, [4], [Activation.Relu]));
+        Assert.False(FusedMlp.Fits(4, [0], [Activation.Relu]));
+        Assert.True(FusedMlp.Fits(1, [256], [Activation.Relu]));
+        Assert.False(FusedMlp.Fits(1, [257], [Activation.Relu]));
+        Assert.False(FusedMlp.Fits(257, [1], [Activation.Relu]));
+
+        // Shared memory: 16 rows x (input + widths + GELU/SiLU widths again) <= 8192 floats, i.e. 512 per row.
+        Assert.True(FusedMlp.Fits(256, [256], [Activation.Relu]));           // 512
+        Assert.True(FusedMlp.Fits(100, [200, 212], [Activation.Relu, Activation.Tanh])); // 512
+        Assert.False(FusedMlp.Fits(100, [200, 213], [Activation.Relu, Activation.Tanh])); // 513
+        Assert.True(FusedMlp.Fits(100, [206], [Activation.Gelu]));            // 100 + 2 x 206 = 512
+        Assert.False(FusedMlp.Fits(100, [207], [Activation.Gelu]));           // 514
+        Assert.False(FusedMlp.Fits(100, [207], [Activation.Silu]));
+        Assert.True(FusedMlp.Fits(100, [207], [Activation.Sigmoid]));
+
+        // Mismatched lists.
+        Assert.False(FusedMlp.Fits(4, [4, 4], [Activation.Relu]));
+    }
+
+    [Fact]
+    public void Create_rejects_layers_that_do_not_chain_or_do_not_fit()
+    {
+        FusedLayer[] chained = Describe(5, [9, 3], [true, true], [Activation.Relu, Activation.Identity], out _);
+        Assert.Equal(3, FusedMlpPlan.Create(5, chained, Loss.MeanSquaredError).OutputWidth);
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(6, chained, Loss.MeanSquaredError));
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 0, -1), new FusedLayer(8, 3, Activation.Relu, 0f, 45, -1)], Loss.MeanSquaredError));
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 3, Activation.LeakyRelu, -1f, 0, -1)], Loss.MeanSquaredError));
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(100, [new FusedLayer(100, 207, Activation.Gelu, 0f, 0, -1)], Loss.MeanSquaredError));
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, ReadOnlySpan<FusedLayer>.Empty, Loss.MeanSquaredError));
+    }
+
+    [Fact]
+    public void Launcher_rejects_the_wrong_loss_and_short_views()
+    {
+        FusedLayer[] layers = Describe(5, [3], [true], [Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        Accelerator accelerator = _gpu.Accelerator;
+        using MemoryBuffer1D<float, Stride1D.Dense> parameters = accelerator.Allocate1D<float>(parameterCount);
+        using MemoryBuffer1D<float, Stride1D.Dense> gradients = accelerator.Allocate1D<float>(parameterCount);
+        using MemoryBuffer1D<float, Stride1D.Dense> inputs = accelerator.Allocate1D<float>(4 * 5);
+        using MemoryBuffer1D<int, Stride1D.Dense> labels = accelerator.Allocate1D<int>(4);
+        using MemoryBuffer1D<float, Stride1D.Dense> targets = accelerator.Allocate1D<float>(4 * 3);
+        using MemoryBuffer1D<float, Stride1D.Dense> losses = accelerator.Allocate1D<float>(4);
+        AcceleratorStream stream = accelerator.DefaultStream;
+        FusedMlpLauncher launcher = _launcher;
+
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, targets.View, losses.View, 4));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 5));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View.SubView(0, parameterCount - 1), gradients.View, inputs.View, labels.View, losses.View, 4));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, default, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 0));
+        launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4);
+        accelerator.Synchronize();
+    }
+
+    [Fact]
+    public void Kernels_compile_to_ptx_for_sm90_without_extern_calls()
+    {
+        string train = KernelCompilation.Ptx(
+            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.TrainKernel,
+            explicitlyGrouped: true);
+        Assert.DoesNotContain(".extern", train, StringComparison.Ordinal);
+        Assert.Contains("bar.sync", train, StringComparison.Ordinal);
+        Assert.Contains("shfl.sync", train, StringComparison.Ordinal);
+        Assert.Matches(@"(red|atom)(\.global)?\.add\.f32", train); // the gradient atomics (result unused: red)
+
+        string predict = KernelCompilation.Ptx(
+            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.PredictKernel,
+            explicitlyGrouped: true);
+        Assert.DoesNotContain(".extern", predict, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Launches the training kernel <paramref name="launches"/> times on the same buffers and returns the last
+    /// results. Every buffer is initialised: on the simulator a NaN gradient would make the float atomics spin.
+    /// </summary>
+    private (float[] Gradients, float[] RowLosses) RunTraining(FusedMlpPlan plan, double[] parameters, double[] inputs, int[] labels, double[] targets, int batch, int launches)
+    {
+        Accelerator accelerator = _gpu.Accelerator;
+        using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
+        using MemoryBuffer1D<float, Stride1D.Dense> gradientBuffer = accelerator.Allocate1D<float>(parameters.Length);
+        using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
+        using MemoryBuffer1D<int, Stride1D.Dense> labelBuffer = accelerator.Allocate1D(labels);
+        using MemoryBuffer1D<float, Stride1D.Dense> targetBuffer = accelerator.Allocate1D(ToFloat(targets));
+        using MemoryBuffer1D<float, Stride1D.Dense> lossBuffer = accelerator.Allocate1D<float>(batch);
+        for (int launch = 0; launch < launches; launch++)
+        {
+            if (plan.Loss == Loss.SoftmaxCrossEntropy)
+            {
+                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, labelBuffer.View, lossBuffer.View, batch);
+            }
+            else
+            {
+                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, targetBuffer.View, lossBuffer.View, batch);
+            }
+        }
+
+        accelerator.Synchronize();
+        return (gradientBuffer.GetAsArray1D(), lossBuffer.GetAsArray1D());
+    }
+
+    private static void AssertMatches(double[] referenceGradients, double[] referenceLosses, float[] gradients, float[] rowLosses, string what)
+    {
+        // Row losses: float32 sums of a handful of terms plus a ~1 ulp log: relative 1e-5 (absolute 1e-6 near 0).
+        for (int r = 0; r < referenceLosses.Length; r++)
+        {
+            double tolerance = (1e-5 * Math.Abs(referenceLosses[r])) + 1e-6;
+            Assert.True(Math.Abs(rowLosses[r] - referenceLosses[r]) <= tolerance, $"{what}: row loss {r} = {rowLosses[r]}, reference {referenceLosses[r]}");
+        }
+
+        // Gradients: float32 forward and backward through three layers, summed per tile in row order and across
+        // tiles by atomics in any order; relative 1e-4 of the element plus 2e-5 of the largest gradient.
+        double largest = referenceGradients.Max(Math.Abs);
+        Assert.True(largest > 1e-3, $"{what}: the gradients are all ~0 ({largest}), the check would be vacuous");
+        for (int i = 0; i < referenceGradients.Length; i++)
+        {
+            double tolerance = (1e-4 * Math.Abs(referenceGradients[i])) + (2e-5 * largest);
+            Assert.True(Math.Abs(gradients[i] - referenceGradients[i]) <= tolerance, $"{what}: gradient[{i}] = {gradients[i]}, reference {referenceGradients[i]}");
+        }
+    }
+
+    /// <summary>Layers packed one after another in the parameter buffer: weight (units, fanIn), then bias (units) if any.</summary>
+    private static FusedLayer[] Describe(int inputWidth, int[] units, bool[] bias, Activation[] activations, out int parameterCount)
+    {
+        var layers = new FusedLayer[units.Length];
+        int offset = 0;
+        int fanIn = inputWidth;
+        for (int l = 0; l < units.Length; l++)
+        {
+            int weightOffset = offset;
+            offset += units[l] * fanIn;
+            int biasOffset = bias[l] ? offset : -1;
+            offset += bias[l] ? units[l] : 0;
+            layers[l] = new FusedLayer(fanIn, units[l], activations[l], activations[l] == Activation.LeakyRelu ? LeakySlope : 0f, weightOffset, biasOffset);
+            fanIn = units[l];
+        }
+
+        parameterCount = offset;
+        return layers;
+    }
+
+    /// <summary>Weights uniform with standard deviation ~1.5/sqrt(fanIn) so pre-activations reach both GELU regions; biases in [-0.5, 0.5].</summary>
+    private static double[] RandomParameters(Random random, FusedLayer[] layers, int parameterCount)
+    {
+        var parameters = new double[parameterCount];
+        foreach (FusedLayer layer in layers)
+        {
+            double scale = 1.5 * Math.Sqrt(3.0 / layer.FanIn);
+            for (int i = 0; i < layer.Units * layer.FanIn; i++)
+            {
+                parameters[layer.WeightOffset + i] = (float)(((random.NextDouble() * 2) - 1) * scale);
+            }
+
+            for (int o = 0; layer.BiasOffset >= 0 && o < layer.Units; o++)
+            {
+                parameters[layer.BiasOffset + o] = (float)(random.NextDouble() - 0.5);
+            }
+        }
+
+        return parameters;
+    }
+
+    /// <summary>Values uniform in [-scale, scale], already rounded to float so both sides see the same numbers.</summary>
+    private static double[] Uniform(Random random, int count, double scale)
+        => [.. Enumerable.Range(0, count).Select(_ => (double)(float)(((random.NextDouble() * 2) - 1) * scale))];
+
+    private static float[] ToFloat(double[] values) => [.. values.Select(v => (float)v)];
+
+    private static float CpuForward(Activation activation, float z) => activation switch
+    {
+        Activation.Identity => default(Identity).Forward(z),
+        Activation.Relu => default(Relu).Forward(z),
+        Activation.LeakyRelu => new LeakyRelu(LeakySlope).Forward(z),
+        Activation.Gelu => default(Gelu).Forward(z),
+        Activation.Silu => default(Silu).Forward(z),
+        Activation.Tanh => default(Dsl.Ops.Tanh).Forward(z),
+        Activation.Sigmoid => default(Sigmoid).Forward(z),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    private static float CpuDerivative(Activation activation, float z, float y) => activation switch
+    {
+        Activation.Identity => default(Identity).Derivative(z, y),
+        Activation.Relu => default(Relu).Derivative(z, y),
+        Activation.LeakyRelu => new LeakyRelu(LeakySlope).Derivative(z, y),
+        Activation.Gelu => default(Gelu).Derivative(z, y),
+        Activation.Silu => default(Silu).Derivative(z, y),
+        Activation.Tanh => default(Dsl.Ops.Tanh).Derivative(z, y),
+        Activation.Sigmoid => default(Sigmoid).Derivative(z, y),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    /// <summary>A plain float64 forward and backward of a <see cref="FusedLayer"/> stack, loss per row and gradients of the batch mean.</summary>
+    private static class Reference
+    {
+        /// <summary>Outputs of every layer (index 0: the inputs), each (batch, width); also the pre-activations.</summary>
+        public static double[][] Forward(FusedLayer[] layers, double[] parameters, double[] inputs, int batch, out double[][] preActivations)
+        {
+            var outputs = new double[layers.Length + 1][];
+            preActivations = new double[layers.Length][];
+            outputs[0] = inputs;
+            for (int l = 0; l < layers.Length; l++)
+            {
+                FusedLayer layer = layers[l];
+                outputs[l + 1] = new double[batch * layer.Units];
+                preActivations[l] = new double[batch * layer.Units];
+                for (int r = 0; r < batch; r++)
+                {
+                    for (int o = 0; o < layer.Units; o++)
+                    {
+                        double z = layer.BiasOffset >= 0 ? parameters[layer.BiasOffset + o] : 0;
+                        for (int k = 0; k < layer.FanIn; k++)
+                        {
+                            z += outputs[l][(r * layer.FanIn) + k] * parameters[layer.WeightOffset + (o * layer.FanIn) + k];
+                        }
+
+                        preActivations[l][(r * layer.Units) + o] = z;
+                        outputs[l + 1][(r * layer.Units) + o] = Activate(layer, z);
+                    }
+                }
+            }
+
+            return outputs;
+        }
+
+        public static (double[] Gradients, double[] RowLosses) ForwardBackward(
+            FusedLayer[] layers, Loss loss, double[] parameters, double[] inputs, int[] labels, double[] targets, int batch)
+        {
+            double[][] outputs = Forward(layers, parameters, inputs, batch, out double[][] preActivations);
+            int width = layers[^1].Units;
+            double[] y = outputs[^1];
+            var rowLosses = new double[batch];
+            var dy = new double[batch * width];
+            for (int r = 0; r < batch; r++)
+            {
+                if (loss == Loss.SoftmaxCrossEntropy)
+                {
+                    double max = double.NegativeInfinity;
+                    for (int j = 0; j < width; j++)
+                    {
+                        max = Math.Max(max, y[(r * width) + j]);
+                    }
+
+                    double sum = 0;
+                    for (int j = 0; j < width; j++)
+                    {
+                        sum += Math.Exp(y[(r * width) + j] - max);
+                    }
+
+                    rowLosses[r] = Math.Log(sum) + max - y[(r * width) + labels[r]];
+                    for (int j = 0; j < width; j++)
+                    {
+                        double probability = Math.Exp(y[(r * width) + j] - max) / sum;
+                        dy[(r * width) + j] = (probability - (j == labels[r] ? 1 : 0)) / batch;
+                    }
+                }
+                else
+                {
+                    double squares = 0;
+                    for (int j = 0; j < width; j++)
+                    {
+                        double difference = y[(r * width) + j] - targets[(r * width) + j];
+                        squares += difference * difference;
+                        dy[(r * width) + j] = 2 * difference / ((double)batch * width);
+                    }
+
+                    rowLosses[r] = squares / width;
+                }
+            }
+
+            var gradients = new double[parameters.Length];
+            double[] dOutput = dy;
+            for (int l = layers.Length - 1; l >= 0; l--)
+            {
+                FusedLayer layer = layers[l];
+                var dz = new double[batch * layer.Units];
+                for (int i = 0; i < dz.Length; i++)
+                {
+                    dz[i] = dOutput[i] * Derivative(layer, preActivations[l][i]);
+                }
+
+                var dx = new double[batch * layer.FanIn];
+                for (int r = 0; r < batch; r++)
+                {
+                    for (int o = 0; o < layer.Units; o++)
+                    {
+                        double g = dz[(r * layer.Units) + o];
+                        if (layer.BiasOffset >= 0)
+                        {
+                            gradients[layer.BiasOffset + o] += g;
+                        }
+
+                        for (int k = 0; k < layer.FanIn; k++)
+                        {
+                            gradients[layer.WeightOffset + (o * layer.FanIn) + k] += g * outputs[l][(r * layer.FanIn) + k];
+                            dx[(r * layer.FanIn) + k] += g * parameters[layer.WeightOffset + (o * layer.FanIn) + k];
+                        }
+                    }
+                }
+
+                dOutput = dx;
+            }
+
+            return (gradients, rowLosses);
+        }
+
+        private static double Activate(FusedLayer layer, double z) => layer.Activation switch
+        {
+            Activation.Identity => z,
+            Activation.Relu => Math.Max(z, 0),
+            Activation.LeakyRelu => z > 0 ? z : layer.Slope * z,
+            Activation.Gelu => 0.5 * z * (1 + ReferenceNetwork.Erf(z / Math.Sqrt(2))),
+            Activation.Silu => z / (1 + Math.Exp(-z)),
+            Activation.Tanh => Math.Tanh(z),
+            Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
+            _ => throw new ArgumentOutOfRangeException(nameof(layer)),
+        };
+
+        /// <summary>phi'(z) analytically (ReLUs: 0 resp. the slope at z = 0, as PyTorch).</summary>
+        private static double Derivative(FusedLayer layer, double z)
+        {
+            switch (layer.Activation)
+            {
+                case Activation.Identity:
+                    return 1;
+                case Activation.Relu:
+                    return z > 0 ? 1 : 0;
+                case Activation.LeakyRelu:
+                    return z > 0 ? 1 : layer.Slope;
+                case Activation.Gelu:
+                    return (0.5 * (1 + ReferenceNetwork.Erf(z / Math.Sqrt(2)))) + (z * Math.Exp(-z * z / 2) / Math.Sqrt(2 * Math.PI));
+                case Activation.Silu:
+                    {
+                        double sigma = 1 / (1 + Math.Exp(-z));
+                        return sigma * (1 + (z * (1 - sigma)));
+                    }
+
+                case Activation.Tanh:
+                    {
+                        double t = Math.Tanh(z);
+                        return 1 - (t * t);
+                    }
+
+                case Activation.Sigmoid:
+                    {
+                        double s = 1 / (1 + Math.Exp(-z));
+                        return s * (1 - s);
+                    }
+
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(layer));
+            }
+        }
+    }
+}
