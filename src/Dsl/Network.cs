@@ -3,7 +3,7 @@ using Dsl.Training;
 namespace Dsl;
 
 /// <summary>What every generated network exposes, whatever its layers and loss.</summary>
-public interface INetwork
+public interface INetwork : IDisposable
 {
     Device Device { get; }
 
@@ -32,6 +32,15 @@ public interface INetwork
 
     /// <summary>Redraws every parameter from its declared initialiser.</summary>
     void ResetParameters(ulong seed);
+
+    /// <summary>
+    /// One training step on rows [start, start + count) of a data set kept on the network's device: on a GPU
+    /// no host-device copy and no loss read-back.
+    /// </summary>
+    void TrainStep(DeviceDataSet data, int start, int count, Optimizer optimizer);
+
+    /// <summary>The mean loss of the last step; on a GPU, reading it waits for the device and copies one float.</summary>
+    float LastLoss { get; }
 }
 
 /// <summary>A network trained with softmax cross-entropy against integer class labels.</summary>

@@ -31,6 +31,7 @@ internal static class HostReferences
         }
 
         paths.Add(typeof(NetworkAttribute).Assembly.Location);
+        paths.Add(typeof(ILGPU.Context).Assembly.Location); // generated GPU paths name ILGPU types
         return paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)).ToImmutableArray();
     }
 }

@@ -43,6 +43,7 @@ internal static class GeneratorHarness
         return platform.Split(Path.PathSeparator)
             .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(path) is "netstandard.dll" or "mscorlib.dll")
             .Append(typeof(Dsl.NetworkAttribute).Assembly.Location)
+            .Append(typeof(ILGPU.Context).Assembly.Location) // generated GPU paths name ILGPU types
             .Distinct()
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .ToImmutableArray();

@@ -36,7 +36,7 @@ internal static class NetworkEmitter
 
         EmitClassDoc(w, plan);
         string interfaceName = spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::Dsl.IClassifierNetwork" : "global::Dsl.IRegressionNetwork";
-        w.Line("partial class " + Identifier(spec.ClassName) + " : " + interfaceName);
+        w.Line("partial class " + Identifier(spec.ClassName) + " : " + interfaceName + ", global::Dsl.IHostBufferSync, global::System.IDisposable");
         w.OpenBrace();
         EmitFields(w, plan);
         EmitConstructor(w, plan);
@@ -48,6 +48,9 @@ internal static class NetworkEmitter
         EmitForward(w, plan);
         EmitBackward(w, plan);
         EmitCapacity(w, plan);
+        w.Line();
+        GpuEmitter.EmitMembers(w, plan);
+        GpuEmitter.EmitGpuPath(w, plan);
         w.CloseBrace();
         return w.ToString();
     }
@@ -87,6 +90,8 @@ internal static class NetworkEmitter
         w.Line("private readonly float[] _gradients = new float[ParameterTotal];");
         w.Line("// The layers in declaration order; each layer property returns its entry.");
         w.Line("private readonly global::Dsl.Layer[] _layers;");
+        w.Line();
+        GpuEmitter.EmitFields(w);
 
         w.Line();
         w.Line("// Workspace for up to _capacity rows; grown (never shrunk) when a larger batch arrives.");
@@ -130,11 +135,13 @@ internal static class NetworkEmitter
         w.OpenBrace();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(device);");
         w.Line("_device = device;");
+        w.Line("_gpu = device.Gpu is null ? null : new GpuPath(device.Gpu);");
+        w.Line("global::Dsl.IHostBufferSync? sync = _gpu is null ? null : this;");
         w.Line("_layers =");
         w.Line("[");
         foreach (LayerPlan layer in plan.Layers)
         {
-            w.Line($"    new global::Dsl.Layer(\"{layer.Layer.PropertyName}\", {I(layer.Index)}, {I(layer.FanIn)}, {I(layer.Units)}, global::Dsl.Activation.{layer.Layer.Activation}, {F(layer.Layer.Slope)}, _parameters, _gradients, {I(layer.WeightOffset)}, {I(layer.BiasOffset)}),");
+            w.Line($"    new global::Dsl.Layer(\"{layer.Layer.PropertyName}\", {I(layer.Index)}, {I(layer.FanIn)}, {I(layer.Units)}, global::Dsl.Activation.{layer.Layer.Activation}, {F(layer.Layer.Slope)}, _parameters, _gradients, {I(layer.WeightOffset)}, {I(layer.BiasOffset)}, sync),");
         }
 
         w.Line("];");
@@ -151,6 +158,10 @@ internal static class NetworkEmitter
             string bias = layer.BiasOffset < 0 ? "default" : $"_parameters.AsSpan({I(layer.BiasOffset)}, {I(layer.Units)})";
             w.Line($"global::Dsl.Training.Initializer.Fill(_parameters.AsSpan({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {bias}, global::Dsl.Init.{l.Init}, global::Dsl.Fan.{l.Fan}, {D(l.InitStd)}, {I(layer.FanIn)}, {I(layer.Units)}, seed, {I(layer.Index)});");
         }
+
+        w.Line("// On a GPU the new values reach the device before its next use.");
+        w.Line("_deviceParametersStale = true;");
+        w.Line("_hostParametersStale = false;");
 
         w.CloseBrace();
         w.Line();
@@ -179,11 +190,25 @@ internal static class NetworkEmitter
         w.Doc("<summary>The layers in declaration order.</summary>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _layers;");
         w.Line();
-        w.Doc("<summary>All parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).</summary>");
-        w.Line("public global::System.Span<float> Parameters => _parameters;");
+        w.Doc("<summary>\nAll parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).\nOn a GPU this copies the device's parameters to the host first; writes through the span reach the device before its next use.\n</summary>");
+        w.Line("public global::System.Span<float> Parameters");
+        w.OpenBrace();
+        w.Line("get");
+        w.OpenBrace();
+        w.Line("((global::Dsl.IHostBufferSync)this).ParametersToHost();");
+        w.Line("return _parameters;");
+        w.CloseBrace();
+        w.CloseBrace();
         w.Line();
-        w.Doc("<summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref=\"Parameters\"/>.</summary>");
-        w.Line("public global::System.ReadOnlySpan<float> Gradients => _gradients;");
+        w.Doc("<summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref=\"Parameters\"/> (copied from the GPU when read).</summary>");
+        w.Line("public global::System.ReadOnlySpan<float> Gradients");
+        w.OpenBrace();
+        w.Line("get");
+        w.OpenBrace();
+        w.Line("((global::Dsl.IHostBufferSync)this).GradientsToHost();");
+        w.Line("return _gradients;");
+        w.CloseBrace();
+        w.CloseBrace();
         w.Line();
     }
 
@@ -205,6 +230,16 @@ internal static class NetworkEmitter
         w.OpenBrace();
         w.Line("int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, nameof(inputs));");
         w.Line("global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), nameof(outputs));");
+        w.Line("if (_gpu is not null)");
+        w.OpenBrace();
+        w.Line("UploadParametersIfStale();");
+        w.Line("_gpu.EnsureCapacity(batch);");
+        w.Line("_gpu.StepInputs.Upload(_gpu.Stream, inputs);");
+        w.Line("_gpu.Forward(_gpu.StepInputs.Slice(0, batch * InputWidth), batch);");
+        w.Line("_gpu.DownloadOutputs(outputs);");
+        w.Line("return;");
+        w.CloseBrace();
+        w.Line();
         w.Line("EnsureCapacity(batch);");
         w.Line("Forward(inputs, 0, batch, _device.Workers);");
         w.Line($"_output{I(plan.Layers.Count - 1)}.AsSpan(0, batch * OutputWidth).CopyTo(outputs);");
@@ -228,9 +263,15 @@ internal static class NetworkEmitter
         w.OpenBrace();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
         w.Line($"int batch = CheckBatch(inputs, {targetName});");
-        w.Line("optimizer.CheckCompatible(ParameterTotal);");
+        w.Line("optimizer.CheckCompatible(_device.Gpu, ParameterTotal);");
+        w.Line("if (_gpu is not null)");
+        w.OpenBrace();
+        w.Line($"return GpuForwardBackward(inputs, {targetName}, batch, optimizer);");
+        w.CloseBrace();
+        w.Line();
         w.Line($"float loss = ForwardBackwardBatch(inputs, {targetName}, batch);");
         w.Line("optimizer.Step(_parameters, _gradients);");
+        w.Line("_lastLoss = loss;");
         w.Line("return loss;");
         w.CloseBrace();
         w.Line();
@@ -239,7 +280,13 @@ internal static class NetworkEmitter
         w.Line($"public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targetName})");
         w.OpenBrace();
         w.Line($"int batch = CheckBatch(inputs, {targetName});");
-        w.Line($"return ForwardBackwardBatch(inputs, {targetName}, batch);");
+        w.Line("if (_gpu is not null)");
+        w.OpenBrace();
+        w.Line($"return GpuForwardBackward(inputs, {targetName}, batch, optimizer: null);");
+        w.CloseBrace();
+        w.Line();
+        w.Line($"_lastLoss = ForwardBackwardBatch(inputs, {targetName}, batch);");
+        w.Line("return _lastLoss;");
         w.CloseBrace();
         w.Line();
 
@@ -274,6 +321,26 @@ internal static class NetworkEmitter
         w.Line("for (int start = 0; start < count; start += batchSize)");
         w.OpenBrace();
         w.Line("int batch = global::System.Math.Min(batchSize, count - start);");
+        w.Line("if (_gpu is not null)");
+        w.OpenBrace();
+        w.Line("UploadParametersIfStale();");
+        w.Line("_gpu.EnsureCapacity(batch);");
+        w.Line("_gpu.StepInputs.Upload(_gpu.Stream, inputs.Slice(start * InputWidth, batch * InputWidth));");
+        if (classifier)
+        {
+            w.Line("_gpu.StepTargets.Upload(_gpu.Stream, labels.Slice(start, batch));");
+            w.Line("lossSum += _gpu.EvaluateChunk(batch, out long chunkCorrect);");
+            w.Line("correct += chunkCorrect;");
+        }
+        else
+        {
+            w.Line("_gpu.StepTargets.Upload(_gpu.Stream, targets.Slice(start * OutputWidth, batch * OutputWidth));");
+            w.Line("lossSum += _gpu.EvaluateChunk(batch);");
+        }
+
+        w.Line("continue;");
+        w.CloseBrace();
+        w.Line();
         w.Line("EnsureCapacity(batch);");
         w.Line("Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);");
         if (classifier)

@@ -14,10 +14,14 @@ internal static class GeneratedMembers
         // Public API.
         "Device", "ParameterCount", "InputSize", "OutputSize", "InputShape", "OutputShape", "Layers",
         "Parameters", "Gradients", "ResetParameters", "Predict", "TrainStep", "ComputeGradients", "Evaluate",
+        "LastLoss", "Dispose",
         // Private plan.
         "InputWidth", "OutputWidth", "ParameterTotal", "s_inputShape", "s_outputShape",
         "_device", "_parameters", "_gradients", "_layers", "_capacity", "_dOutput",
         "CheckBatch", "Forward", "ForwardBackward", "EnsureCapacity",
+        // GPU path.
+        "GpuPath", "_gpu", "_deviceParametersStale", "_hostParametersStale", "_hostGradientsStale", "_lastLoss",
+        "UploadParametersIfStale", "GpuForwardBackward",
         // Batch split across threads (small networks).
         "EnsureSliceBuffers", "ForwardBackwardBatch", "RunSlice", "SliceTask", "_stepInputs", "_stepLabels", "_stepTargets", "_sliceGradients", "_sliceLosses",
     };

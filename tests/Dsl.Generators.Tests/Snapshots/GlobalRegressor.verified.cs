@@ -13,7 +13,7 @@ using global::System; // MemoryExtensions.AsSpan; every type below is fully qual
 /// <item><description>Output: Dense 6 -> 3, sigmoid; input (batch, 6), output (batch, 3); weight (3, 6); 21 parameters; 36 forward FLOPs per sample; init TorchDefault.</description></item>
 /// </list>
 /// </summary>
-partial class GlobalRegressor : global::Dsl.IRegressionNetwork
+partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHostBufferSync, global::System.IDisposable
 {
     private const int InputWidth = 5;
     private const int OutputWidth = 3;
@@ -28,6 +28,15 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     private readonly float[] _gradients = new float[ParameterTotal];
     // The layers in declaration order; each layer property returns its entry.
     private readonly global::Dsl.Layer[] _layers;
+
+    // GPU devices only: the device copies and launch sequence, null on the CPU backend. The device copy of the
+    // parameters is the one training updates; the host copy (_parameters) is refreshed when user code reads it.
+    private readonly GpuPath? _gpu;
+    private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)
+    private bool _hostParametersStale;          // the device copy changed (an optimizer step)
+    private bool _hostGradientsStale;           // the device holds newer gradients
+    private float _lastLoss = float.NaN;        // CPU backend: the last step's mean loss
+
 
     // Workspace for up to _capacity rows; grown (never shrunk) when a larger batch arrives.
     private int _capacity;
@@ -53,11 +62,13 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     {
         global::System.ArgumentNullException.ThrowIfNull(device);
         _device = device;
+        _gpu = device.Gpu is null ? null : new GpuPath(device.Gpu);
+        global::Dsl.IHostBufferSync? sync = _gpu is null ? null : this;
         _layers =
         [
-            new global::Dsl.Layer("First", 0, 5, 8, global::Dsl.Activation.Tanh, 0f, _parameters, _gradients, 0, 40),
-            new global::Dsl.Layer("Second", 1, 8, 6, global::Dsl.Activation.LeakyRelu, 0.2f, _parameters, _gradients, 48, 96),
-            new global::Dsl.Layer("Output", 2, 6, 3, global::Dsl.Activation.Sigmoid, 0f, _parameters, _gradients, 102, 120),
+            new global::Dsl.Layer("First", 0, 5, 8, global::Dsl.Activation.Tanh, 0f, _parameters, _gradients, 0, 40, sync),
+            new global::Dsl.Layer("Second", 1, 8, 6, global::Dsl.Activation.LeakyRelu, 0.2f, _parameters, _gradients, 48, 96, sync),
+            new global::Dsl.Layer("Output", 2, 6, 3, global::Dsl.Activation.Sigmoid, 0f, _parameters, _gradients, 102, 120, sync),
         ];
         ResetParameters(seed);
     }
@@ -68,6 +79,9 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         global::Dsl.Training.Initializer.Fill(_parameters.AsSpan(0, 40), _parameters.AsSpan(40, 8), global::Dsl.Init.XavierUniform, global::Dsl.Fan.In, 0.01d, 5, 8, seed, 0);
         global::Dsl.Training.Initializer.Fill(_parameters.AsSpan(48, 48), _parameters.AsSpan(96, 6), global::Dsl.Init.Zero, global::Dsl.Fan.In, 0.01d, 8, 6, seed, 1);
         global::Dsl.Training.Initializer.Fill(_parameters.AsSpan(102, 18), _parameters.AsSpan(120, 3), global::Dsl.Init.TorchDefault, global::Dsl.Fan.In, 0.01d, 6, 3, seed, 2);
+        // On a GPU the new values reach the device before its next use.
+        _deviceParametersStale = true;
+        _hostParametersStale = false;
     }
 
     /// <summary>The device this network computes on.</summary>
@@ -91,11 +105,28 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     /// <summary>The layers in declaration order.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _layers;
 
-    /// <summary>All parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <summary>
+    /// All parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).
+    /// On a GPU this copies the device's parameters to the host first; writes through the span reach the device before its next use.
+    /// </summary>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            ((global::Dsl.IHostBufferSync)this).ParametersToHost();
+            return _parameters;
+        }
+    }
 
-    /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/>.</summary>
-    public global::System.ReadOnlySpan<float> Gradients => _gradients;
+    /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/> (copied from the GPU when read).</summary>
+    public global::System.ReadOnlySpan<float> Gradients
+    {
+        get
+        {
+            ((global::Dsl.IHostBufferSync)this).GradientsToHost();
+            return _gradients;
+        }
+    }
 
     /// <summary>First: Dense 5 -> 8, tanh; input (batch, 5), output (batch, 8); weight (8, 5); 48 parameters; 80 forward FLOPs per sample; init XavierUniform.</summary>
     public partial global::Dsl.Layer First => _layers[0];
@@ -117,6 +148,16 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     {
         int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, nameof(inputs));
         global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), nameof(outputs));
+        if (_gpu is not null)
+        {
+            UploadParametersIfStale();
+            _gpu.EnsureCapacity(batch);
+            _gpu.StepInputs.Upload(_gpu.Stream, inputs);
+            _gpu.Forward(_gpu.StepInputs.Slice(0, batch * InputWidth), batch);
+            _gpu.DownloadOutputs(outputs);
+            return;
+        }
+
         EnsureCapacity(batch);
         Forward(inputs, 0, batch, _device.Workers);
         _output2.AsSpan(0, batch * OutputWidth).CopyTo(outputs);
@@ -135,9 +176,15 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     {
         global::System.ArgumentNullException.ThrowIfNull(optimizer);
         int batch = CheckBatch(inputs, targets);
-        optimizer.CheckCompatible(ParameterTotal);
+        optimizer.CheckCompatible(_device.Gpu, ParameterTotal);
+        if (_gpu is not null)
+        {
+            return GpuForwardBackward(inputs, targets, batch, optimizer);
+        }
+
         float loss = ForwardBackwardBatch(inputs, targets, batch);
         optimizer.Step(_parameters, _gradients);
+        _lastLoss = loss;
         return loss;
     }
 
@@ -152,7 +199,13 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
     {
         int batch = CheckBatch(inputs, targets);
-        return ForwardBackwardBatch(inputs, targets, batch);
+        if (_gpu is not null)
+        {
+            return GpuForwardBackward(inputs, targets, batch, optimizer: null);
+        }
+
+        _lastLoss = ForwardBackwardBatch(inputs, targets, batch);
+        return _lastLoss;
     }
 
     private static int CheckBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
@@ -176,6 +229,16 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         for (int start = 0; start < count; start += batchSize)
         {
             int batch = global::System.Math.Min(batchSize, count - start);
+            if (_gpu is not null)
+            {
+                UploadParametersIfStale();
+                _gpu.EnsureCapacity(batch);
+                _gpu.StepInputs.Upload(_gpu.Stream, inputs.Slice(start * InputWidth, batch * InputWidth));
+                _gpu.StepTargets.Upload(_gpu.Stream, targets.Slice(start * OutputWidth, batch * OutputWidth));
+                lossSum += _gpu.EvaluateChunk(batch);
+                continue;
+            }
+
             EnsureCapacity(batch);
             Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);
             lossSum += global::Dsl.Ops.MeanSquaredError.Forward(_output2.AsSpan(0, batch * OutputWidth), targets.Slice(start * OutputWidth, batch * OutputWidth), batch, OutputWidth);
@@ -281,5 +344,299 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
         }
 
         _sliceLosses = new float[slices];
+    }
+
+    /// <summary>
+    /// The mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> (NaN before the first). On a GPU this
+    /// waits for the step and copies one float to the host: read it only when needed.
+    /// </summary>
+    public float LastLoss => _gpu is null ? _lastLoss : _gpu.ReadLoss();
+
+    /// <summary>
+    /// One training step on rows [<paramref name="start"/>, start + count) of a data set kept on this network's device:
+    /// on a GPU nothing is copied between host and device and the loss is not read back (see <see cref="LastLoss"/>); the
+    /// steps queue on the device. Arguments are checked before anything changes.
+    /// </summary>
+    /// <param name="data">Inputs (n, 5) and targets, created on this network's device.</param>
+    /// <exception cref="global::System.ArgumentException">The data lives on another device or holds the wrong kind of targets.</exception>
+    /// <exception cref="global::Dsl.ShapeMismatchException">The data's widths differ from the network's.</exception>
+    /// <exception cref="global::System.ArgumentOutOfRangeException">The rows are not inside the data set.</exception>
+    /// <exception cref="global::Dsl.EmptyBatchException">count is 0.</exception>
+    public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(data);
+        global::System.ArgumentNullException.ThrowIfNull(optimizer);
+        data.CheckSlice(_device, InputWidth, OutputWidth, classification: false, start, count);
+        optimizer.CheckCompatible(_device.Gpu, ParameterTotal);
+        if (_gpu is null)
+        {
+            TrainStep(data.Inputs.Slice(start * InputWidth, count * InputWidth), data.Targets.Slice(start * OutputWidth, count * OutputWidth), optimizer);
+            return;
+        }
+
+        UploadParametersIfStale();
+        _gpu.ForwardBackward(data.DeviceInputs(start, count), data.DeviceTargets(start, count), count);
+        _gpu.Step(optimizer);
+        _hostParametersStale = true;
+        _hostGradientsStale = true;
+    }
+
+    /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
+    public void Dispose() => _gpu?.Dispose();
+
+    void global::Dsl.IHostBufferSync.ParametersToHost()
+    {
+        if (_gpu is null)
+        {
+            return;
+        }
+
+        if (_hostParametersStale)
+        {
+            _gpu.Parameters.Download(_gpu.Stream, _parameters);
+            _hostParametersStale = false;
+        }
+
+        // The caller gets a writable span: upload again before the device next reads the parameters.
+        _deviceParametersStale = true;
+    }
+
+    void global::Dsl.IHostBufferSync.GradientsToHost()
+    {
+        if (_gpu is not null && _hostGradientsStale)
+        {
+            _gpu.Gradients.Download(_gpu.Stream, _gradients);
+            _hostGradientsStale = false;
+        }
+    }
+
+    private void UploadParametersIfStale()
+    {
+        if (_deviceParametersStale)
+        {
+            _gpu!.Parameters.Upload(_gpu.Stream, _parameters);
+            _deviceParametersStale = false;
+        }
+    }
+
+    private float GpuForwardBackward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch, global::Dsl.Training.Optimizer? optimizer)
+    {
+        GpuPath gpu = _gpu!;
+        UploadParametersIfStale();
+        gpu.EnsureCapacity(batch);
+        gpu.StepInputs.Upload(gpu.Stream, inputs);
+        gpu.StepTargets.Upload(gpu.Stream, targets);
+        gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch * OutputWidth), batch);
+        if (optimizer is not null)
+        {
+            gpu.Step(optimizer);
+            _hostParametersStale = true;
+        }
+
+        _hostGradientsStale = true;
+        return gpu.ReadLoss();
+    }
+
+    // The GPU path: device buffers, launchers loaded once per network (kernels compile once per accelerator),
+    // and the launch sequence. Everything is queued on one stream; only ReadLoss and the downloads wait for it.
+    private sealed class GpuPath : global::System.IDisposable
+    {
+        public readonly global::Dsl.Gpu.GpuAccelerator Gpu;
+        public readonly global::ILGPU.Runtime.AcceleratorStream Stream;
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> Parameters;   // (ParameterTotal), layout of _parameters
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> Gradients;    // (ParameterTotal)
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> StepInputs;   // (capacity, 5): host batches copied in
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> StepTargets;  // (capacity, 3) targets
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output0;          // First output (capacity, 8)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation0;  // d loss / d First pre-activation (capacity, 8)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output1;          // Second output (capacity, 6)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation1;  // d loss / d Second pre-activation (capacity, 6)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output2;          // Output output (capacity, 3)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation2;  // d loss / d Output pre-activation (capacity, 3)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dOutput;          // d loss / d network output (capacity, 3)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read on demand
+        private float[] _hostRowLosses = [];
+        private int _capacity;
+        private int _lossRows;   // rows of the last ForwardBackward; 0 before the first
+
+        // Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its
+        // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
+        private readonly global::Dsl.Gpu.GpuMeanSquaredError _lossKernel;
+        private readonly global::Dsl.Gpu.GpuReduction _reduction;
+        // The fully fused sequence: one launch per step for forward, loss and backward.
+        private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;
+        private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
+        // The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.
+        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>? _dense0;
+        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>? _dense1;
+        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>? _dense2;
+        private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
+        private readonly global::Dsl.Gpu.GpuActivationBackward<global::Dsl.Gpu.GpuSigmoid>? _outputActivationBackward;
+
+        public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
+        {
+            Gpu = gpu;
+            Stream = gpu.Accelerator.DefaultStream;
+            Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
+            Gradients = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
+            StepInputs = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            StepTargets = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _output0 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dPreActivation0 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _output1 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dPreActivation1 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _output2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dPreActivation2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dOutput = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
+            _lossKernel = new global::Dsl.Gpu.GpuMeanSquaredError(gpu);
+            _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
+            if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [8, 6, 3], [global::Dsl.Activation.Tanh, global::Dsl.Activation.LeakyRelu, global::Dsl.Activation.Sigmoid])))
+            {
+                _dense0 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuTanh(), new global::Dsl.Gpu.GpuIdentity());
+                _dense1 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>(gpu, new global::Dsl.Gpu.GpuLeakyRelu(0.2f), new global::Dsl.Gpu.GpuTanh());
+                _dense2 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>(gpu, new global::Dsl.Gpu.GpuSigmoid(), new global::Dsl.Gpu.GpuLeakyRelu(0.2f));
+                _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
+                _outputActivationBackward = new global::Dsl.Gpu.GpuActivationBackward<global::Dsl.Gpu.GpuSigmoid>(gpu, new global::Dsl.Gpu.GpuSigmoid());
+                return;
+            }
+
+            // Shapes as constants: each layer's widths, activation and parameter offsets.
+            _fusedPlan = global::Dsl.Gpu.FusedMlpPlan.Create(
+                5,
+                [
+                    new global::Dsl.Gpu.FusedLayer(5, 8, global::Dsl.Activation.Tanh, 0f, 0, 40),
+                    new global::Dsl.Gpu.FusedLayer(8, 6, global::Dsl.Activation.LeakyRelu, 0.2f, 48, 96),
+                    new global::Dsl.Gpu.FusedLayer(6, 3, global::Dsl.Activation.Sigmoid, 0f, 102, 120),
+                ],
+                global::Dsl.Loss.MeanSquaredError);
+            _fused = global::Dsl.Gpu.FusedMlp.Load(gpu);
+        }
+
+        /// <summary>True when training steps run the fully fused kernel.</summary>
+        public bool IsFused => _fused is not null;
+
+        public void EnsureCapacity(int rows)
+        {
+            if (rows <= _capacity)
+            {
+                return;
+            }
+
+            StepInputs.EnsureLength(checked((long)rows * InputWidth));
+            StepTargets.EnsureLength(checked((long)rows * OutputWidth));
+            _output0.EnsureLength(checked((long)rows * 8));
+            _dPreActivation0.EnsureLength(checked((long)rows * 8));
+            _output1.EnsureLength(checked((long)rows * 6));
+            _dPreActivation1.EnsureLength(checked((long)rows * 6));
+            _output2.EnsureLength(checked((long)rows * 3));
+            _dPreActivation2.EnsureLength(checked((long)rows * 3));
+            _dOutput.EnsureLength(checked((long)rows * OutputWidth));
+            _rowLosses.EnsureLength(rows);
+            _capacity = rows;
+        }
+
+        // Forward over `rows` rows of `input` (rows, InputWidth); keeps each layer's output (and z where phi' needs it).
+        public void Forward(global::ILGPU.ArrayView<float> input, int rows)
+        {
+            EnsureCapacity(rows);
+            if (_fused is not null)
+            {
+                _fused.Predict(Stream, _fusedPlan, Parameters.View, input, _output2.Slice(0, (long)rows * 3), rows);
+                return;
+            }
+
+            // First: (rows, 5) -> (rows, 8)
+            _dense0!.Forward(Stream, _output0.Slice(0, (long)rows * 8), default, input, Parameters.Slice(0, 40), Parameters.Slice(40, 8), rows, 5, 8);
+            // Second: (rows, 8) -> (rows, 6)
+            _dense1!.Forward(Stream, _output1.Slice(0, (long)rows * 6), default, _output0.Slice(0, (long)rows * 8), Parameters.Slice(48, 48), Parameters.Slice(96, 6), rows, 8, 6);
+            // Output: (rows, 6) -> (rows, 3)
+            _dense2!.Forward(Stream, _output2.Slice(0, (long)rows * 3), default, _output1.Slice(0, (long)rows * 6), Parameters.Slice(102, 18), Parameters.Slice(120, 3), rows, 6, 3);
+        }
+
+        public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
+
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients.
+        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<float> targets, int rows)
+        {
+            EnsureCapacity(rows);
+            _lossRows = rows;
+            if (_fused is not null)
+            {
+                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, targets, _rowLosses.Slice(0, rows), rows);
+                return;
+            }
+
+            Forward(input, rows);
+            _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 3), targets, _dOutput.Slice(0, (long)rows * 3), _rowLosses.Slice(0, rows), rows, OutputWidth);
+            _outputActivationBackward!.Apply(Stream, _dPreActivation2.Slice(0, (long)rows * 3), _dOutput.Slice(0, (long)rows * 3), _output2.Slice(0, (long)rows * 3), _output2.Slice(0, (long)rows * 3), rows * OutputWidth);
+            // Output: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 6), _dPreActivation2.Slice(0, (long)rows * 3), Parameters.Slice(102, 18), _output1.Slice(0, (long)rows * 6), _output1.Slice(0, (long)rows * 6), rows, 6, 3);
+            _dense2!.BackwardWeights(Stream, Gradients.Slice(102, 18), _dPreActivation2.Slice(0, (long)rows * 3), _output1.Slice(0, (long)rows * 6), rows, 6, 3);
+            _biasGradient!.Compute(Stream, Gradients.Slice(120, 3), _dPreActivation2.Slice(0, (long)rows * 3), rows, 3);
+            // Second: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense1!.BackwardInput(Stream, _dPreActivation0.Slice(0, (long)rows * 8), _dPreActivation1.Slice(0, (long)rows * 6), Parameters.Slice(48, 48), _output0.Slice(0, (long)rows * 8), _output0.Slice(0, (long)rows * 8), rows, 8, 6);
+            _dense1!.BackwardWeights(Stream, Gradients.Slice(48, 48), _dPreActivation1.Slice(0, (long)rows * 6), _output0.Slice(0, (long)rows * 8), rows, 8, 6);
+            _biasGradient!.Compute(Stream, Gradients.Slice(96, 6), _dPreActivation1.Slice(0, (long)rows * 6), rows, 6);
+            // First: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 40), _dPreActivation0.Slice(0, (long)rows * 8), input, rows, 5, 8);
+            _biasGradient!.Compute(Stream, Gradients.Slice(40, 8), _dPreActivation0.Slice(0, (long)rows * 8), rows, 8);
+        }
+
+        // The optimizer's update of Parameters from Gradients, on the device.
+        public void Step(global::Dsl.Training.Optimizer optimizer) => optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
+
+        // The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).
+        public float ReadLoss()
+        {
+            if (_lossRows == 0)
+            {
+                return float.NaN;
+            }
+
+            _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
+            global::System.Span<float> mean = stackalloc float[1];
+            _loss.Download(Stream, mean);
+            return mean[0];
+        }
+
+        // Forward and per-row loss of `rows` rows in StepInputs/StepTargets; returns the loss sum (and correct count).
+        public double EvaluateChunk(int rows)
+        {
+            Forward(StepInputs.Slice(0, (long)rows * InputWidth), rows);
+            if (_hostRowLosses.Length < rows)
+            {
+                _hostRowLosses = new float[rows];
+            }
+
+            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 3), StepTargets.Slice(0, rows * OutputWidth), _rowLosses.Slice(0, rows), rows, OutputWidth);
+            _rowLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
+            double sum = 0;
+            for (int row = 0; row < rows; row++)
+            {
+                sum += _hostRowLosses[row];
+            }
+
+            return sum;
+        }
+
+        public void Dispose()
+        {
+            Parameters.Dispose();
+            Gradients.Dispose();
+            StepInputs.Dispose();
+            StepTargets.Dispose();
+            _output0.Dispose();
+            _dPreActivation0.Dispose();
+            _output1.Dispose();
+            _dPreActivation1.Dispose();
+            _output2.Dispose();
+            _dPreActivation2.Dispose();
+            _dOutput.Dispose();
+            _rowLosses.Dispose();
+            _loss.Dispose();
+        }
     }
 }

@@ -15,7 +15,7 @@ namespace Examples;
 /// <item><description>Logits: Dense 100 -> 10, no activation; input (batch, 100), output (batch, 10); weight (10, 100); 1,010 parameters; 2,000 forward FLOPs per sample; init Xavier.</description></item>
 /// </list>
 /// </summary>
-partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
+partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBufferSync, global::System.IDisposable
 {
     private const int InputWidth = 40;
     private const int OutputWidth = 10;
@@ -30,6 +30,15 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     private readonly float[] _gradients = new float[ParameterTotal];
     // The layers in declaration order; each layer property returns its entry.
     private readonly global::Dsl.Layer[] _layers;
+
+    // GPU devices only: the device copies and launch sequence, null on the CPU backend. The device copy of the
+    // parameters is the one training updates; the host copy (_parameters) is refreshed when user code reads it.
+    private readonly GpuPath? _gpu;
+    private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)
+    private bool _hostParametersStale;          // the device copy changed (an optimizer step)
+    private bool _hostGradientsStale;           // the device holds newer gradients
+    private float _lastLoss = float.NaN;        // CPU backend: the last step's mean loss
+
 
     // Workspace for up to _capacity rows; grown (never shrunk) when a larger batch arrives.
     private int _capacity;
@@ -54,11 +63,13 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     {
         global::System.ArgumentNullException.ThrowIfNull(device);
         _device = device;
+        _gpu = device.Gpu is null ? null : new GpuPath(device.Gpu);
+        global::Dsl.IHostBufferSync? sync = _gpu is null ? null : this;
         _layers =
         [
-            new global::Dsl.Layer("Hidden1", 0, 40, 100, global::Dsl.Activation.Relu, 0f, _parameters, _gradients, 0, 4000),
-            new global::Dsl.Layer("Hidden2", 1, 100, 100, global::Dsl.Activation.Relu, 0f, _parameters, _gradients, 4100, 14100),
-            new global::Dsl.Layer("Logits", 2, 100, 10, global::Dsl.Activation.Identity, 0f, _parameters, _gradients, 14200, 15200),
+            new global::Dsl.Layer("Hidden1", 0, 40, 100, global::Dsl.Activation.Relu, 0f, _parameters, _gradients, 0, 4000, sync),
+            new global::Dsl.Layer("Hidden2", 1, 100, 100, global::Dsl.Activation.Relu, 0f, _parameters, _gradients, 4100, 14100, sync),
+            new global::Dsl.Layer("Logits", 2, 100, 10, global::Dsl.Activation.Identity, 0f, _parameters, _gradients, 14200, 15200, sync),
         ];
         ResetParameters(seed);
     }
@@ -69,6 +80,9 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         global::Dsl.Training.Initializer.Fill(_parameters.AsSpan(0, 4000), _parameters.AsSpan(4000, 100), global::Dsl.Init.He, global::Dsl.Fan.In, 0.01d, 40, 100, seed, 0);
         global::Dsl.Training.Initializer.Fill(_parameters.AsSpan(4100, 10000), _parameters.AsSpan(14100, 100), global::Dsl.Init.He, global::Dsl.Fan.In, 0.01d, 100, 100, seed, 1);
         global::Dsl.Training.Initializer.Fill(_parameters.AsSpan(14200, 1000), _parameters.AsSpan(15200, 10), global::Dsl.Init.Xavier, global::Dsl.Fan.In, 0.01d, 100, 10, seed, 2);
+        // On a GPU the new values reach the device before its next use.
+        _deviceParametersStale = true;
+        _hostParametersStale = false;
     }
 
     /// <summary>The device this network computes on.</summary>
@@ -92,11 +106,28 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     /// <summary>The layers in declaration order.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _layers;
 
-    /// <summary>All parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <summary>
+    /// All parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).
+    /// On a GPU this copies the device's parameters to the host first; writes through the span reach the device before its next use.
+    /// </summary>
+    public global::System.Span<float> Parameters
+    {
+        get
+        {
+            ((global::Dsl.IHostBufferSync)this).ParametersToHost();
+            return _parameters;
+        }
+    }
 
-    /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/>.</summary>
-    public global::System.ReadOnlySpan<float> Gradients => _gradients;
+    /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/> (copied from the GPU when read).</summary>
+    public global::System.ReadOnlySpan<float> Gradients
+    {
+        get
+        {
+            ((global::Dsl.IHostBufferSync)this).GradientsToHost();
+            return _gradients;
+        }
+    }
 
     /// <summary>Hidden1: Dense 40 -> 100, ReLU; input (batch, 40), output (batch, 100); weight (100, 40); 4,100 parameters; 8,000 forward FLOPs per sample; init He (fan-in).</summary>
     public partial global::Dsl.Layer Hidden1 => _layers[0];
@@ -118,6 +149,16 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     {
         int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, nameof(inputs));
         global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), nameof(outputs));
+        if (_gpu is not null)
+        {
+            UploadParametersIfStale();
+            _gpu.EnsureCapacity(batch);
+            _gpu.StepInputs.Upload(_gpu.Stream, inputs);
+            _gpu.Forward(_gpu.StepInputs.Slice(0, batch * InputWidth), batch);
+            _gpu.DownloadOutputs(outputs);
+            return;
+        }
+
         EnsureCapacity(batch);
         Forward(inputs, 0, batch, _device.Workers);
         _output2.AsSpan(0, batch * OutputWidth).CopyTo(outputs);
@@ -137,9 +178,15 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     {
         global::System.ArgumentNullException.ThrowIfNull(optimizer);
         int batch = CheckBatch(inputs, labels);
-        optimizer.CheckCompatible(ParameterTotal);
+        optimizer.CheckCompatible(_device.Gpu, ParameterTotal);
+        if (_gpu is not null)
+        {
+            return GpuForwardBackward(inputs, labels, batch, optimizer);
+        }
+
         float loss = ForwardBackwardBatch(inputs, labels, batch);
         optimizer.Step(_parameters, _gradients);
+        _lastLoss = loss;
         return loss;
     }
 
@@ -155,7 +202,13 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int batch = CheckBatch(inputs, labels);
-        return ForwardBackwardBatch(inputs, labels, batch);
+        if (_gpu is not null)
+        {
+            return GpuForwardBackward(inputs, labels, batch, optimizer: null);
+        }
+
+        _lastLoss = ForwardBackwardBatch(inputs, labels, batch);
+        return _lastLoss;
     }
 
     private static int CheckBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
@@ -180,6 +233,17 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         for (int start = 0; start < count; start += batchSize)
         {
             int batch = global::System.Math.Min(batchSize, count - start);
+            if (_gpu is not null)
+            {
+                UploadParametersIfStale();
+                _gpu.EnsureCapacity(batch);
+                _gpu.StepInputs.Upload(_gpu.Stream, inputs.Slice(start * InputWidth, batch * InputWidth));
+                _gpu.StepTargets.Upload(_gpu.Stream, labels.Slice(start, batch));
+                lossSum += _gpu.EvaluateChunk(batch, out long chunkCorrect);
+                correct += chunkCorrect;
+                continue;
+            }
+
             EnsureCapacity(batch);
             Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);
             lossSum += global::Dsl.Ops.SoftmaxCrossEntropy.Forward(_output2.AsSpan(0, batch * OutputWidth), labels.Slice(start, batch), batch, OutputWidth, out int batchCorrect);
@@ -283,5 +347,305 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
         }
 
         _sliceLosses = new float[slices];
+    }
+
+    /// <summary>
+    /// The mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> (NaN before the first). On a GPU this
+    /// waits for the step and copies one float to the host: read it only when needed.
+    /// </summary>
+    public float LastLoss => _gpu is null ? _lastLoss : _gpu.ReadLoss();
+
+    /// <summary>
+    /// One training step on rows [<paramref name="start"/>, start + count) of a data set kept on this network's device:
+    /// on a GPU nothing is copied between host and device and the loss is not read back (see <see cref="LastLoss"/>); the
+    /// steps queue on the device. Arguments are checked before anything changes.
+    /// </summary>
+    /// <param name="data">Inputs (n, 40) and labels, created on this network's device.</param>
+    /// <exception cref="global::System.ArgumentException">The data lives on another device or holds the wrong kind of targets.</exception>
+    /// <exception cref="global::Dsl.ShapeMismatchException">The data's widths differ from the network's.</exception>
+    /// <exception cref="global::System.ArgumentOutOfRangeException">The rows are not inside the data set.</exception>
+    /// <exception cref="global::Dsl.EmptyBatchException">count is 0.</exception>
+    public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(data);
+        global::System.ArgumentNullException.ThrowIfNull(optimizer);
+        data.CheckSlice(_device, InputWidth, OutputWidth, classification: true, start, count);
+        optimizer.CheckCompatible(_device.Gpu, ParameterTotal);
+        if (_gpu is null)
+        {
+            TrainStep(data.Inputs.Slice(start * InputWidth, count * InputWidth), data.Labels.Slice(start, count), optimizer);
+            return;
+        }
+
+        UploadParametersIfStale();
+        _gpu.ForwardBackward(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count);
+        _gpu.Step(optimizer);
+        _hostParametersStale = true;
+        _hostGradientsStale = true;
+    }
+
+    /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
+    public void Dispose() => _gpu?.Dispose();
+
+    void global::Dsl.IHostBufferSync.ParametersToHost()
+    {
+        if (_gpu is null)
+        {
+            return;
+        }
+
+        if (_hostParametersStale)
+        {
+            _gpu.Parameters.Download(_gpu.Stream, _parameters);
+            _hostParametersStale = false;
+        }
+
+        // The caller gets a writable span: upload again before the device next reads the parameters.
+        _deviceParametersStale = true;
+    }
+
+    void global::Dsl.IHostBufferSync.GradientsToHost()
+    {
+        if (_gpu is not null && _hostGradientsStale)
+        {
+            _gpu.Gradients.Download(_gpu.Stream, _gradients);
+            _hostGradientsStale = false;
+        }
+    }
+
+    private void UploadParametersIfStale()
+    {
+        if (_deviceParametersStale)
+        {
+            _gpu!.Parameters.Upload(_gpu.Stream, _parameters);
+            _deviceParametersStale = false;
+        }
+    }
+
+    private float GpuForwardBackward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch, global::Dsl.Training.Optimizer? optimizer)
+    {
+        GpuPath gpu = _gpu!;
+        UploadParametersIfStale();
+        gpu.EnsureCapacity(batch);
+        gpu.StepInputs.Upload(gpu.Stream, inputs);
+        gpu.StepTargets.Upload(gpu.Stream, labels);
+        gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch);
+        if (optimizer is not null)
+        {
+            gpu.Step(optimizer);
+            _hostParametersStale = true;
+        }
+
+        _hostGradientsStale = true;
+        return gpu.ReadLoss();
+    }
+
+    // The GPU path: device buffers, launchers loaded once per network (kernels compile once per accelerator),
+    // and the launch sequence. Everything is queued on one stream; only ReadLoss and the downloads wait for it.
+    private sealed class GpuPath : global::System.IDisposable
+    {
+        public readonly global::Dsl.Gpu.GpuAccelerator Gpu;
+        public readonly global::ILGPU.Runtime.AcceleratorStream Stream;
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> Parameters;   // (ParameterTotal), layout of _parameters
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> Gradients;    // (ParameterTotal)
+        public readonly global::Dsl.Gpu.DeviceBuffer<float> StepInputs;   // (capacity, 40): host batches copied in
+        public readonly global::Dsl.Gpu.DeviceBuffer<int> StepTargets;  // (capacity) labels
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output0;          // Hidden1 output (capacity, 100)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation0;  // d loss / d Hidden1 pre-activation (capacity, 100)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output1;          // Hidden2 output (capacity, 100)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation1;  // d loss / d Hidden2 pre-activation (capacity, 100)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output2;          // Logits output (capacity, 10)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation2;  // d loss / d Logits pre-activation (capacity, 10)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss
+        private readonly global::Dsl.Gpu.DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read on demand
+        private float[] _hostRowLosses = [];
+        private int[] _hostRowCorrect = [];
+        private int _capacity;
+        private int _lossRows;   // rows of the last ForwardBackward; 0 before the first
+
+        // Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its
+        // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
+        private readonly global::Dsl.Gpu.GpuSoftmaxCrossEntropy _lossKernel;
+        private readonly global::Dsl.Gpu.GpuReduction _reduction;
+        // The fully fused sequence: one launch per step for forward, loss and backward.
+        private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;
+        private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
+        // The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.
+        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
+        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>? _dense1;
+        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>? _dense2;
+        private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
+
+        public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
+        {
+            Gpu = gpu;
+            Stream = gpu.Accelerator.DefaultStream;
+            Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
+            Gradients = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
+            StepInputs = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            StepTargets = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);
+            _output0 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dPreActivation0 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _output1 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dPreActivation1 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _output2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _dPreActivation2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _rowCorrect = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);
+            _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
+            _lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);
+            _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
+            if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [100, 100, 10], [global::Dsl.Activation.Relu, global::Dsl.Activation.Relu, global::Dsl.Activation.Identity])))
+            {
+                _dense0 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuIdentity());
+                _dense1 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuRelu());
+                _dense2 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuIdentity(), new global::Dsl.Gpu.GpuRelu());
+                _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
+                return;
+            }
+
+            // Shapes as constants: each layer's widths, activation and parameter offsets.
+            _fusedPlan = global::Dsl.Gpu.FusedMlpPlan.Create(
+                40,
+                [
+                    new global::Dsl.Gpu.FusedLayer(40, 100, global::Dsl.Activation.Relu, 0f, 0, 4000),
+                    new global::Dsl.Gpu.FusedLayer(100, 100, global::Dsl.Activation.Relu, 0f, 4100, 14100),
+                    new global::Dsl.Gpu.FusedLayer(100, 10, global::Dsl.Activation.Identity, 0f, 14200, 15200),
+                ],
+                global::Dsl.Loss.SoftmaxCrossEntropy);
+            _fused = global::Dsl.Gpu.FusedMlp.Load(gpu);
+        }
+
+        /// <summary>True when training steps run the fully fused kernel.</summary>
+        public bool IsFused => _fused is not null;
+
+        public void EnsureCapacity(int rows)
+        {
+            if (rows <= _capacity)
+            {
+                return;
+            }
+
+            StepInputs.EnsureLength(checked((long)rows * InputWidth));
+            StepTargets.EnsureLength(rows);
+            _output0.EnsureLength(checked((long)rows * 100));
+            _dPreActivation0.EnsureLength(checked((long)rows * 100));
+            _output1.EnsureLength(checked((long)rows * 100));
+            _dPreActivation1.EnsureLength(checked((long)rows * 100));
+            _output2.EnsureLength(checked((long)rows * 10));
+            _dPreActivation2.EnsureLength(checked((long)rows * 10));
+            _rowLosses.EnsureLength(rows);
+            _rowCorrect.EnsureLength(rows);
+            _capacity = rows;
+        }
+
+        // Forward over `rows` rows of `input` (rows, InputWidth); keeps each layer's output (and z where phi' needs it).
+        public void Forward(global::ILGPU.ArrayView<float> input, int rows)
+        {
+            EnsureCapacity(rows);
+            if (_fused is not null)
+            {
+                _fused.Predict(Stream, _fusedPlan, Parameters.View, input, _output2.Slice(0, (long)rows * 10), rows);
+                return;
+            }
+
+            // Hidden1: (rows, 40) -> (rows, 100)
+            _dense0!.Forward(Stream, _output0.Slice(0, (long)rows * 100), default, input, Parameters.Slice(0, 4000), Parameters.Slice(4000, 100), rows, 40, 100);
+            // Hidden2: (rows, 100) -> (rows, 100)
+            _dense1!.Forward(Stream, _output1.Slice(0, (long)rows * 100), default, _output0.Slice(0, (long)rows * 100), Parameters.Slice(4100, 10000), Parameters.Slice(14100, 100), rows, 100, 100);
+            // Logits: (rows, 100) -> (rows, 10)
+            _dense2!.Forward(Stream, _output2.Slice(0, (long)rows * 10), default, _output1.Slice(0, (long)rows * 100), Parameters.Slice(14200, 1000), Parameters.Slice(15200, 10), rows, 100, 10);
+        }
+
+        public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
+
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients.
+        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows)
+        {
+            EnsureCapacity(rows);
+            _lossRows = rows;
+            if (_fused is not null)
+            {
+                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, labels, _rowLosses.Slice(0, rows), rows);
+                return;
+            }
+
+            Forward(input, rows);
+            _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 10), labels, _dPreActivation2.Slice(0, (long)rows * 10), _rowLosses.Slice(0, rows), rows, OutputWidth);
+            // Logits: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 100), _dPreActivation2.Slice(0, (long)rows * 10), Parameters.Slice(14200, 1000), _output1.Slice(0, (long)rows * 100), _output1.Slice(0, (long)rows * 100), rows, 100, 10);
+            _dense2!.BackwardWeights(Stream, Gradients.Slice(14200, 1000), _dPreActivation2.Slice(0, (long)rows * 10), _output1.Slice(0, (long)rows * 100), rows, 100, 10);
+            _biasGradient!.Compute(Stream, Gradients.Slice(15200, 10), _dPreActivation2.Slice(0, (long)rows * 10), rows, 10);
+            // Hidden2: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense1!.BackwardInput(Stream, _dPreActivation0.Slice(0, (long)rows * 100), _dPreActivation1.Slice(0, (long)rows * 100), Parameters.Slice(4100, 10000), _output0.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100);
+            _dense1!.BackwardWeights(Stream, Gradients.Slice(4100, 10000), _dPreActivation1.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100);
+            _biasGradient!.Compute(Stream, Gradients.Slice(14100, 100), _dPreActivation1.Slice(0, (long)rows * 100), rows, 100);
+            // Hidden1: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 4000), _dPreActivation0.Slice(0, (long)rows * 100), input, rows, 40, 100);
+            _biasGradient!.Compute(Stream, Gradients.Slice(4000, 100), _dPreActivation0.Slice(0, (long)rows * 100), rows, 100);
+        }
+
+        // The optimizer's update of Parameters from Gradients, on the device.
+        public void Step(global::Dsl.Training.Optimizer optimizer) => optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
+
+        // The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).
+        public float ReadLoss()
+        {
+            if (_lossRows == 0)
+            {
+                return float.NaN;
+            }
+
+            _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
+            global::System.Span<float> mean = stackalloc float[1];
+            _loss.Download(Stream, mean);
+            return mean[0];
+        }
+
+        // Forward and per-row loss of `rows` rows in StepInputs/StepTargets; returns the loss sum (and correct count).
+        public double EvaluateChunk(int rows, out long correct)
+        {
+            Forward(StepInputs.Slice(0, (long)rows * InputWidth), rows);
+            if (_hostRowLosses.Length < rows)
+            {
+                _hostRowLosses = new float[rows];
+                _hostRowCorrect = new int[rows];
+            }
+
+            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 10), StepTargets.Slice(0, rows), _rowLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, OutputWidth);
+            _rowLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
+            double sum = 0;
+            for (int row = 0; row < rows; row++)
+            {
+                sum += _hostRowLosses[row];
+            }
+
+            _rowCorrect.Download(Stream, _hostRowCorrect.AsSpan(0, rows));
+            correct = 0;
+            for (int row = 0; row < rows; row++)
+            {
+                correct += _hostRowCorrect[row];
+            }
+
+            return sum;
+        }
+
+        public void Dispose()
+        {
+            Parameters.Dispose();
+            Gradients.Dispose();
+            StepInputs.Dispose();
+            StepTargets.Dispose();
+            _output0.Dispose();
+            _dPreActivation0.Dispose();
+            _output1.Dispose();
+            _dPreActivation1.Dispose();
+            _output2.Dispose();
+            _dPreActivation2.Dispose();
+            _rowLosses.Dispose();
+            _rowCorrect.Dispose();
+            _loss.Dispose();
+        }
     }
 }
