@@ -22,3 +22,12 @@ public sealed partial class W3Mlp
     [Dense(1024), Relu] public partial Layer Hidden2 { get; }
     [Dense(10)] public partial Layer Logits { get; }
 }
+
+/// <summary>W4: 1024-4096-4096-1024 ReLU, the GPU-only throughput workload (batch 4096).</summary>
+[Network(Input = [1024])]
+public sealed partial class W4Mlp
+{
+    [Dense(4096), Relu] public partial Layer Hidden1 { get; }
+    [Dense(4096), Relu] public partial Layer Hidden2 { get; }
+    [Dense(1024)] public partial Layer Logits { get; }
+}

@@ -6,9 +6,17 @@ using Dsl.Training;
 
 // Benchmark harness: our generated training step against PyTorch's, same machine, same invocation.
 //   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--no-peer]
+//   dotnet run -c Release --project bench/Dsl.Bench -- --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4]
+// The GPU suite prints our numbers only; bench/gpu/run.sh runs its PyTorch peer and joins the lines.
+const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--no-peer]\n"
+    + "       Dsl.Bench --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4] [--no-peer]";
 string suite = "cpu";
 int threads = 0;
 bool runPeer = true;
+string? deviceName = null;
+double stepsScale = 1.0;
+bool quick = false;
+HashSet<string>? workloads = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -16,15 +24,30 @@ for (int i = 0; i < args.Length; i++)
         case "--suite" when i + 1 < args.Length: suite = args[++i]; break;
         case "--threads" when i + 1 < args.Length: threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--no-peer": runPeer = false; break;
+        case "--device" when i + 1 < args.Length: deviceName = args[++i]; break;
+        case "--steps-scale" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double scale) && scale > 0:
+            stepsScale = scale;
+            i++;
+            break;
+        case "--quick": quick = true; break;
+        case "--workloads" when i + 1 < args.Length:
+            workloads = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(w => w.ToUpperInvariant())];
+            break;
         default:
-            Console.Error.WriteLine("usage: Dsl.Bench --suite cpu [--threads N] [--no-peer]");
+            Console.Error.WriteLine(Usage);
             return 2;
     }
 }
 
-if (suite != "cpu")
+if (suite == "gpu")
 {
-    Console.Error.WriteLine($"unknown suite '{suite}': this build has the 'cpu' suite (the GPU backend is not built yet)");
+    // The GPU peer runs from bench/gpu/run.sh (PyTorch on the same GPU, after this process has exited).
+    return GpuSuite.Run(deviceName, stepsScale, quick, workloads);
+}
+
+if (suite != "cpu" || deviceName is not null || stepsScale != 1.0 || quick || workloads is not null)
+{
+    Console.Error.WriteLine(suite == "cpu" ? $"--device, --steps-scale, --quick and --workloads belong to the gpu suite\n{Usage}" : $"unknown suite '{suite}'\n{Usage}");
     return 2;
 }
 

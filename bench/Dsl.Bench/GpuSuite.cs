@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dsl.Training;
+
+namespace Dsl.Bench;
+
+/// <summary>
+/// The GPU suite: W1, W3 and W4 training steps (SGD lr 0.01, softmax cross-entropy) on one GPU, each on a
+/// fresh device and a fresh network. For each workload it measures the cold start (device and network
+/// creation, then the first step with its kernel compilation) and the steady state (median of five
+/// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies
+/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1". The PyTorch peer is
+/// bench/gpu/torch_gpu_peer.py, which bench/gpu/run.sh runs after this suite and joins to its lines.
+/// </summary>
+internal static class GpuSuite
+{
+    /// <summary>The environment variable the generated GPU code reads when a network is created.</summary>
+    private const string FusedVariable = "DSL_GPU_FUSED";
+
+    /// <summary>Batches in each workload's device-resident data set; consecutive steps walk through them.</summary>
+    private const int BatchesPerDataSet = 4;
+
+    private const int TimedBlocks = 5;
+
+    /// <summary>The least wall time every configuration warms up for before its timed blocks.</summary>
+    private const double WarmupSeconds = 0.5;
+
+    private static readonly Workload[] Workloads =
+    [
+        new("W1", "40-100-100-10 ReLU", Batch: 100, Steps: 2000, RunsUnderQuick: true, d => new W1Mlp(d, 1)),
+        new("W3", "784-1024-1024-10 ReLU", Batch: 256, Steps: 500, RunsUnderQuick: false, d => new W3Mlp(d, 1)),
+        new("W4", "1024-4096-4096-1024 ReLU", Batch: 4096, Steps: 25, RunsUnderQuick: false, d => new W4Mlp(d, 1)),
+    ];
+
+    /// <summary>Runs the suite and prints its lines; returns the process exit code.</summary>
+    /// <param name="deviceName">A <see cref="Device.Parse"/> name, or null for <see cref="Device.Best()"/>.</param>
+    /// <param name="stepsScale">Multiplies every step count (at least one step per timed block is kept).</param>
+    /// <param name="quick">Smoke-test mode: W1 only, a handful of steps (for ILGPU's CPU simulator).</param>
+    /// <param name="only">Workload ids to run (e.g. "W1", "W4"), or null for all of them.</param>
+    public static int Run(string? deviceName, double stepsScale, bool quick, IReadOnlySet<string>? only)
+    {
+        if (quick)
+        {
+            stepsScale = Math.Min(stepsScale, 0.0025); // W1: one step per timed block
+        }
+
+        Func<Device> open = deviceName is null ? Device.Best : () => Device.Parse(deviceName);
+        string? fusedBefore = Environment.GetEnvironmentVariable(FusedVariable);
+        try
+        {
+            // Open the device once up front: to name it, and to fail early with a clear message.
+            using (Device probe = open())
+            {
+                Console.WriteLine($"# device: {probe.Name} (kind {probe.Kind}), .NET {Environment.Version}, {Environment.ProcessorCount} host cores");
+                if (!probe.IsGpu && deviceName is null)
+                {
+                    Console.Error.WriteLine("no GPU found (Device.Best() chose the CPU); name one with --device cuda|opencl|gpu-sim, or --device cpu to time the CPU backend on this path");
+                    return 2;
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# method: fresh device + network per configuration; first step = first TrainStep(DeviceDataSet) + Synchronize, kernel compilation included; steady state = median of {TimedBlocks} synchronised blocks after a warm-up; SGD lr 0.01, softmax cross-entropy, fp32; steps scale {stepsScale}"));
+
+            foreach (Workload workload in Workloads)
+            {
+                if (only is not null && !only.Contains(workload.Id))
+                {
+                    continue;
+                }
+
+                if (quick && !workload.RunsUnderQuick)
+                {
+                    Console.WriteLine($"# {workload.Id} skipped (--quick: too slow for ILGPU's CPU simulator)");
+                    continue;
+                }
+
+                RunWorkload(workload, open, stepsScale, fusedBefore);
+            }
+        }
+        catch (DeviceUnavailableException exception)
+        {
+            Console.Error.WriteLine($"device unavailable: {exception.Message}");
+            return 1;
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(FusedVariable, fusedBefore);
+        }
+
+        return 0;
+    }
+
+    // W1 runs once per DSL_GPU_FUSED setting and reports the default one on its result line; the others
+    // run with the variable as the caller had it.
+    private static void RunWorkload(Workload workload, Func<Device> open, double stepsScale, string? fusedBefore)
+    {
+        string?[] fusedSettings = workload.Id == "W1" ? [null, "0", "1"] : [fusedBefore];
+        var measurements = new List<(string Setting, Measurement Result)>();
+        foreach (string? fused in fusedSettings)
+        {
+            Environment.SetEnvironmentVariable(FusedVariable, fused);
+            string setting = $"{FusedVariable}={fused ?? "unset"}";
+            Measurement result = Measure(workload, open, stepsScale);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# {workload.Id} {workload.Shape} batch {workload.Batch} {setting}: {result.StepMicroseconds:F1} us/step (blocks of {result.StepsPerBlock} after {result.WarmupSteps} warm-up; blocks {string.Join(' ', result.Blocks.Select(b => b.ToString("F1", CultureInfo.InvariantCulture)))} us), "
+                + $"device {result.DeviceMilliseconds:F1} ms + network {result.NetworkMilliseconds:F1} ms + data {result.DataMilliseconds:F1} ms + first step {result.FirstStepMilliseconds:F1} ms = {result.ColdStartMilliseconds:F1} ms to a trained step; "
+                + $"loss {result.FirstLoss:F4} after the first step, {result.LastLoss:F4} after the last"));
+            if (!float.IsFinite(result.LastLoss))
+            {
+                Console.WriteLine($"# WARNING {workload.Id} {setting}: the loss is not finite");
+            }
+
+            measurements.Add((setting, result));
+        }
+
+        Environment.SetEnvironmentVariable(FusedVariable, fusedBefore);
+        Measurement reported = measurements[0].Result;
+        if (measurements.Count > 1)
+        {
+            (string fastest, Measurement best) = measurements.MinBy(m => m.Result.StepMicroseconds);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# {workload.Id} fastest: {fastest} at {best.StepMicroseconds:F1} us/step; the default ({measurements[0].Setting}) {(ReferenceEquals(best, reported) ? "is the fastest" : $"is {reported.StepMicroseconds / best.StepMicroseconds:F2}x slower")}; the result line reports the default"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{workload.Id} gpu step_us ours={reported.StepMicroseconds:F1} first_step_ms={reported.FirstStepMilliseconds:F1}"));
+    }
+
+    private static Measurement Measure(Workload workload, Func<Device> open, double stepsScale)
+    {
+        long start = Stopwatch.GetTimestamp();
+        using Device device = open();
+        double deviceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+        start = Stopwatch.GetTimestamp();
+        using INetwork network = workload.Create(device);
+        double networkMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+        start = Stopwatch.GetTimestamp();
+        using DeviceDataSet data = RandomDataSet(device, network, workload.Batch * BatchesPerDataSet);
+        double dataMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+        var optimizer = new Sgd(0.01f);
+        int step = 0;
+        void TrainOneStep() => network.TrainStep(data, (step++ % BatchesPerDataSet) * workload.Batch, workload.Batch, optimizer);
+
+        start = Stopwatch.GetTimestamp();
+        TrainOneStep();
+        Synchronize(device);
+        double firstStepMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        float firstLoss = network.LastLoss;
+
+        int steps = Math.Max(TimedBlocks, (int)Math.Round(workload.Steps * stepsScale));
+        int stepsPerBlock = steps / TimedBlocks;
+        // Warm up for a tenth of the steps and at least WarmupSeconds, so that .NET has tiered the host-side
+        // launch code up to optimised code before the clock runs (it waits ~100 ms after the last tier-0 JIT).
+        int warmup = 0;
+        long warmupStart = Stopwatch.GetTimestamp();
+        while (warmup < Math.Max(2, steps / 10) || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < WarmupSeconds)
+        {
+            TrainOneStep();
+            warmup++;
+            if (warmup % 64 == 0)
+            {
+                Synchronize(device); // keep the GPU's launch queue short while the clock decides
+            }
+        }
+
+        Synchronize(device);
+        var blocks = new double[TimedBlocks];
+        for (int block = 0; block < blocks.Length; block++)
+        {
+            start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < stepsPerBlock; i++)
+            {
+                TrainOneStep();
+            }
+
+            Synchronize(device);
+            blocks[block] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / stepsPerBlock;
+        }
+
+        float lastLoss = network.LastLoss;
+        double[] sorted = [.. blocks];
+        Array.Sort(sorted);
+        return new Measurement(sorted[sorted.Length / 2], blocks, stepsPerBlock, warmup, deviceMs, networkMs, dataMs, firstStepMs, firstLoss, lastLoss);
+    }
+
+    // Waits for every launched kernel; CPU-backend steps are synchronous.
+    private static void Synchronize(Device device) => device.Gpu?.Accelerator.Synchronize();
+
+    // Uniform inputs in [-1, 1) and uniform labels, seeded, as in the CPU suite and the PyTorch peers.
+    private static DeviceDataSet RandomDataSet(Device device, INetwork network, int rows)
+    {
+        var random = new Random(0);
+        var inputs = new float[checked(rows * network.InputSize)];
+        var labels = new int[rows];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = random.Next(network.OutputSize);
+        }
+
+        return DeviceDataSet.ForClassification(device, inputs, labels, network.InputSize, network.OutputSize);
+    }
+
+    /// <summary>A benchmark workload: its id, layer widths for the log, batch, full step count and how to build its network.</summary>
+    private sealed record Workload(string Id, string Shape, int Batch, int Steps, bool RunsUnderQuick, Func<Device, INetwork> Create);
+
+    /// <summary>One configuration's timings: steady-state microseconds per step and the cold start in milliseconds.</summary>
+    private sealed record Measurement(
+        double StepMicroseconds,
+        double[] Blocks,
+        int StepsPerBlock,
+        int WarmupSteps,
+        double DeviceMilliseconds,
+        double NetworkMilliseconds,
+        double DataMilliseconds,
+        double FirstStepMilliseconds,
+        float FirstLoss,
+        float LastLoss)
+    {
+        /// <summary>From asking for the device to the end of the first training step.</summary>
+        public double ColdStartMilliseconds => DeviceMilliseconds + NetworkMilliseconds + DataMilliseconds + FirstStepMilliseconds;
+    }
+}
