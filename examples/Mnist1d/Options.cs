@@ -6,7 +6,7 @@ namespace Mnist1dTraining;
 internal sealed record Options
 {
     public const string Usage = """
-        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--seed N] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch]
+        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch]
                Mnist1d dataset --out FILE
         """;
 
@@ -23,6 +23,13 @@ internal sealed record Options
     /// one-thread run computes the same bits, so prints the same accuracy, on every AVX2+FMA machine.
     /// </summary>
     public int Threads { get; private init; } = 1;
+
+    /// <summary>
+    /// Where to train: "auto" (the default) takes DSL_DEVICE when set, else the first CUDA or OpenCL GPU when
+    /// one is present, else the CPU backend with <see cref="Threads"/> threads; any other value is a device
+    /// name for Dsl.Device.Parse.
+    /// </summary>
+    public string Device { get; private init; } = "auto";
 
     public int EvalEvery { get; private init; } = 250;
 
@@ -49,6 +56,7 @@ internal sealed record Options
                 "--lr" => options with { LearningRate = PositiveFloat(name, Value()) },
                 "--seed" => options with { Seed = ulong.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed) ? seed : throw new ArgumentException($"{name} must be a non-negative integer") },
                 "--threads" => options with { Threads = PositiveInt(name, Value()) },
+                "--device" => options with { Device = Value() },
                 "--eval-every" => options with { EvalEvery = PositiveInt(name, Value()) },
                 "--plot" => options with { Plot = Value() },
                 "--no-plot" => options with { Plot = null },

@@ -24,6 +24,11 @@ catch (ArgumentException error)
     Console.Error.WriteLine(Options.Usage);
     return 2;
 }
+catch (DeviceUnavailableException error)
+{
+    Console.Error.WriteLine("error: " + error.Message);
+    return 2;
+}
 
 static int WriteDataset(Options options)
 {
@@ -38,11 +43,28 @@ static int WriteDataset(Options options)
     return 0;
 }
 
+// "auto": DSL_DEVICE when set, else a GPU when one is present, else the CPU backend with --threads threads.
+static Device ChooseDevice(Options options)
+{
+    if (options.Device != "auto")
+    {
+        return Device.Parse(options.Device);
+    }
+
+    if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(Device.EnvironmentVariable)))
+    {
+        return Device.Best();
+    }
+
+    (int cuda, int openCL) = Dsl.Gpu.GpuAccelerator.CountGpus();
+    return cuda + openCL > 0 ? Device.Best() : Device.Cpu(options.Threads);
+}
+
 static int Train(Options options)
 {
     var total = Stopwatch.StartNew();
     Mnist1dDataset data = Mnist1d.Generate();
-    using Device device = options.Threads > 0 ? Device.Cpu(options.Threads) : Device.Cpu(1);
+    using Device device = ChooseDevice(options);
     var model = new Mnist1dMlp(device, options.Seed);
     var optimizer = new Adam(options.LearningRate);
     var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, options.Batch, options.Seed, options.Sampling);
