@@ -174,7 +174,7 @@ public static partial class FusedMlp
 
             if (Warp.LaneIdx == 0)
             {
-                rowLosses[firstRow + r] = Log(sum) - (labelLogit - max);
+                rowLosses[firstRow + r] = GpuMath.Log(sum) - (labelLogit - max);
             }
         }
     }

@@ -75,6 +75,15 @@ public readonly struct GpuLeakyRelu : IGpuActivation
         Slope = slope;
     }
 
+    // For kernels, which cannot compile the public constructor's throw: the caller has checked the slope already.
+    private GpuLeakyRelu(float slope, CheckedSlope _) => Slope = slope;
+
+    /// <summary>The activation with a slope the caller has already checked (finite, non-negative); usable inside kernels.</summary>
+    internal static GpuLeakyRelu FromCheckedSlope(float slope) => new(slope, default(CheckedSlope));
+
+    /// <summary>Selects the constructor that skips the check.</summary>
+    private readonly struct CheckedSlope;
+
     /// <summary>Slope of the negative side.</summary>
     public float Slope { get; }
 

@@ -11,19 +11,7 @@ public sealed class GemmTests
 {
     private static readonly int[] OddSizes = [1, 2, 7, 16, 33, 100, 129];
 
-    public static TheoryData<Transpose, Transpose, bool> TransposesAndAccumulation()
-    {
-        var data = new TheoryData<Transpose, Transpose, bool>();
-        foreach (var transA in new[] { Transpose.No, Transpose.Yes })
-        {
-            foreach (var transB in new[] { Transpose.No, Transpose.Yes })
-            {
-                data.Add(transA, transB, false);
-                data.Add(transA, transB, true);
-            }
-        }
-        return data;
-    }
+    public static TheoryData<Transpose, Transpose, bool> TransposesAndAccumulation() => GemmProblem.TransposesAndAccumulation();
 
     [Theory]
     [MemberData(nameof(TransposesAndAccumulation))]
@@ -36,9 +24,9 @@ public sealed class GemmTests
             {
                 foreach (int k in OddSizes)
                 {
-                    var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
-                    problem.Run(new NoEpilogue(), workers: null);
-                    problem.AssertMatchesReference();
+                    var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
+                    Run(problem, new NoEpilogue(), workers: null);
+                    AssertMatchesReference(problem);
                 }
             }
         }
@@ -52,9 +40,9 @@ public sealed class GemmTests
         var random = new Random(HashCode.Combine(transA, transB, accumulate, 1));
         foreach (var (m, n, k) in new[] { (151, 40, 523), (13, 2071, 300) })
         {
-            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 5);
-            problem.Run(new NoEpilogue(), workers: null);
-            problem.AssertMatchesReference();
+            var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 5);
+            Run(problem, new NoEpilogue(), workers: null);
+            AssertMatchesReference(problem);
         }
     }
 
@@ -74,9 +62,9 @@ public sealed class GemmTests
             {
                 foreach (int k in depths)
                 {
-                    var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
-                    problem.Run(new NoEpilogue(), workers: null);
-                    problem.AssertMatchesReference();
+                    var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
+                    Run(problem, new NoEpilogue(), workers: null);
+                    AssertMatchesReference(problem);
                 }
             }
         }
@@ -97,9 +85,9 @@ public sealed class GemmTests
         ];
         foreach (var (m, n, k) in shapes)
         {
-            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 2);
-            problem.Run(new NoEpilogue(), workers: null);
-            problem.AssertMatchesReference();
+            var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 2);
+            Run(problem, new NoEpilogue(), workers: null);
+            AssertMatchesReference(problem);
         }
     }
 
@@ -114,9 +102,9 @@ public sealed class GemmTests
         {
             foreach (int n in new[] { 1, 8, 9, 17, 33, 100 })
             {
-                var problem = Problem.Random(random, transA, transB, m, n, Gemm.KC + 45, accumulate, stridePadding: 3);
-                problem.Run(new NoEpilogue(), workers: null);
-                problem.AssertMatchesReference();
+                var problem = GemmProblem.Random(random, transA, transB, m, n, Gemm.KC + 45, accumulate, stridePadding: 3);
+                Run(problem, new NoEpilogue(), workers: null);
+                AssertMatchesReference(problem);
             }
         }
     }
@@ -129,9 +117,9 @@ public sealed class GemmTests
         var random = new Random(HashCode.Combine(transA, transB, accumulate, 2));
         foreach (var (m, n, k) in new[] { (7, 40, 300), (20, 9, 33), (130, 20, 70) })
         {
-            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 0, stride: 512);
-            problem.Run(new NoEpilogue(), workers: null);
-            problem.AssertMatchesReference();
+            var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 0, stride: 512);
+            Run(problem, new NoEpilogue(), workers: null);
+            AssertMatchesReference(problem);
         }
     }
 
@@ -150,9 +138,9 @@ public sealed class GemmTests
         {
             var (m, n, k) = shapes[shape++ % shapes.Length];
             Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
-            var problem = Problem.Random(random, (Transpose)row[0], (Transpose)row[1], m, n, k, (bool)row[2], stridePadding: 2);
-            problem.Run(new NoEpilogue(), workers);
-            problem.AssertMatchesReference();
+            var problem = GemmProblem.Random(random, (Transpose)row[0], (Transpose)row[1], m, n, k, (bool)row[2], stridePadding: 2);
+            Run(problem, new NoEpilogue(), workers);
+            AssertMatchesReference(problem);
         }
     }
 
@@ -175,11 +163,11 @@ public sealed class GemmTests
         using var workers = new CpuWorkers(threadCount);
         foreach (bool accumulate in new[] { false, true })
         {
-            var problem = Problem.Random(new Random(m + n + k), transA, transB, m, n, k, accumulate, stridePadding: 4);
+            var problem = GemmProblem.Random(new Random(m + n + k), transA, transB, m, n, k, accumulate, stridePadding: 4);
             var epilogue = new RecordingEpilogue(problem);
-            problem.Run(epilogue, workers);
+            Run(problem, epilogue, workers);
             epilogue.AssertEveryElementSeenOnceWithTheFinishedValue();
-            problem.AssertMatchesReference(addRowColumnTag: true);
+            AssertMatchesReference(problem, addRowColumnTag: true);
         }
     }
 
@@ -188,11 +176,11 @@ public sealed class GemmTests
     [InlineData(true)]
     public void ZeroDepth_StillRunsTheEpilogue(bool accumulate)
     {
-        var problem = Problem.Random(new Random(7), Transpose.No, Transpose.Yes, m: 7, n: 33, k: 0, accumulate, stridePadding: 3);
+        var problem = GemmProblem.Random(new Random(7), Transpose.No, Transpose.Yes, m: 7, n: 33, k: 0, accumulate, stridePadding: 3);
         var epilogue = new RecordingEpilogue(problem);
-        problem.Run(epilogue, workers: null);
+        Run(problem, epilogue, workers: null);
         epilogue.AssertEveryElementSeenOnceWithTheFinishedValue();
-        problem.AssertMatchesReference(addRowColumnTag: true);
+        AssertMatchesReference(problem, addRowColumnTag: true);
     }
 
     [Theory]
@@ -201,10 +189,10 @@ public sealed class GemmTests
     [InlineData(0, 0, 0)]
     public void EmptyOutput_IsANoOp(int m, int n, int k)
     {
-        var problem = Problem.Random(new Random(3), Transpose.No, Transpose.No, m, n, k, accumulate: false, stridePadding: 1);
+        var problem = GemmProblem.Random(new Random(3), Transpose.No, Transpose.No, m, n, k, accumulate: false, stridePadding: 1);
         var epilogue = new RecordingEpilogue(problem);
         float[] before = (float[])problem.C.Clone();
-        problem.Run(epilogue, workers: null);
+        Run(problem, epilogue, workers: null);
         Assert.Equal(0, epilogue.Calls[0]);
         Assert.Equal(before, problem.C);
     }
@@ -302,11 +290,11 @@ public sealed class GemmTests
     /// </summary>
     private readonly struct RecordingEpilogue : IEpilogue
     {
-        private readonly Problem _problem;
+        private readonly GemmProblem _problem;
         private readonly int[] _visits;
         private readonly int[] _mismatches;
 
-        public RecordingEpilogue(Problem problem)
+        public RecordingEpilogue(GemmProblem problem)
         {
             _problem = problem;
             _visits = new int[problem.M * problem.N];
@@ -322,7 +310,7 @@ public sealed class GemmTests
             for (int j = 0; j < values.Length; j++)
             {
                 Interlocked.Increment(ref _visits[row * _problem.N + column + j]);
-                if (!_problem.IsClose(row, column + j, values[j], addRowColumnTag: false))
+                if (!IsClose(_problem, row, column + j, values[j], addRowColumnTag: false))
                 {
                     Interlocked.Increment(ref _mismatches[0]);
                 }
@@ -340,154 +328,45 @@ public sealed class GemmTests
         }
     }
 
-    /// <summary>One random product with padded strides; C's padding holds a sentinel that must survive.</summary>
-    private sealed class Problem
+    /// <summary>Runs the product on the CPU with minimal spans: the last row of each operand ends at its last used element.</summary>
+    private static void Run<TEpilogue>(GemmProblem problem, TEpilogue epilogue, CpuWorkers? workers)
+        where TEpilogue : struct, IEpilogue
     {
-        private const float Sentinel = -12345f;
+        int aLength = Math.Max(0, problem.A.Length - (problem.Lda - (problem.TransA == Transpose.No ? problem.K : problem.M)));
+        int bLength = Math.Max(0, problem.B.Length - (problem.Ldb - (problem.TransB == Transpose.No ? problem.N : problem.K)));
+        int cLength = Math.Max(0, problem.C.Length - (problem.Ldc - problem.N));
+        Gemm.Multiply(problem.TransA, problem.TransB, problem.M, problem.N, problem.K, problem.A.AsSpan(0, aLength), problem.Lda,
+            problem.B.AsSpan(0, bLength), problem.Ldb, problem.C.AsSpan(0, cLength), problem.Ldc, problem.Accumulate, epilogue, workers);
+    }
 
-        private Problem(Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int stridePadding, int? stride)
+    /// <summary>
+    /// Whether <paramref name="actual"/> is C[row, column] of the float64 reference (plus row * 1000 + column when
+    /// <paramref name="addRowColumnTag"/>) within float32 rounding of a depth-k sum, scaled by the sum of the terms' magnitudes.
+    /// </summary>
+    private static bool IsClose(GemmProblem problem, int row, int column, float actual, bool addRowColumnTag)
+    {
+        double expected = problem.Expected[row * problem.N + column];
+        double absoluteSum = problem.AbsoluteSum[row * problem.N + column];
+        double tag = addRowColumnTag ? row * 1000 + column : 0;
+        double tolerance = 1e-6 * Math.Sqrt(problem.K + 1) * (absoluteSum + 1) + 1e-6 * Math.Abs(tag);
+        return Math.Abs(actual - (expected + tag)) <= tolerance;
+    }
+
+    private static void AssertMatchesReference(GemmProblem problem, bool addRowColumnTag = false)
+    {
+        for (int row = 0; row < problem.M; row++)
         {
-            TransA = transA;
-            TransB = transB;
-            M = m;
-            N = n;
-            K = k;
-            Accumulate = accumulate;
-            Lda = stride ?? (transA == Transpose.No ? k : m) + stridePadding;
-            Ldb = stride ?? (transB == Transpose.No ? n : k) + stridePadding + 1;
-            Ldc = stride ?? n + stridePadding + 2;
-            A = new float[(transA == Transpose.No ? m : k) * Lda];
-            B = new float[(transB == Transpose.No ? k : n) * Ldb];
-            C = new float[m * Ldc];
-        }
-
-        public Transpose TransA { get; }
-        public Transpose TransB { get; }
-        public int M { get; }
-        public int N { get; }
-        public int K { get; }
-        public bool Accumulate { get; }
-        public int Lda { get; }
-        public int Ldb { get; }
-        public int Ldc { get; }
-        public float[] A { get; }
-        public float[] B { get; }
-        public float[] C { get; }
-
-        /// <summary>C before the call: the accumulation's addend.</summary>
-        private float[] InitialC { get; set; } = [];
-
-        /// <summary>Strides are the minimum plus <paramref name="stridePadding"/> (plus 1 for B, 2 for C), or all <paramref name="stride"/>.</summary>
-        public static Problem Random(Random random, Transpose transA, Transpose transB, int m, int n, int k,
-            bool accumulate, int stridePadding, int? stride = null)
-        {
-            var problem = new Problem(transA, transB, m, n, k, accumulate, stridePadding, stride);
-            Fill(random, problem.A);
-            Fill(random, problem.B);
-            Fill(random, problem.C);
-            for (int row = 0; row < m; row++)
+            for (int column = 0; column < problem.N; column++)
             {
-                problem.C.AsSpan(row * problem.Ldc + n, problem.Ldc - n).Fill(Sentinel);
-            }
-            problem.InitialC = (float[])problem.C.Clone();
-            problem.Reference = problem.ComputeReference();
-            return problem;
-        }
-
-        public void Run<TEpilogue>(TEpilogue epilogue, CpuWorkers? workers) where TEpilogue : struct, IEpilogue
-        {
-            // Minimal spans: the last row of each operand ends at its last used element.
-            int aLength = Math.Max(0, A.Length - (Lda - (TransA == Transpose.No ? K : M)));
-            int bLength = Math.Max(0, B.Length - (Ldb - (TransB == Transpose.No ? N : K)));
-            int cLength = Math.Max(0, C.Length - (Ldc - N));
-            Gemm.Multiply(TransA, TransB, M, N, K, A.AsSpan(0, aLength), Lda, B.AsSpan(0, bLength), Ldb,
-                C.AsSpan(0, cLength), Ldc, Accumulate, epilogue, workers);
-        }
-
-        /// <summary>
-        /// The float64 product (plus the initial C when accumulating) and, per element, the sum of the
-        /// magnitudes of its terms, which scales the float32 rounding error. Computed once, row-major m x n.
-        /// </summary>
-        private (double[] Expected, double[] AbsoluteSum) Reference { get; set; }
-
-        private (double[] Expected, double[] AbsoluteSum) ComputeReference()
-        {
-            // op(A) row-major (m x k) and op(B) column-major (n x k), so the inner loop is contiguous.
-            double[] opA = new double[M * K];
-            double[] opBColumns = new double[N * K];
-            for (int row = 0; row < M; row++)
-            {
-                for (int p = 0; p < K; p++)
+                float actual = problem.C[row * problem.Ldc + column];
+                if (!IsClose(problem, row, column, actual, addRowColumnTag))
                 {
-                    opA[row * K + p] = TransA == Transpose.No ? A[row * Lda + p] : A[p * Lda + row];
-                }
-            }
-            for (int column = 0; column < N; column++)
-            {
-                for (int p = 0; p < K; p++)
-                {
-                    opBColumns[column * K + p] = TransB == Transpose.No ? B[p * Ldb + column] : B[column * Ldb + p];
-                }
-            }
-            double[] expected = new double[M * N];
-            double[] absoluteSum = new double[M * N];
-            for (int row = 0; row < M; row++)
-            {
-                for (int column = 0; column < N; column++)
-                {
-                    double sum = Accumulate ? InitialC[row * Ldc + column] : 0.0;
-                    double magnitude = Math.Abs(sum);
-                    for (int p = 0; p < K; p++)
-                    {
-                        double term = opA[row * K + p] * opBColumns[column * K + p];
-                        sum += term;
-                        magnitude += Math.Abs(term);
-                    }
-                    expected[row * N + column] = sum;
-                    absoluteSum[row * N + column] = magnitude;
-                }
-            }
-            return (expected, absoluteSum);
-        }
-
-        public bool IsClose(int row, int column, float actual, bool addRowColumnTag)
-        {
-            var (expectedValues, absoluteSums) = Reference;
-            double expected = expectedValues[row * N + column];
-            double absoluteSum = absoluteSums[row * N + column];
-            double tag = addRowColumnTag ? row * 1000 + column : 0;
-            double tolerance = 1e-6 * Math.Sqrt(K + 1) * (absoluteSum + 1) + 1e-6 * Math.Abs(tag);
-            return Math.Abs(actual - (expected + tag)) <= tolerance;
-        }
-
-        public void AssertMatchesReference(bool addRowColumnTag = false)
-        {
-            for (int row = 0; row < M; row++)
-            {
-                for (int column = 0; column < N; column++)
-                {
-                    float actual = C[row * Ldc + column];
-                    if (!IsClose(row, column, actual, addRowColumnTag))
-                    {
-                        double expected = Reference.Expected[row * N + column] + (addRowColumnTag ? row * 1000 + column : 0);
-                        Assert.Fail($"{TransA}{TransB} m={M} n={N} k={K} accumulate={Accumulate}: " +
-                            $"C[{row}, {column}] = {actual}, expected {expected}");
-                    }
-                }
-                for (int column = N; column < Ldc; column++)
-                {
-                    Assert.True(C[row * Ldc + column] == Sentinel,
-                        $"{TransA}{TransB} m={M} n={N} k={K}: padding C[{row}, {column}] was overwritten");
+                    double expected = problem.Expected[row * problem.N + column] + (addRowColumnTag ? row * 1000 + column : 0);
+                    Assert.Fail($"{problem.Name}: C[{row}, {column}] = {actual}, expected {expected}");
                 }
             }
         }
 
-        private static void Fill(Random random, float[] values)
-        {
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = (float)(random.NextDouble() * 2 - 1);
-            }
-        }
+        problem.AssertPaddingKept();
     }
 }

@@ -282,15 +282,3 @@ internal static class GpuActivationPairs
         }
     }
 }
-
-/// <summary>Compiles a kernel to PTX for sm_90 and checks it links on a real GPU: no external function calls.</summary>
-internal static class GpuPtxAssert
-{
-    public static string CompilesWithoutExternalCalls(System.Reflection.MethodInfo kernel, bool explicitlyGrouped)
-    {
-        string ptx = KernelCompilation.Ptx(kernel, explicitlyGrouped);
-        Assert.Contains(".target sm_", ptx.Replace("\t", " ", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.DoesNotContain(".extern", ptx, StringComparison.Ordinal);
-        return ptx;
-    }
-}

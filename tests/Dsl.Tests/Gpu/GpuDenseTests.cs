@@ -127,8 +127,7 @@ public sealed class GpuDenseTests
         Assert.Equal("previousPreActivation", previousPreActivation.ParamName);
     }
 
-    private static float[] RandomValues(Random random, int count, double scale = 1)
-        => [.. Enumerable.Range(0, count).Select(_ => (float)(((random.NextDouble() * 2) - 1) * scale))];
+    private static float[] RandomValues(Random random, int count, double scale = 1) => TestData.Uniform(random, count, -scale, scale);
 
     /// <summary>All three passes of one layer whose activation also stands in for the previous layer's.</summary>
     private sealed class ForwardAndBackward(GpuAccelerator gpu, int batch, int fanIn, int units, bool hasBias) : IGpuActivationPairVisitor

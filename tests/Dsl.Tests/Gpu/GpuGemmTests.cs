@@ -23,20 +23,7 @@ public sealed class GpuGemmTests
     public GpuGemmTests(GpuSimulatorFixture simulator) => _gpu = simulator.Gpu;
 
 
-    public static TheoryData<Transpose, Transpose, bool> TransposesAndAccumulation()
-    {
-        var data = new TheoryData<Transpose, Transpose, bool>();
-        foreach (Transpose transA in Transposes)
-        {
-            foreach (Transpose transB in Transposes)
-            {
-                data.Add(transA, transB, false);
-                data.Add(transA, transB, true);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<Transpose, Transpose, bool> TransposesAndAccumulation() => GemmProblem.TransposesAndAccumulation();
 
     [Theory]
     [MemberData(nameof(TransposesAndAccumulation))]
@@ -48,10 +35,10 @@ public sealed class GpuGemmTests
         var random = new Random(HashCode.Combine(transA, transB, accumulate));
         foreach (var (m, n, k) in OddShapes)
         {
-            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
-            problem.RunOnGpu(_gpu);
-            problem.AssertMatchesReference();
-            problem.AssertMatchesCpuGemm();
+            var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
+            RunOnGpu(problem);
+            AssertMatchesReference(problem);
+            AssertMatchesCpuGemm(problem);
         }
     }
 
@@ -63,9 +50,9 @@ public sealed class GpuGemmTests
         var random = new Random(HashCode.Combine(transA, transB, 1));
         foreach (var (m, n, k) in new[] { (130, 129, 17), (64, 64, 16), (65, 63, 32) })
         {
-            var problem = Problem.Random(random, transA, transB, m, n, k, accumulate: false, stridePadding: 5);
-            problem.RunOnGpu(_gpu);
-            problem.AssertMatchesReference();
+            var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate: false, stridePadding: 5);
+            RunOnGpu(problem);
+            AssertMatchesReference(problem);
         }
     }
 
@@ -73,9 +60,9 @@ public sealed class GpuGemmTests
     [MemberData(nameof(TransposesAndAccumulation))]
     public void ZeroDepth_StoresZerosOrLeavesCUnchanged(Transpose transA, Transpose transB, bool accumulate)
     {
-        var problem = Problem.Random(new Random(7), transA, transB, m: 7, n: 33, k: 0, accumulate, stridePadding: 2);
-        problem.RunOnGpu(_gpu);
-        problem.AssertMatchesReference();
+        var problem = GemmProblem.Random(new Random(7), transA, transB, m: 7, n: 33, k: 0, accumulate, stridePadding: 2);
+        RunOnGpu(problem);
+        AssertMatchesReference(problem);
     }
 
     [Theory]
@@ -84,11 +71,11 @@ public sealed class GpuGemmTests
     [InlineData(Transpose.No, Transpose.No, 1, 1, 0)]
     public void Epilogue_SeesEveryElementOnceWithTheFullSum(Transpose transA, Transpose transB, int m, int n, int k)
     {
-        var problem = Problem.Random(new Random(m + n + k), transA, transB, m, n, k, accumulate: false, stridePadding: 1);
+        var problem = GemmProblem.Random(new Random(m + n + k), transA, transB, m, n, k, accumulate: false, stridePadding: 1);
         var launcher = GpuGemm.Load<CountingEpilogue>(_gpu, transA, transB);
         Accelerator accelerator = _gpu.Accelerator;
-        using var a = Upload(accelerator, problem.A);
-        using var b = Upload(accelerator, problem.B);
+        using var a = accelerator.DefaultStream.Upload(problem.A);
+        using var b = accelerator.DefaultStream.Upload(problem.B);
         using var c = accelerator.Allocate1D<float>(m * n);
         using var visits = accelerator.Allocate1D<int>(m * n);
         visits.MemSetToZero();
@@ -97,10 +84,10 @@ public sealed class GpuGemmTests
 
         Assert.All(visits.GetAsArray1D(), count => Assert.Equal(1, count));
         float[] sums = c.GetAsArray1D();
-        double[] reference = problem.Product();
+        double[] reference = problem.Expected;
         for (int i = 0; i < m * n; i++)
         {
-            Assert.Equal(reference[i], sums[i], problem.Tolerance(reference[i]));
+            Assert.Equal(reference[i], sums[i], Tolerance(problem, reference[i]));
         }
     }
 
@@ -110,9 +97,9 @@ public sealed class GpuGemmTests
     [InlineData(0, 0, 0)]
     public void EmptyOutput_IsANoOp(int m, int n, int k)
     {
-        var problem = Problem.Random(new Random(3), Transpose.No, Transpose.No, m, n, k, accumulate: false, stridePadding: 1);
+        var problem = GemmProblem.Random(new Random(3), Transpose.No, Transpose.No, m, n, k, accumulate: false, stridePadding: 1);
         float[] before = (float[])problem.C.Clone();
-        problem.RunOnGpu(_gpu);
+        RunOnGpu(problem);
         Assert.Equal(before, problem.C);
     }
 
@@ -186,10 +173,6 @@ public sealed class GpuGemmTests
         GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<CountingEpilogue>(transA, transB), explicitlyGrouped: true);
     }
 
-    /// <summary>A device copy of <paramref name="values"/>; one float when it is empty (an operand a product with a zero size never reads).</summary>
-    private static MemoryBuffer1D<float, Stride1D.Dense> Upload(Accelerator accelerator, float[] values)
-        => accelerator.Allocate1D(values.Length == 0 ? [0f] : values);
-
     /// <summary>Stores the sum and counts, atomically, how often each element of the dense m x n C was stored.</summary>
     public readonly struct CountingEpilogue(ArrayView<float> c, ArrayView<int> visits, int n) : IGpuEpilogue
     {
@@ -205,149 +188,60 @@ public sealed class GpuGemmTests
         }
     }
 
-    /// <summary>One random product with padded strides; C's padding holds a sentinel that must survive.</summary>
-    private sealed class Problem
+    /// <summary>C = op(A) op(B) (or C += when accumulating) on the GPU, through Store- or AccumulateEpilogue.</summary>
+    private void RunOnGpu(GemmProblem problem)
     {
-        private const float Sentinel = -12345f;
-
-        private float[] _initialC = [];
-
-        private Problem(Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int stridePadding)
+        Accelerator accelerator = _gpu.Accelerator;
+        AcceleratorStream stream = accelerator.DefaultStream;
+        using var a = stream.Upload(problem.A);
+        using var b = stream.Upload(problem.B);
+        using var c = stream.Upload(problem.C);
+        if (problem.Accumulate)
         {
-            TransA = transA;
-            TransB = transB;
-            M = m;
-            N = n;
-            K = k;
-            Accumulate = accumulate;
-            Lda = (transA == Transpose.No ? k : m) + stridePadding;
-            Ldb = (transB == Transpose.No ? n : k) + stridePadding + 1;
-            Ldc = n + stridePadding + 2;
-            A = new float[(transA == Transpose.No ? m : k) * Lda];
-            B = new float[(transB == Transpose.No ? k : n) * Ldb];
-            C = new float[m * Ldc];
+            GpuGemm.Load<AccumulateEpilogue>(_gpu, problem.TransA, problem.TransB)
+                .Launch(stream, problem.M, problem.N, problem.K, a.View, problem.Lda, b.View, problem.Ldb, new AccumulateEpilogue(c.View, problem.Ldc));
+        }
+        else
+        {
+            GpuGemm.Load<StoreEpilogue>(_gpu, problem.TransA, problem.TransB)
+                .Launch(stream, problem.M, problem.N, problem.K, a.View, problem.Lda, b.View, problem.Ldb, new StoreEpilogue(c.View, problem.Ldc));
         }
 
-        public Transpose TransA { get; }
-        public Transpose TransB { get; }
-        public int M { get; }
-        public int N { get; }
-        public int K { get; }
-        public bool Accumulate { get; }
-        public int Lda { get; }
-        public int Ldb { get; }
-        public int Ldc { get; }
-        public float[] A { get; }
-        public float[] B { get; }
-        public float[] C { get; }
-
-        /// <summary>Strides are the minimum plus <paramref name="stridePadding"/> (plus 1 for B, 2 for C).</summary>
-        public static Problem Random(Random random, Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int stridePadding)
+        stream.Synchronize();
+        if (problem.C.Length > 0)
         {
-            var problem = new Problem(transA, transB, m, n, k, accumulate, stridePadding);
-            Fill(random, problem.A);
-            Fill(random, problem.B);
-            Fill(random, problem.C);
-            for (int row = 0; row < m; row++)
-            {
-                problem.C.AsSpan((row * problem.Ldc) + n, problem.Ldc - n).Fill(Sentinel);
-            }
-
-            problem._initialC = (float[])problem.C.Clone();
-            return problem;
+            c.CopyToCPU(problem.C);
         }
+    }
 
-        /// <summary>C = op(A) op(B) (or C += when accumulating) on the GPU, through Store- or AccumulateEpilogue.</summary>
-        public void RunOnGpu(GpuAccelerator gpu)
+    /// <summary>Float32 rounding of a depth-k sum of products of values in [-1, 1].</summary>
+    private static double Tolerance(GemmProblem problem, double expected) => 1e-6 * Math.Sqrt(problem.K + 1) * (4 + Math.Abs(expected));
+
+    private static void AssertMatchesReference(GemmProblem problem)
+    {
+        for (int i = 0; i < problem.M; i++)
         {
-            Accelerator accelerator = gpu.Accelerator;
-            using var a = Upload(accelerator, A);
-            using var b = Upload(accelerator, B);
-            using var c = Upload(accelerator, C);
-            AcceleratorStream stream = accelerator.DefaultStream;
-            if (Accumulate)
+            for (int j = 0; j < problem.N; j++)
             {
-                GpuGemm.Load<AccumulateEpilogue>(gpu, TransA, TransB)
-                    .Launch(stream, M, N, K, a.View, Lda, b.View, Ldb, new AccumulateEpilogue(c.View, Ldc));
-            }
-            else
-            {
-                GpuGemm.Load<StoreEpilogue>(gpu, TransA, TransB)
-                    .Launch(stream, M, N, K, a.View, Lda, b.View, Ldb, new StoreEpilogue(c.View, Ldc));
-            }
-
-            stream.Synchronize();
-            if (C.Length > 0)
-            {
-                c.CopyToCPU(C);
+                int index = (i * problem.Ldc) + j;
+                double expected = problem.Expected[(i * problem.N) + j];
+                Assert.True(Math.Abs(problem.C[index] - expected) <= Tolerance(problem, expected),
+                    $"{problem.Name}: C[{i}, {j}] = {problem.C[index]}, expected {expected}");
             }
         }
 
-        /// <summary>op(A) op(B) in float64, dense m x n.</summary>
-        public double[] Product()
+        problem.AssertPaddingKept();
+    }
+
+    /// <summary>The same product on the CPU backend agrees within float32 rounding of both.</summary>
+    private static void AssertMatchesCpuGemm(GemmProblem problem)
+    {
+        float[] cpu = (float[])problem.InitialC.Clone();
+        Gemm.Multiply(problem.TransA, problem.TransB, problem.M, problem.N, problem.K, problem.A, problem.Lda, problem.B, problem.Ldb, cpu, problem.Ldc, problem.Accumulate, default(NoEpilogue));
+        for (int i = 0; i < cpu.Length; i++)
         {
-            var product = new double[M * N];
-            for (int i = 0; i < M; i++)
-            {
-                for (int j = 0; j < N; j++)
-                {
-                    double sum = 0;
-                    for (int p = 0; p < K; p++)
-                    {
-                        double a = TransA == Transpose.No ? A[(i * Lda) + p] : A[(p * Lda) + i];
-                        double b = TransB == Transpose.No ? B[(p * Ldb) + j] : B[(j * Ldb) + p];
-                        sum += a * b;
-                    }
-
-                    product[(i * N) + j] = sum;
-                }
-            }
-
-            return product;
-        }
-
-        /// <summary>Float32 rounding of a depth-k sum of products of values in [-1, 1].</summary>
-        public double Tolerance(double expected) => 1e-6 * Math.Sqrt(K + 1) * (4 + Math.Abs(expected));
-
-        public void AssertMatchesReference()
-        {
-            double[] product = Product();
-            for (int i = 0; i < M; i++)
-            {
-                for (int j = 0; j < Ldc; j++)
-                {
-                    int index = (i * Ldc) + j;
-                    if (j >= N)
-                    {
-                        Assert.True(C[index] == Sentinel, $"C padding [{i}, {j}] overwritten with {C[index]}");
-                        continue;
-                    }
-
-                    double expected = product[(i * N) + j] + (Accumulate ? _initialC[index] : 0);
-                    Assert.True(Math.Abs(C[index] - expected) <= Tolerance(expected),
-                        $"{TransA}/{TransB} m={M} n={N} k={K} accumulate={Accumulate}: C[{i}, {j}] = {C[index]}, expected {expected}");
-                }
-            }
-        }
-
-        /// <summary>The same product on the CPU backend agrees within float32 rounding of both.</summary>
-        public void AssertMatchesCpuGemm()
-        {
-            float[] cpu = (float[])_initialC.Clone();
-            Gemm.Multiply(TransA, TransB, M, N, K, A, Lda, B, Ldb, cpu, Ldc, Accumulate, default(NoEpilogue));
-            for (int i = 0; i < cpu.Length; i++)
-            {
-                Assert.True(Math.Abs(C[i] - cpu[i]) <= 2 * Tolerance(cpu[i]),
-                    $"{TransA}/{TransB} m={M} n={N} k={K}: GPU C[{i / Ldc}, {i % Ldc}] = {C[i]}, CPU {cpu[i]}");
-            }
-        }
-
-        private static void Fill(Random random, float[] values)
-        {
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = (float)((random.NextDouble() * 2) - 1);
-            }
+            Assert.True(Math.Abs(problem.C[i] - cpu[i]) <= 2 * Tolerance(problem, cpu[i]),
+                $"{problem.Name}: GPU C[{i / problem.Ldc}, {i % problem.Ldc}] = {problem.C[i]}, CPU {cpu[i]}");
         }
     }
 }

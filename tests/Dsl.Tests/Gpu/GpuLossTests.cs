@@ -43,105 +43,25 @@ public sealed class GpuLossTests
         return data;
     }
 
-    /// <summary>Logits (batch, classes) spread over about +-10 with a per-row offset up to +-60, and labels in [0, classes).</summary>
-    private static (float[] Logits, int[] Labels) Problem(int batch, int classes, int seed)
-    {
-        var random = new Random(seed);
-        var logits = new float[batch * classes];
-        var labels = new int[batch];
-        for (int i = 0; i < batch; i++)
-        {
-            double offset = random.NextDouble() * 120 - 60;
-            for (int j = 0; j < classes; j++)
-            {
-                logits[i * classes + j] = (float)(offset + random.NextDouble() * 20 - 10);
-            }
-
-            labels[i] = random.Next(classes);
-        }
-
-        return (logits, labels);
-    }
-
-    /// <summary>Per-sample cross-entropy in float64 from the definition (with the max shift).</summary>
-    private static double[] ReferenceLosses(float[] logits, int[] labels, int classes)
-    {
-        var losses = new double[labels.Length];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            double[] row = [.. logits.AsSpan(i * classes, classes).ToArray().Select(x => (double)x)];
-            double max = row.Max();
-            double sum = row.Sum(x => Math.Exp(x - max));
-            losses[i] = Math.Log(sum) + max - row[labels[i]];
-        }
-
-        return losses;
-    }
-
-    /// <summary>Index of the largest value, the first on ties, the first NaN if any (torch.argmax).</summary>
-    private static int ArgMaxReference(ReadOnlySpan<float> row)
-    {
-        for (int j = 0; j < row.Length; j++)
-        {
-            if (float.IsNaN(row[j]))
-            {
-                return j;
-            }
-        }
-
-        int best = 0;
-        for (int j = 1; j < row.Length; j++)
-        {
-            if (row[j] > row[best])
-            {
-                best = j;
-            }
-        }
-
-        return best;
-    }
-
-    private MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(T[] values)
-        where T : unmanaged
-    {
-        var buffer = _gpu.Accelerator.Allocate1D<T>(Math.Max(values.Length, 1));
-        if (values.Length > 0)
-        {
-            buffer.View.SubView(0, values.Length).CopyFromCPU(_stream, values);
-        }
-
-        return buffer;
-    }
-
-    private T[] Download<T>(ArrayView<T> view)
-        where T : unmanaged
-    {
-        var values = new T[view.Length];
-        _stream.Synchronize();
-        view.CopyToCPU(_stream, values);
-        _stream.Synchronize();
-        return values;
-    }
-
     /// <summary>Runs the training kernel and returns (dLogits, per-row losses, device mean loss).</summary>
     private (float[] DLogits, float[] RowLoss, float Mean) SoftmaxForwardBackward(float[] logits, int[] labels, int batch, int classes)
     {
-        using var logitsBuffer = Upload(logits);
-        using var labelsBuffer = Upload(labels);
+        using var logitsBuffer = _stream.Upload(logits);
+        using var labelsBuffer = _stream.Upload(labels);
         using var dLogits = _gpu.Accelerator.Allocate1D<float>(logits.Length);
         using var rowLoss = _gpu.Accelerator.Allocate1D<float>(batch);
         using var mean = _gpu.Accelerator.Allocate1D<float>(1);
 
         new GpuSoftmaxCrossEntropy(_gpu).ForwardBackward(_stream, logitsBuffer.View, labelsBuffer.View, dLogits.View, rowLoss.View, batch, classes);
         new GpuReduction(_gpu).Mean(_stream, rowLoss.View, batch, mean.View);
-        return (Download<float>(dLogits.View), Download<float>(rowLoss.View), Download<float>(mean.View)[0]);
+        return (_stream.Download<float>(dLogits.View), _stream.Download<float>(rowLoss.View), _stream.Download<float>(mean.View)[0]);
     }
 
     /// <summary>Runs the evaluation kernel and returns (per-row losses, per-row correct flags, device sum of losses, device count).</summary>
     private (float[] RowLoss, int[] RowCorrect, float Sum, int Correct) SoftmaxForward(float[] logits, int[] labels, int batch, int classes)
     {
-        using var logitsBuffer = Upload(logits);
-        using var labelsBuffer = Upload(labels);
+        using var logitsBuffer = _stream.Upload(logits);
+        using var labelsBuffer = _stream.Upload(labels);
         using var rowLoss = _gpu.Accelerator.Allocate1D<float>(batch);
         using var rowCorrect = _gpu.Accelerator.Allocate1D<int>(batch);
         using var sum = _gpu.Accelerator.Allocate1D<float>(1);
@@ -151,20 +71,20 @@ public sealed class GpuLossTests
         var reduction = new GpuReduction(_gpu);
         reduction.Sum(_stream, rowLoss.View, batch, sum.View);
         reduction.Sum(_stream, rowCorrect.View, batch, count.View);
-        return (Download<float>(rowLoss.View), Download<int>(rowCorrect.View), Download<float>(sum.View)[0], Download<int>(count.View)[0]);
+        return (_stream.Download<float>(rowLoss.View), _stream.Download<int>(rowCorrect.View), _stream.Download<float>(sum.View)[0], _stream.Download<int>(count.View)[0]);
     }
 
     [Theory]
     [MemberData(nameof(Sizes))]
     public void SoftmaxForwardBackward_MatchesCpuOpAndFloat64Reference(int batch, int classes)
     {
-        (float[] logits, int[] labels) = Problem(batch, classes, seed: batch * 100 + classes);
+        (float[] logits, int[] labels) = TestData.Classification(batch, classes, seed: batch * 100 + classes);
 
         (float[] dLogits, float[] rowLoss, float mean) = SoftmaxForwardBackward(logits, labels, batch, classes);
 
         var cpuDLogits = new float[logits.Length];
         float cpuLoss = SoftmaxCrossEntropy.ForwardBackward(cpuDLogits, logits, labels, batch, classes);
-        double[] expectedLosses = ReferenceLosses(logits, labels, classes);
+        double[] expectedLosses = Float64Reference.CrossEntropyLosses(TestData.Widen(logits), labels, classes);
         for (int i = 0; i < batch; i++)
         {
             Assert.Equal(expectedLosses[i], rowLoss[i], 2e-6 + 1e-6 * Math.Abs(expectedLosses[i]));
@@ -173,16 +93,14 @@ public sealed class GpuLossTests
         Assert.Equal(expectedLosses.Average(), mean, 2e-6 + 1e-6 * Math.Abs(expectedLosses.Average()));
         Assert.Equal(cpuLoss, mean, 4e-6 + 2e-6 * Math.Abs(cpuLoss));
 
+        double[] probabilities = Float64Reference.SoftmaxProbabilities(TestData.Widen(logits), classes);
         for (int i = 0; i < batch; i++)
         {
-            double[] row = [.. logits.AsSpan(i * classes, classes).ToArray().Select(x => (double)x)];
-            double max = row.Max();
-            double sum = row.Sum(x => Math.Exp(x - max));
             double rowSum = 0;
             for (int j = 0; j < classes; j++)
             {
                 int k = i * classes + j;
-                double probability = Math.Exp(row[j] - max) / sum;
+                double probability = probabilities[k];
                 double expected = (probability - (j == labels[i] ? 1.0 : 0.0)) / batch;
                 double tolerance = 1e-12 + 4e-6 * probability / batch + 1.2e-6 * Math.Abs(expected);
                 Assert.True(Math.Abs(dLogits[k] - expected) <= tolerance, $"dLogits[{i}, {j}]: expected {expected:R}, got {dLogits[k]:R}");
@@ -226,23 +144,23 @@ public sealed class GpuLossTests
     [MemberData(nameof(Sizes))]
     public void SoftmaxForward_MatchesCpuLossSumAndCorrectCount(int batch, int classes)
     {
-        (float[] logits, int[] labels) = Problem(batch, classes, seed: batch * 31 + classes);
+        (float[] logits, int[] labels) = TestData.Classification(batch, classes, seed: batch * 31 + classes);
         var random = new Random(batch + classes);
         for (int i = 0; i < batch; i += 2)
         {
             // About half the samples correct: move their label to the row's argmax, sometimes one past it.
-            labels[i] = ArgMaxReference(logits.AsSpan(i * classes, classes));
+            labels[i] = Float64Reference.ArgMax(logits.AsSpan(i * classes, classes));
             labels[i] = random.Next(3) == 0 ? (labels[i] + 1) % classes : labels[i];
         }
 
         (float[] rowLoss, int[] rowCorrect, float sum, int correct) = SoftmaxForward(logits, labels, batch, classes);
 
         double cpuSum = SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, out int cpuCorrect);
-        double[] expectedLosses = ReferenceLosses(logits, labels, classes);
+        double[] expectedLosses = Float64Reference.CrossEntropyLosses(TestData.Widen(logits), labels, classes);
         for (int i = 0; i < batch; i++)
         {
             Assert.Equal(expectedLosses[i], rowLoss[i], 2e-6 + 1e-6 * Math.Abs(expectedLosses[i]));
-            Assert.Equal(ArgMaxReference(logits.AsSpan(i * classes, classes)) == labels[i] ? 1 : 0, rowCorrect[i]);
+            Assert.Equal(Float64Reference.ArgMax(logits.AsSpan(i * classes, classes)) == labels[i] ? 1 : 0, rowCorrect[i]);
         }
 
         Assert.Equal(cpuSum, sum, 2e-6 * batch + 2e-6 * Math.Abs(cpuSum));
@@ -278,7 +196,7 @@ public sealed class GpuLossTests
         int[] expected = [6, 38, 33, 0];
         for (int i = 0; i < 4; i++)
         {
-            Assert.Equal(expected[i], ArgMaxReference(ties.AsSpan(i * Classes, Classes)));
+            Assert.Equal(expected[i], Float64Reference.ArgMax(ties.AsSpan(i * Classes, Classes)));
         }
 
         (_, int[] hits, _, _) = SoftmaxForward(ties, expected, 4, Classes);
@@ -324,11 +242,11 @@ public sealed class GpuLossTests
     public void MeanSquaredError_MatchesCpuOpAndFloat64Reference(int batch, int outputs)
     {
         var random = new Random(batch * 1000 + outputs);
-        float[] output = [.. Enumerable.Range(0, batch * outputs).Select(_ => (float)(random.NextDouble() * 6 - 3))];
-        float[] target = [.. Enumerable.Range(0, batch * outputs).Select(_ => (float)(random.NextDouble() * 6 - 3))];
+        float[] output = TestData.Uniform(random, batch * outputs, -3, 3);
+        float[] target = TestData.Uniform(random, batch * outputs, -3, 3);
 
-        using var outputBuffer = Upload(output);
-        using var targetBuffer = Upload(target);
+        using var outputBuffer = _stream.Upload(output);
+        using var targetBuffer = _stream.Upload(target);
         using var dOutput = _gpu.Accelerator.Allocate1D<float>(output.Length);
         using var rowLoss = _gpu.Accelerator.Allocate1D<float>(batch);
         using var evalLoss = _gpu.Accelerator.Allocate1D<float>(batch);
@@ -340,24 +258,17 @@ public sealed class GpuLossTests
 
         var cpuDOutput = new float[output.Length];
         float cpuLoss = MeanSquaredError.ForwardBackward(cpuDOutput, output, target, batch, outputs);
-        Assert.Equal(cpuDOutput, Download<float>(dOutput.View)); // same float difference times the same float scale
+        Assert.Equal(cpuDOutput, _stream.Download<float>(dOutput.View)); // same float difference times the same float scale
 
-        float[] rows = Download<float>(rowLoss.View);
-        Assert.Equal(rows, Download<float>(evalLoss.View));
+        float[] rows = _stream.Download<float>(rowLoss.View);
+        Assert.Equal(rows, _stream.Download<float>(evalLoss.View));
+        double[] expected = Float64Reference.SquaredErrorRowMeans(TestData.Widen(output), TestData.Widen(target), outputs);
         for (int i = 0; i < batch; i++)
         {
-            double expected = 0;
-            for (int j = 0; j < outputs; j++)
-            {
-                double difference = (double)output[i * outputs + j] - target[i * outputs + j];
-                expected += difference * difference;
-            }
-
-            expected /= outputs;
-            Assert.Equal(expected, rows[i], 1e-6 * expected + 1e-12);
+            Assert.Equal(expected[i], rows[i], 1e-6 * expected[i] + 1e-12);
         }
 
-        float deviceMean = Download<float>(mean.View)[0];
+        float deviceMean = _stream.Download<float>(mean.View)[0];
         Assert.Equal(cpuLoss, deviceMean, 2e-6 * cpuLoss);
         Assert.Equal(MeanSquaredError.Forward(output, target, batch, outputs) / batch, deviceMean, 2e-6 * cpuLoss);
     }
@@ -416,9 +327,8 @@ public sealed class GpuLossTests
             _ => throw new ArgumentOutOfRangeException(nameof(kernel)),
         };
 
-        string ptx = KernelCompilation.Ptx(method, explicitlyGrouped: true);
+        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(method, explicitlyGrouped: true);
 
-        Assert.DoesNotContain(".extern", ptx, StringComparison.Ordinal);
         Assert.Contains("shfl.sync", ptx, StringComparison.Ordinal);
     }
 }

@@ -56,22 +56,6 @@ public sealed class GpuOptimizerTests
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, null),
     };
 
-    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values)
-    {
-        var buffer = _gpu.Accelerator.Allocate1D<float>(values.Length);
-        buffer.View.CopyFromCPU(_stream, values);
-        return buffer;
-    }
-
-    private float[] Download(ArrayView<float> view)
-    {
-        var values = new float[view.Length];
-        _stream.Synchronize();
-        view.CopyToCPU(_stream, values);
-        _stream.Synchronize();
-        return values;
-    }
-
     private static float[] Filled(int length, float value) => [.. Enumerable.Repeat(value, length)];
 
     [Theory]
@@ -81,13 +65,13 @@ public sealed class GpuOptimizerTests
         Optimizer host = Create(variant);
         Optimizer device = Create(variant);
         var random = new Random(length * 17 + variant.Length);
-        float[] parameters = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1))];
-        using var deviceParameters = Upload(parameters);
+        float[] parameters = TestData.Uniform(random, length, -1, 1);
+        using var deviceParameters = _stream.Upload(parameters);
         using var deviceGradients = _gpu.Accelerator.Allocate1D<float>(length);
 
         for (int t = 1; t <= Steps; t++)
         {
-            float[] gradients = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 4 - 2))];
+            float[] gradients = TestData.Uniform(random, length, -2, 2);
             deviceGradients.View.CopyFromCPU(_stream, gradients);
             if (t == 4)
             {
@@ -100,7 +84,7 @@ public sealed class GpuOptimizerTests
             device.Step(_gpu, _stream, deviceParameters.View, deviceGradients.View);
 
             Assert.Equal(t, device.StepCount);
-            float[] actual = Download(deviceParameters.View);
+            float[] actual = _stream.Download<float>(deviceParameters.View);
             for (int i = 0; i < length; i++)
             {
                 Assert.True(
@@ -114,12 +98,12 @@ public sealed class GpuOptimizerTests
     public void MismatchedGradientLength_IsRefusedBeforeAnyChange_AndBindsNothing()
     {
         var optimizer = new AdamW();
-        using var parameters = Upload(Filled(8, 2f));
-        using var gradients = Upload(Filled(7, 1f));
+        using var parameters = _stream.Upload(Filled(8, 2f));
+        using var gradients = _stream.Upload(Filled(7, 1f));
 
         Assert.Throws<ArgumentException>(() => optimizer.Step(_gpu, _stream, parameters.View, gradients.View));
 
-        Assert.All(Download(parameters.View), p => Assert.Equal(2f, p));
+        Assert.All(_stream.Download<float>(parameters.View), p => Assert.Equal(2f, p));
         Assert.Equal(0, optimizer.StepCount);
         optimizer.Step(Filled(5, 1f), Filled(5, 1f)); // still unbound: the host may take it
     }
@@ -128,17 +112,17 @@ public sealed class GpuOptimizerTests
     public void StateBoundToAnotherLength_IsRefusedBeforeAnyChange()
     {
         var optimizer = new Sgd(0.1f, momentum: 0.9f);
-        using var ten = Upload(Filled(10, 0f));
-        using var tenGradients = Upload(Filled(10, 1f));
-        using var eleven = Upload(Filled(11, 3f));
-        using var elevenGradients = Upload(Filled(11, 1f));
+        using var ten = _stream.Upload(Filled(10, 0f));
+        using var tenGradients = _stream.Upload(Filled(10, 1f));
+        using var eleven = _stream.Upload(Filled(11, 3f));
+        using var elevenGradients = _stream.Upload(Filled(11, 1f));
         optimizer.Step(_gpu, _stream, ten.View, tenGradients.View);
 
         var exception = Assert.Throws<InvalidOperationException>(() => optimizer.Step(_gpu, _stream, eleven.View, elevenGradients.View));
 
         Assert.Contains("10", exception.Message, StringComparison.Ordinal);
         Assert.Contains("11", exception.Message, StringComparison.Ordinal);
-        Assert.All(Download(eleven.View), p => Assert.Equal(3f, p));
+        Assert.All(_stream.Download<float>(eleven.View), p => Assert.Equal(3f, p));
         Assert.Equal(1, optimizer.StepCount);
         Assert.Throws<InvalidOperationException>(() => optimizer.CheckCompatible(_gpu, 11));
         optimizer.CheckCompatible(_gpu, 10);
@@ -149,8 +133,8 @@ public sealed class GpuOptimizerTests
     {
         var optimizer = new Adam(0.1f);
         float[] hostParameters = Filled(4, 1f);
-        using var parameters = Upload(Filled(4, 1f));
-        using var gradients = Upload(Filled(4, 1f));
+        using var parameters = _stream.Upload(Filled(4, 1f));
+        using var gradients = _stream.Upload(Filled(4, 1f));
         optimizer.Step(_gpu, _stream, parameters.View, gradients.View);
 
         // Host after device.
@@ -175,10 +159,10 @@ public sealed class GpuOptimizerTests
         optimizer.Reset();
         Assert.Equal(0, optimizer.StepCount);
         optimizer.Step(hostParameters, Filled(4, 1f));
-        float[] before = Download(parameters.View);
+        float[] before = _stream.Download<float>(parameters.View);
         Assert.Throws<InvalidOperationException>(() => optimizer.Step(_gpu, _stream, parameters.View, gradients.View));
         Assert.Throws<InvalidOperationException>(() => optimizer.CheckCompatible(_gpu, 4));
-        Assert.Equal(before, Download(parameters.View));
+        Assert.Equal(before, _stream.Download<float>(parameters.View));
         Assert.Equal(1, optimizer.StepCount);
     }
 
@@ -186,20 +170,20 @@ public sealed class GpuOptimizerTests
     public void Reset_FreesDeviceState_AndTheNextStepStartsAfresh()
     {
         var optimizer = new Sgd(0.1f, momentum: 0.9f);
-        using var first = Upload(Filled(10, 0f));
-        using var firstGradients = Upload(Filled(10, 1f));
+        using var first = _stream.Upload(Filled(10, 0f));
+        using var firstGradients = _stream.Upload(Filled(10, 1f));
         optimizer.Step(_gpu, _stream, first.View, firstGradients.View);
         optimizer.Step(_gpu, _stream, first.View, firstGradients.View);
         optimizer.Reset();
         Assert.Equal(0, optimizer.StepCount);
 
-        using var parameters = Upload(Filled(11, 0f));
-        using var gradients = Upload(Filled(11, 1f));
+        using var parameters = _stream.Upload(Filled(11, 0f));
+        using var gradients = _stream.Upload(Filled(11, 1f));
         optimizer.Step(_gpu, _stream, parameters.View, gradients.View);
         optimizer.Step(_gpu, _stream, parameters.View, gradients.View);
 
         // Fresh momentum, as the host test: b1 = 1, b2 = 1.9, p = -0.1 - 0.19.
-        Assert.All(Download(parameters.View), p => Assert.Equal(-0.29f, p, 1e-6f));
+        Assert.All(_stream.Download<float>(parameters.View), p => Assert.Equal(-0.29f, p, 1e-6f));
         Assert.Equal(2, optimizer.StepCount);
     }
 
@@ -215,13 +199,13 @@ public sealed class GpuOptimizerTests
     [Fact]
     public void AdamW_DecaysWithZeroGradient_AdamDoesNotWithoutPenalty()
     {
-        using var decayed = Upload([2f]);
-        using var kept = Upload([2f]);
-        using var zero = Upload([0f]);
+        using var decayed = _stream.Upload([2f]);
+        using var kept = _stream.Upload([2f]);
+        using var zero = _stream.Upload([0f]);
         new AdamW(0.1f, weightDecay: 0.5f).Step(_gpu, _stream, decayed.View, zero.View);
         new Adam(0.1f).Step(_gpu, _stream, kept.View, zero.View);
-        Assert.Equal(2f * (1f - 0.05f), Download(decayed.View)[0], 1e-6f);
-        Assert.Equal(2f, Download(kept.View)[0]);
+        Assert.Equal(2f * (1f - 0.05f), _stream.Download<float>(decayed.View)[0], 1e-6f);
+        Assert.Equal(2f, _stream.Download<float>(kept.View)[0]);
     }
 
     public static TheoryData<string> Kernels() => ["sgd", "adam"];
@@ -237,9 +221,8 @@ public sealed class GpuOptimizerTests
             _ => throw new ArgumentOutOfRangeException(nameof(kernel)),
         };
 
-        string ptx = KernelCompilation.Ptx(method, explicitlyGrouped: false);
+        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(method, explicitlyGrouped: false);
 
-        Assert.DoesNotContain(".extern", ptx, StringComparison.Ordinal);
         if (kernel == "adam")
         {
             Assert.Contains("sqrt.rn.f32", ptx, StringComparison.Ordinal);

@@ -4,6 +4,7 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using Xunit;
 
 namespace Dsl.Tests.Gpu;
 
@@ -39,4 +40,20 @@ internal static class KernelCompilation
 
     /// <summary>The PTX of a kernel given as a delegate (e.g. <c>GpuGemm.Kernel&lt;...&gt;</c>).</summary>
     public static string Ptx(Delegate kernel, bool explicitlyGrouped) => Ptx(kernel.Method, explicitlyGrouped);
+}
+
+/// <summary>Compiles a kernel to PTX for sm_90 and checks it links on a real GPU: no external function calls.</summary>
+internal static class GpuPtxAssert
+{
+    /// <summary>The PTX of <paramref name="kernel"/>, after checking that it targets an sm_ architecture and declares no <c>.extern</c> function.</summary>
+    public static string CompilesWithoutExternalCalls(MethodInfo kernel, bool explicitlyGrouped)
+    {
+        string ptx = KernelCompilation.Ptx(kernel, explicitlyGrouped);
+        Assert.Contains(".target sm_", ptx.Replace("\t", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain(".extern", ptx, StringComparison.Ordinal);
+        return ptx;
+    }
+
+    /// <summary>The same for a kernel given as a delegate.</summary>
+    public static string CompilesWithoutExternalCalls(Delegate kernel, bool explicitlyGrouped) => CompilesWithoutExternalCalls(kernel.Method, explicitlyGrouped);
 }

@@ -22,13 +22,14 @@ public class MeanSquaredErrorTests
     private static (float[] Output, float[] Target) Problem(int batch, int outputs, int seed)
     {
         var random = new Random(seed);
-        float[] output = [.. Enumerable.Range(0, batch * outputs).Select(_ => (float)(random.NextDouble() * 8 - 4))];
-        float[] target = [.. Enumerable.Range(0, batch * outputs).Select(_ => (float)(random.NextDouble() * 8 - 4))];
+        float[] output = TestData.Uniform(random, batch * outputs, -4, 4);
+        float[] target = TestData.Uniform(random, batch * outputs, -4, 4);
         return (output, target);
     }
 
-    private static double ReferenceMean(double[] output, float[] target)
-        => output.Zip(target, (o, t) => (o - t) * (o - t)).Sum() / output.Length;
+    /// <summary>The float64 loss: the mean over the batch of the per-sample mean squared errors.</summary>
+    private static double ReferenceMean(double[] output, float[] target, int outputs)
+        => Float64Reference.SquaredErrorRowMeans(output, TestData.Widen(target), outputs).Average();
 
     [Theory]
     [MemberData(nameof(Sizes))]
@@ -39,7 +40,7 @@ public class MeanSquaredErrorTests
 
         float loss = MeanSquaredError.ForwardBackward(dOutput, output, target, batch, outputs);
 
-        double expected = ReferenceMean([.. output.Select(o => (double)o)], target);
+        double expected = ReferenceMean(TestData.Widen(output), target, outputs);
         Assert.Equal(expected, loss, 1e-6 * expected);
         for (int k = 0; k < output.Length; k++)
         {
@@ -58,15 +59,15 @@ public class MeanSquaredErrorTests
         var dOutput = new float[output.Length];
         MeanSquaredError.ForwardBackward(dOutput, output, target, batch, outputs);
 
-        double[] wide = [.. output.Select(o => (double)o)];
+        double[] wide = TestData.Widen(output);
         const double H = 1e-3;
         for (int k = 0; k < wide.Length; k++)
         {
             double saved = wide[k];
             wide[k] = saved + H;
-            double plus = ReferenceMean(wide, target);
+            double plus = ReferenceMean(wide, target, outputs);
             wide[k] = saved - H;
-            double minus = ReferenceMean(wide, target);
+            double minus = ReferenceMean(wide, target, outputs);
             wide[k] = saved;
             double finiteDifference = (plus - minus) / (2 * H);
             Assert.Equal(finiteDifference, dOutput[k], 1e-9 + 1e-6 * Math.Abs(finiteDifference));
@@ -81,18 +82,7 @@ public class MeanSquaredErrorTests
 
         double sum = MeanSquaredError.Forward(output, target, batch, outputs);
 
-        double expected = 0;
-        for (int i = 0; i < batch; i++)
-        {
-            double sampleSum = 0;
-            for (int j = 0; j < outputs; j++)
-            {
-                double difference = (double)output[i * outputs + j] - target[i * outputs + j];
-                sampleSum += difference * difference;
-            }
-
-            expected += sampleSum / outputs;
-        }
+        double expected = Float64Reference.SquaredErrorRowMeans(TestData.Widen(output), TestData.Widen(target), outputs).Sum();
 
         Assert.Equal(expected, sum, 1e-6 * expected);
         float mean = MeanSquaredError.ForwardBackward(new float[output.Length], output, target, batch, outputs);

@@ -19,76 +19,28 @@ public class SoftmaxCrossEntropyTests
         return data;
     }
 
-    /// <summary>Logits (batch, classes) spread over about +-10 with a per-row offset up to +-60, and labels in [0, classes).</summary>
-    private static (float[] Logits, int[] Labels) Problem(int batch, int classes, int seed)
-    {
-        var random = new Random(seed);
-        var logits = new float[batch * classes];
-        var labels = new int[batch];
-        for (int i = 0; i < batch; i++)
-        {
-            double offset = random.NextDouble() * 120 - 60;
-            for (int j = 0; j < classes; j++)
-            {
-                logits[i * classes + j] = (float)(offset + random.NextDouble() * 20 - 10);
-            }
-
-            labels[i] = random.Next(classes);
-        }
-
-        return (logits, labels);
-    }
-
-    /// <summary>Per-sample losses in float64, straight from the definition (with the max shift).</summary>
-    private static double[] ReferenceLosses(ReadOnlySpan<double> logits, int[] labels, int classes)
-    {
-        var losses = new double[labels.Length];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            ReadOnlySpan<double> row = logits.Slice(i * classes, classes);
-            double max = double.NegativeInfinity;
-            foreach (double x in row)
-            {
-                max = Math.Max(max, x);
-            }
-
-            double sum = 0;
-            foreach (double x in row)
-            {
-                sum += Math.Exp(x - max);
-            }
-
-            losses[i] = Math.Log(sum) + max - row[labels[i]];
-        }
-
-        return losses;
-    }
-
     private static double ReferenceMeanLoss(ReadOnlySpan<double> logits, int[] labels, int classes)
-        => ReferenceLosses(logits, labels, classes).Average();
-
-    private static double[] Widen(float[] values) => [.. values.Select(v => (double)v)];
+        => Float64Reference.CrossEntropyLosses(logits, labels, classes).Average();
 
     [Theory]
     [MemberData(nameof(Sizes))]
     public void ForwardBackward_MatchesFloat64Reference(int batch, int classes)
     {
-        (float[] logits, int[] labels) = Problem(batch, classes, seed: batch * 100 + classes);
+        (float[] logits, int[] labels) = TestData.Classification(batch, classes, seed: batch * 100 + classes);
         var dLogits = new float[batch * classes];
 
         float loss = SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, batch, classes);
 
-        double[] wide = Widen(logits);
+        double[] wide = TestData.Widen(logits);
         double expectedLoss = ReferenceMeanLoss(wide, labels, classes);
         Assert.Equal(expectedLoss, loss, 2e-6 + 1e-6 * Math.Abs(expectedLoss));
+        double[] probabilities = Float64Reference.SoftmaxProbabilities(wide, classes);
         for (int i = 0; i < batch; i++)
         {
-            double max = wide.AsSpan(i * classes, classes).ToArray().Max();
-            double sum = wide.AsSpan(i * classes, classes).ToArray().Sum(x => Math.Exp(x - max));
             double rowSum = 0;
             for (int j = 0; j < classes; j++)
             {
-                double probability = Math.Exp(wide[i * classes + j] - max) / sum;
+                double probability = probabilities[i * classes + j];
                 double expected = (probability - (j == labels[i] ? 1.0 : 0.0)) / batch;
                 // exp(x - max) with x - max rounded to float: relative error up to |x - max| 2^-24; then one float rounding.
                 Assert.Equal(expected, dLogits[i * classes + j], 1e-12 + 4e-6 * probability / batch + 1.2e-7 * Math.Abs(expected));
@@ -105,11 +57,11 @@ public class SoftmaxCrossEntropyTests
     [InlineData(33, 17)]
     public void DLogits_MatchFiniteDifferencesOfFloat64Loss(int batch, int classes)
     {
-        (float[] logits, int[] labels) = Problem(batch, classes, seed: 7 + batch + classes);
+        (float[] logits, int[] labels) = TestData.Classification(batch, classes, seed: 7 + batch + classes);
         var dLogits = new float[batch * classes];
         SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, batch, classes);
 
-        double[] wide = Widen(logits);
+        double[] wide = TestData.Widen(logits);
         const double H = 1e-4;
         for (int k = 0; k < wide.Length; k++)
         {
@@ -146,20 +98,20 @@ public class SoftmaxCrossEntropyTests
     [MemberData(nameof(Sizes))]
     public void Forward_SumsTheSameLossesAndCountsArgmaxHits(int batch, int classes)
     {
-        (float[] logits, int[] labels) = Problem(batch, classes, seed: batch * 31 + classes);
+        (float[] logits, int[] labels) = TestData.Classification(batch, classes, seed: batch * 31 + classes);
         var random = new Random(batch + classes);
         for (int i = 0; i < batch; i += 2)
         {
             // Make about half of the samples correct by moving their label to the row's argmax.
-            labels[i] = ArgMaxReference(logits.AsSpan(i * classes, classes));
+            labels[i] = Float64Reference.ArgMax(logits.AsSpan(i * classes, classes));
             labels[i] = random.Next(3) == 0 ? (labels[i] + 1) % classes : labels[i];
         }
 
         double sum = SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, out int correct);
 
-        double[] expectedLosses = ReferenceLosses(Widen(logits), labels, classes);
+        double[] expectedLosses = Float64Reference.CrossEntropyLosses(TestData.Widen(logits), labels, classes);
         Assert.Equal(expectedLosses.Sum(), sum, 2e-6 * batch + 1e-6 * Math.Abs(sum));
-        int expectedCorrect = Enumerable.Range(0, batch).Count(i => ArgMaxReference(logits.AsSpan(i * classes, classes)) == labels[i]);
+        int expectedCorrect = Enumerable.Range(0, batch).Count(i => Float64Reference.ArgMax(logits.AsSpan(i * classes, classes)) == labels[i]);
         Assert.Equal(expectedCorrect, correct);
 
         var dLogits = new float[batch * classes];
@@ -194,19 +146,5 @@ public class SoftmaxCrossEntropyTests
         Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.ForwardBackward(dLogits, new float[6], [0], 2, 3));
         Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.ForwardBackward([], [], [], 0, 3));
         Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Forward(new float[6], [0, 1, 2], 2, 3, out _));
-    }
-
-    private static int ArgMaxReference(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int j = 1; j < row.Length; j++)
-        {
-            if (row[j] > row[best])
-            {
-                best = j;
-            }
-        }
-
-        return best;
     }
 }
