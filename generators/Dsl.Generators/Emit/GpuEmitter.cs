@@ -168,7 +168,8 @@ internal static class GpuEmitter
             w.Line($"private readonly global::Dsl.Gpu.DeviceBuffer<float> _dOutput;          // d loss / d network output (capacity, {I(plan.OutputSize)})");
         }
 
-        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss");
+        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step");
+        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses (kept apart: LastLoss reads _rowLosses)");
         if (classifier)
         {
             w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate)");
@@ -183,6 +184,7 @@ internal static class GpuEmitter
 
         w.Line("private int _capacity;");
         w.Line("private int _lossRows;   // rows of the last ForwardBackward; 0 before the first");
+        w.Line("private bool _lossReduced; // _loss already holds the mean of the last step's row losses");
         w.Line();
         w.Line("// Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its");
         w.Line("// evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.");
@@ -232,6 +234,7 @@ internal static class GpuEmitter
         }
 
         w.Line("_rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);");
+        w.Line("_evaluationLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);");
         if (classifier)
         {
             w.Line("_rowCorrect = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);");
@@ -284,6 +287,8 @@ internal static class GpuEmitter
         w.Line("return;");
         w.CloseBrace();
         w.Line();
+        w.Line("// Growing forgets the buffers' contents: keep the last step's mean loss first.");
+        w.Line("ReduceLoss();");
         w.Line("StepInputs.EnsureLength(checked((long)rows * InputWidth));");
         w.Line(classifier ? "StepTargets.EnsureLength(rows);" : "StepTargets.EnsureLength(checked((long)rows * OutputWidth));");
         foreach (LayerPlan layer in plan.Layers)
@@ -304,6 +309,7 @@ internal static class GpuEmitter
         }
 
         w.Line("_rowLosses.EnsureLength(rows);");
+        w.Line("_evaluationLosses.EnsureLength(rows);");
         if (classifier)
         {
             w.Line("_rowCorrect.EnsureLength(rows);");
@@ -348,6 +354,7 @@ internal static class GpuEmitter
         w.OpenBrace();
         w.Line("EnsureCapacity(rows);");
         w.Line("_lossRows = rows;");
+        w.Line("_lossReduced = false;");
         w.Line("if (_fused is not null)");
         w.OpenBrace();
         w.Line($"_fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, {(classifier ? "labels" : "targets")}, _rowLosses.Slice(0, rows), rows);");
@@ -400,10 +407,20 @@ internal static class GpuEmitter
         w.Line("return float.NaN;");
         w.CloseBrace();
         w.Line();
-        w.Line("_reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);");
+        w.Line("ReduceLoss();");
         w.Line("global::System.Span<float> mean = stackalloc float[1];");
         w.Line("_loss.Download(Stream, mean);");
         w.Line("return mean[0];");
+        w.CloseBrace();
+        w.Line();
+        w.Line("// Queues the mean of the last step's row losses into _loss, once per step and only when asked for.");
+        w.Line("private void ReduceLoss()");
+        w.OpenBrace();
+        w.Line("if (_lossRows > 0 && !_lossReduced)");
+        w.OpenBrace();
+        w.Line("_reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);");
+        w.Line("_lossReduced = true;");
+        w.CloseBrace();
         w.CloseBrace();
         w.Line();
 
@@ -424,14 +441,14 @@ internal static class GpuEmitter
         w.Line();
         if (classifier)
         {
-            w.Line($"_lossKernel.Forward(Stream, {outputView}, StepTargets.Slice(0, rows), _rowLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, OutputWidth);");
+            w.Line($"_lossKernel.Forward(Stream, {outputView}, StepTargets.Slice(0, rows), _evaluationLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, OutputWidth);");
         }
         else
         {
-            w.Line($"_lossKernel.Forward(Stream, {outputView}, StepTargets.Slice(0, rows * OutputWidth), _rowLosses.Slice(0, rows), rows, OutputWidth);");
+            w.Line($"_lossKernel.Forward(Stream, {outputView}, StepTargets.Slice(0, rows * OutputWidth), _evaluationLosses.Slice(0, rows), rows, OutputWidth);");
         }
 
-        w.Line("_rowLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));");
+        w.Line("_evaluationLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));");
         w.Line("double sum = 0;");
         w.Line("for (int row = 0; row < rows; row++)");
         w.OpenBrace();
@@ -477,6 +494,7 @@ internal static class GpuEmitter
         }
 
         w.Line("_rowLosses.Dispose();");
+        w.Line("_evaluationLosses.Dispose();");
         if (classifier)
         {
             w.Line("_rowCorrect.Dispose();");

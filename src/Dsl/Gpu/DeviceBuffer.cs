@@ -42,6 +42,8 @@ public sealed class DeviceBuffer<T> : IDisposable
             return;
         }
 
+        // Queued kernels may still read or write the old block: wait for them before freeing it (growth is rare).
+        _accelerator.Synchronize();
         _buffer.Dispose();
         _buffer = _accelerator.Allocate1D<T>(length);
         Length = length;

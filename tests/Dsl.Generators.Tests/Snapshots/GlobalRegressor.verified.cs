@@ -454,11 +454,13 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _output2;          // Output output (capacity, 3)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation2;  // d loss / d Output pre-activation (capacity, 3)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _dOutput;          // d loss / d network output (capacity, 3)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses (kept apart: LastLoss reads _rowLosses)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read on demand
         private float[] _hostRowLosses = [];
         private int _capacity;
         private int _lossRows;   // rows of the last ForwardBackward; 0 before the first
+        private bool _lossReduced; // _loss already holds the mean of the last step's row losses
 
         // Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its
         // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
@@ -490,6 +492,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _dPreActivation2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _dOutput = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _evaluationLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
             _lossKernel = new global::Dsl.Gpu.GpuMeanSquaredError(gpu);
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
@@ -525,6 +528,8 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
                 return;
             }
 
+            // Growing forgets the buffers' contents: keep the last step's mean loss first.
+            ReduceLoss();
             StepInputs.EnsureLength(checked((long)rows * InputWidth));
             StepTargets.EnsureLength(checked((long)rows * OutputWidth));
             _output0.EnsureLength(checked((long)rows * 8));
@@ -535,6 +540,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _dPreActivation2.EnsureLength(checked((long)rows * 3));
             _dOutput.EnsureLength(checked((long)rows * OutputWidth));
             _rowLosses.EnsureLength(rows);
+            _evaluationLosses.EnsureLength(rows);
             _capacity = rows;
         }
 
@@ -563,6 +569,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         {
             EnsureCapacity(rows);
             _lossRows = rows;
+            _lossReduced = false;
             if (_fused is not null)
             {
                 _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, targets, _rowLosses.Slice(0, rows), rows);
@@ -596,10 +603,20 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
                 return float.NaN;
             }
 
-            _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
+            ReduceLoss();
             global::System.Span<float> mean = stackalloc float[1];
             _loss.Download(Stream, mean);
             return mean[0];
+        }
+
+        // Queues the mean of the last step's row losses into _loss, once per step and only when asked for.
+        private void ReduceLoss()
+        {
+            if (_lossRows > 0 && !_lossReduced)
+            {
+                _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
+                _lossReduced = true;
+            }
         }
 
         // Forward and per-row loss of `rows` rows in StepInputs/StepTargets; returns the loss sum (and correct count).
@@ -611,8 +628,8 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
                 _hostRowLosses = new float[rows];
             }
 
-            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 3), StepTargets.Slice(0, rows * OutputWidth), _rowLosses.Slice(0, rows), rows, OutputWidth);
-            _rowLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
+            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 3), StepTargets.Slice(0, rows * OutputWidth), _evaluationLosses.Slice(0, rows), rows, OutputWidth);
+            _evaluationLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
             double sum = 0;
             for (int row = 0; row < rows; row++)
             {
@@ -636,6 +653,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _dPreActivation2.Dispose();
             _dOutput.Dispose();
             _rowLosses.Dispose();
+            _evaluationLosses.Dispose();
             _loss.Dispose();
         }
     }

@@ -456,13 +456,15 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation1;  // d loss / d Hidden2 pre-activation (capacity, 100)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _output2;          // Logits output (capacity, 10)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation2;  // d loss / d Logits pre-activation (capacity, 10)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses (kept apart: LastLoss reads _rowLosses)
         private readonly global::Dsl.Gpu.DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read on demand
         private float[] _hostRowLosses = [];
         private int[] _hostRowCorrect = [];
         private int _capacity;
         private int _lossRows;   // rows of the last ForwardBackward; 0 before the first
+        private bool _lossReduced; // _loss already holds the mean of the last step's row losses
 
         // Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its
         // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
@@ -492,6 +494,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _output2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _dPreActivation2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
+            _evaluationLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _rowCorrect = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);
             _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
             _lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);
@@ -527,6 +530,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
                 return;
             }
 
+            // Growing forgets the buffers' contents: keep the last step's mean loss first.
+            ReduceLoss();
             StepInputs.EnsureLength(checked((long)rows * InputWidth));
             StepTargets.EnsureLength(rows);
             _output0.EnsureLength(checked((long)rows * 100));
@@ -536,6 +541,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _output2.EnsureLength(checked((long)rows * 10));
             _dPreActivation2.EnsureLength(checked((long)rows * 10));
             _rowLosses.EnsureLength(rows);
+            _evaluationLosses.EnsureLength(rows);
             _rowCorrect.EnsureLength(rows);
             _capacity = rows;
         }
@@ -565,6 +571,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         {
             EnsureCapacity(rows);
             _lossRows = rows;
+            _lossReduced = false;
             if (_fused is not null)
             {
                 _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, labels, _rowLosses.Slice(0, rows), rows);
@@ -597,10 +604,20 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
                 return float.NaN;
             }
 
-            _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
+            ReduceLoss();
             global::System.Span<float> mean = stackalloc float[1];
             _loss.Download(Stream, mean);
             return mean[0];
+        }
+
+        // Queues the mean of the last step's row losses into _loss, once per step and only when asked for.
+        private void ReduceLoss()
+        {
+            if (_lossRows > 0 && !_lossReduced)
+            {
+                _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
+                _lossReduced = true;
+            }
         }
 
         // Forward and per-row loss of `rows` rows in StepInputs/StepTargets; returns the loss sum (and correct count).
@@ -613,8 +630,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
                 _hostRowCorrect = new int[rows];
             }
 
-            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 10), StepTargets.Slice(0, rows), _rowLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, OutputWidth);
-            _rowLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
+            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 10), StepTargets.Slice(0, rows), _evaluationLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, OutputWidth);
+            _evaluationLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
             double sum = 0;
             for (int row = 0; row < rows; row++)
             {
@@ -644,6 +661,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _output2.Dispose();
             _dPreActivation2.Dispose();
             _rowLosses.Dispose();
+            _evaluationLosses.Dispose();
             _rowCorrect.Dispose();
             _loss.Dispose();
         }

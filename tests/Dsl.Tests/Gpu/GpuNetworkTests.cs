@@ -171,6 +171,12 @@ public sealed class GpuNetworkTests
 
         AssertClose(host.Parameters.ToArray(), resident.Parameters.ToArray(), 1e-5, "parameters, resident vs host batches");
 
+        // Evaluating or predicting in between does not change what LastLoss reports.
+        float last = resident.LastLoss;
+        resident.Evaluate(x, y, batchSize: 25);
+        resident.Predict(x.AsSpan(0, 7 * 3), new float[5 * 3]);
+        Assert.Equal(last, resident.LastLoss);
+
         // On the CPU backend the same call trains on the host arrays.
         using DeviceDataSet cpuData = DeviceDataSet.ForClassification(_cpu, x, y, 7, 5);
         var cpu = new NetA(_cpu);
