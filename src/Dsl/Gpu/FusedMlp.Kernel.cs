@@ -160,7 +160,7 @@ public static partial class FusedMlp
                 sum += GpuMath.Exp(tile[logits + j] - max);
             }
 
-            sum = WarpSum(sum);
+            sum = GpuReduction.WarpSum(sum);
 
             float inverseSum = 1f / sum;
             for (int j = Warp.LaneIdx; j < classes; j += Warp.WarpSize)
@@ -203,7 +203,7 @@ public static partial class FusedMlp
                 tile[output + j] = difference * scale * Derivative(last.ActivationCode, last.Slope, z, y);
             }
 
-            squares = WarpSum(squares);
+            squares = GpuReduction.WarpSum(squares);
             if (Warp.LaneIdx == 0)
             {
                 rowLosses[firstRow + r] = squares / outputs;
@@ -270,17 +270,6 @@ public static partial class FusedMlp
             float z = previous.TilePreActivation >= 0 ? tile[previous.TilePreActivation + i] : y;
             tile[previous.TileOutput + i] = sum * Derivative(previous.ActivationCode, previous.Slope, z, y);
         }
-    }
-
-    /// <summary>The sum of <paramref name="value"/> over the warp's lanes, in every lane (butterfly of xor shuffles).</summary>
-    private static float WarpSum(float value)
-    {
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
-        {
-            value += Warp.ShuffleXor(value, offset);
-        }
-
-        return value;
     }
 
     /// <summary>The maximum of <paramref name="value"/> over the warp's lanes, in every lane.</summary>
