@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace Dsl.Gpu;
 
@@ -17,7 +18,7 @@ public static partial class FusedMlp
     /// and adds the tile's share of dLoss/dparameters to <paramref name="gradients"/> with atomics (the launcher
     /// zeroes it first). The loss is the batch mean, so each row's gradient carries 1/batch.
     /// </summary>
-    /// <param name="plan">The network; created by <see cref="FusedMlpPlan.Create(int, ReadOnlySpan{FusedLayer}, Loss)"/>.</param>
+    /// <param name="specializedPlan">The network, created by <see cref="FusedMlpPlan.Create(int, ReadOnlySpan{FusedLayer}, Loss)"/>.</param>
     /// <param name="parameters">Flat parameters, plan.ParameterCount or more.</param>
     /// <param name="gradients">Flat gradients, same layout; accumulated into.</param>
     /// <param name="inputs">x (batch, InputWidth).</param>
@@ -26,9 +27,10 @@ public static partial class FusedMlp
     /// <param name="rowLosses">(batch): each row's loss; their mean is the batch loss.</param>
     /// <param name="batch">Rows of the whole batch (the 1/batch scaling).</param>
     internal static void TrainKernel(
-        FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> inputs,
+        SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> inputs,
         ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
     {
+        FusedMlpPlan plan = specializedPlan.Value; // a constant on a GPU: one compiled kernel per plan
         ArrayView<float> tile = SharedMemory.Allocate<float>(SharedFloats);
         int firstRow = Grid.IdxX * TileRows;
         int rows = batch - firstRow < TileRows ? batch - firstRow : TileRows;
@@ -63,8 +65,9 @@ public static partial class FusedMlp
     }
 
     /// <summary>Forward of one tile; writes the last layer's outputs to <paramref name="outputs"/> (batch, OutputWidth).</summary>
-    internal static void PredictKernel(FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> inputs, ArrayView<float> outputs, int batch)
+    internal static void PredictKernel(SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> inputs, ArrayView<float> outputs, int batch)
     {
+        FusedMlpPlan plan = specializedPlan.Value; // a constant on a GPU: one compiled kernel per plan
         ArrayView<float> tile = SharedMemory.Allocate<float>(SharedFloats);
         int firstRow = Grid.IdxX * TileRows;
         int rows = batch - firstRow < TileRows ? batch - firstRow : TileRows;

@@ -9,7 +9,7 @@ namespace Dsl.Gpu;
 /// the same offsets in the gradient buffer. Unmanaged, so it travels inside <see cref="FusedMlpPlan"/> as a
 /// kernel argument.
 /// </summary>
-public readonly struct FusedLayer
+public readonly struct FusedLayer : IEquatable<FusedLayer>
 {
     /// <summary>Describes a layer; the tile offsets are filled in by <see cref="FusedMlpPlan.Create(int, ReadOnlySpan{FusedLayer}, Loss)"/>.</summary>
     /// <param name="fanIn">Input width; positive.</param>
@@ -69,6 +69,20 @@ public readonly struct FusedLayer
     /// <summary>This layer with its tile buffers placed.</summary>
     internal FusedLayer WithTile(int tileInput, int tileOutput, int tilePreActivation)
         => new(FanIn, Units, Activation, Slope, WeightOffset, BiasOffset, tileInput, tileOutput, tilePreActivation);
+
+    /// <summary>Field-wise equality: the key under which ILGPU caches a fused kernel specialised for a plan.</summary>
+    public bool Equals(FusedLayer other)
+        => FanIn == other.FanIn && Units == other.Units && ActivationCode == other.ActivationCode && Slope.Equals(other.Slope)
+            && WeightOffset == other.WeightOffset && BiasOffset == other.BiasOffset
+            && TileInput == other.TileInput && TileOutput == other.TileOutput && TilePreActivation == other.TilePreActivation;
+
+    public override bool Equals(object? obj) => obj is FusedLayer other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(FanIn, Units, ActivationCode, Slope, WeightOffset, BiasOffset, TileOutput);
+
+    public static bool operator ==(FusedLayer left, FusedLayer right) => left.Equals(right);
+
+    public static bool operator !=(FusedLayer left, FusedLayer right) => !left.Equals(right);
 }
 
 /// <summary>
@@ -82,7 +96,7 @@ public readonly struct FusedLayer
 /// then for every layer its output y (Units) followed, for GELU and SiLU, by its pre-activation z (Units).
 /// Layer l's input is layer l-1's output.
 /// </remarks>
-public readonly struct FusedMlpPlan
+public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
 {
     private readonly FusedLayer _layer0;
     private readonly FusedLayer _layer1;
@@ -236,4 +250,19 @@ public readonly struct FusedMlpPlan
 
         return new FusedMlpPlan(inputWidth, layers.Length, loss, next, parameterCount, placed);
     }
+
+    /// <summary>Field-wise equality: ILGPU compiles and caches one fused kernel per distinct plan (its shapes become constants).</summary>
+    public bool Equals(FusedMlpPlan other)
+        => InputWidth == other.InputWidth && LayerCount == other.LayerCount && LossCode == other.LossCode
+            && TileFloats == other.TileFloats && ParameterCount == other.ParameterCount
+            && _layer0 == other._layer0 && _layer1 == other._layer1 && _layer2 == other._layer2 && _layer3 == other._layer3
+            && _layer4 == other._layer4 && _layer5 == other._layer5 && _layer6 == other._layer6 && _layer7 == other._layer7;
+
+    public override bool Equals(object? obj) => obj is FusedMlpPlan other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(InputWidth, LayerCount, LossCode, ParameterCount, _layer0, _layer1, _layer2, _layer3);
+
+    public static bool operator ==(FusedMlpPlan left, FusedMlpPlan right) => left.Equals(right);
+
+    public static bool operator !=(FusedMlpPlan left, FusedMlpPlan right) => !left.Equals(right);
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using ILGPU;
 using ILGPU.Runtime;
-using PredictLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, Dsl.Gpu.FusedMlpPlan,
+using PredictLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>;
-using TrainLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, Dsl.Gpu.FusedMlpPlan,
+using TrainLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>,
     ILGPU.ArrayView<float>, int>;
 
@@ -23,6 +23,10 @@ namespace Dsl.Gpu;
 /// and SiLU layers, whose derivative needs the pre-activation) &lt;= <see cref="SharedFloats"/>. For example
 /// input 64, three hidden layers of 128 (ReLU) and 10 classes uses 16 (64 + 394) = 7328 floats and fits; the
 /// same with GELU hidden layers needs 16 (64 + 394 + 384) = 13472 and does not.
+/// </para>
+/// <para>
+/// Shapes as constants: the kernels take the plan as an ILGPU <c>SpecializedValue</c>, so on a GPU ILGPU compiles
+/// (once, then caches) one kernel per distinct plan with every width, offset and activation code a constant.
 /// </para>
 /// <para>
 /// Numerics: float32 throughout, products and sums written as <c>a * b + c</c> (the assembler may fuse them);
@@ -112,11 +116,11 @@ public static partial class FusedMlp
     {
         ArgumentNullException.ThrowIfNull(gpu);
         TrainLauncher train = gpu.Kernel<TrainLauncher>(
-            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)TrainKernel,
-            accelerator => accelerator.LoadKernel<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(TrainKernel));
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)TrainKernel,
+            accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(TrainKernel));
         PredictLauncher predict = gpu.Kernel<PredictLauncher>(
-            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)PredictKernel,
-            accelerator => accelerator.LoadKernel<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PredictKernel));
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)PredictKernel,
+            accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PredictKernel));
         return new FusedMlpLauncher(train, predict);
     }
 }
@@ -200,7 +204,7 @@ public sealed class FusedMlpLauncher
             return;
         }
 
-        _predict(stream, Config(batch), plan, parameters, inputs, outputs, batch);
+        _predict(stream, Config(batch), SpecializedValue.New(plan), parameters, inputs, outputs, batch);
     }
 
     private void Train(
@@ -215,7 +219,7 @@ public sealed class FusedMlpLauncher
         CheckLength(rowLosses.Length, batch, nameof(rowLosses));
 
         gradients.MemSetToZero(stream);
-        _train(stream, Config(batch), plan, parameters, gradients, inputs, labels, targets, rowLosses, batch);
+        _train(stream, Config(batch), SpecializedValue.New(plan), parameters, gradients, inputs, labels, targets, rowLosses, batch);
     }
 
     /// <summary>One group of GroupSize threads per tile of TileRows rows.</summary>

@@ -256,14 +256,14 @@ public sealed class FusedMlpTests
     public void Kernels_compile_to_ptx_for_sm90_without_extern_calls()
     {
         string train = GpuPtxAssert.CompilesWithoutExternalCalls(
-            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.TrainKernel,
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.TrainKernel,
             explicitlyGrouped: true);
         Assert.Contains("bar.sync", train, StringComparison.Ordinal);
         Assert.Contains("shfl.sync", train, StringComparison.Ordinal);
         Assert.Matches(@"(red|atom)(\.global)?\.add\.f32", train); // the gradient atomics (result unused: red)
 
         GpuPtxAssert.CompilesWithoutExternalCalls(
-            (Action<FusedMlpPlan, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.PredictKernel,
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.PredictKernel,
             explicitlyGrouped: true);
     }
 
