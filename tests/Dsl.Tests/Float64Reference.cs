@@ -6,6 +6,20 @@ namespace Dsl.Tests;
 /// </summary>
 internal static class Float64Reference
 {
+    /// <summary>
+    /// d f / d x[k] by central differences, (f(x + h e_k) - f(x - h e_k)) / 2h; x[k] is restored afterwards.
+    /// </summary>
+    public static double CentralDifference(double[] x, int k, double h, Func<double[], double> f)
+    {
+        double saved = x[k];
+        x[k] = saved + h;
+        double plus = f(x);
+        x[k] = saved - h;
+        double minus = f(x);
+        x[k] = saved;
+        return (plus - minus) / (2 * h);
+    }
+
     /// <summary>Per-row softmax cross-entropy log sum_j e^(x_j - max) + max - x_label.</summary>
     public static double[] CrossEntropyLosses(ReadOnlySpan<double> logits, int[] labels, int classes)
     {

@@ -60,13 +60,7 @@ public sealed class GradientCheckTests
         var checkedIndices = Enumerable.Range(0, parameters.Length).Where(i => i % stride == 0).ToArray();
         foreach (int i in checkedIndices)
         {
-            double saved = parameters[i];
-            parameters[i] = saved + h;
-            double up = Loss(parameters);
-            parameters[i] = saved - h;
-            double down = Loss(parameters);
-            parameters[i] = saved;
-            numeric[i] = (up - down) / (2 * h);
+            numeric[i] = Float64Reference.CentralDifference(parameters, i, h, Loss);
             largest = Math.Max(largest, Math.Abs(numeric[i]));
         }
 

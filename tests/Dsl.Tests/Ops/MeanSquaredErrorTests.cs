@@ -63,13 +63,7 @@ public class MeanSquaredErrorTests
         const double H = 1e-3;
         for (int k = 0; k < wide.Length; k++)
         {
-            double saved = wide[k];
-            wide[k] = saved + H;
-            double plus = ReferenceMean(wide, target, outputs);
-            wide[k] = saved - H;
-            double minus = ReferenceMean(wide, target, outputs);
-            wide[k] = saved;
-            double finiteDifference = (plus - minus) / (2 * H);
+            double finiteDifference = Float64Reference.CentralDifference(wide, k, H, x => ReferenceMean(x, target, outputs));
             Assert.Equal(finiteDifference, dOutput[k], 1e-9 + 1e-6 * Math.Abs(finiteDifference));
         }
     }

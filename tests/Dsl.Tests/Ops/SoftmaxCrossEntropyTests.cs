@@ -65,13 +65,7 @@ public class SoftmaxCrossEntropyTests
         const double H = 1e-4;
         for (int k = 0; k < wide.Length; k++)
         {
-            double saved = wide[k];
-            wide[k] = saved + H;
-            double plus = ReferenceMeanLoss(wide, labels, classes);
-            wide[k] = saved - H;
-            double minus = ReferenceMeanLoss(wide, labels, classes);
-            wide[k] = saved;
-            double finiteDifference = (plus - minus) / (2 * H);
+            double finiteDifference = Float64Reference.CentralDifference(wide, k, H, x => ReferenceMeanLoss(x, labels, classes));
             Assert.Equal(finiteDifference, dLogits[k], 1e-7 + 1e-5 * Math.Abs(finiteDifference));
         }
     }
