@@ -60,8 +60,7 @@ internal static class GpuEmitter
         w.CloseBrace();
         w.Line();
         w.Line("UploadParametersIfStale();");
-        w.Line($"_gpu.ForwardBackward(data.DeviceInputs(start, count), data.Device{(classifier ? "Labels" : "Targets")}(start, count), count);");
-        w.Line("_gpu.Step(optimizer);");
+        w.Line($"_gpu.TrainStep(data.DeviceInputs(start, count), data.Device{(classifier ? "Labels" : "Targets")}(start, count), count, optimizer);");
         w.Line("_hostParametersStale = true;");
         w.Line("_hostGradientsStale = true;");
         w.CloseBrace();
@@ -118,10 +117,14 @@ internal static class GpuEmitter
         w.Line("gpu.EnsureCapacity(batch);");
         w.Line("gpu.StepInputs.Upload(gpu.Stream, inputs);");
         w.Line($"gpu.StepTargets.Upload(gpu.Stream, {targetName});");
-        w.Line($"gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, {(classifier ? "batch" : "batch * OutputWidth")}), batch);");
-        w.Line("if (optimizer is not null)");
+        string stepTargets = $"gpu.StepTargets.Slice(0, {(classifier ? "batch" : "batch * OutputWidth")})";
+        w.Line("if (optimizer is null)");
         w.OpenBrace();
-        w.Line("gpu.Step(optimizer);");
+        w.Line($"gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), {stepTargets}, batch, global::Dsl.Gpu.GpuParameterUpdate.None);");
+        w.CloseBrace();
+        w.Line("else");
+        w.OpenBrace();
+        w.Line($"gpu.TrainStep(gpu.StepInputs.Slice(0, batch * InputWidth), {stepTargets}, batch, optimizer);");
         w.Line("_hostParametersStale = true;");
         w.CloseBrace();
         w.Line();
@@ -349,8 +352,27 @@ internal static class GpuEmitter
 
         // Forward + backward.
         string targetView = classifier ? "global::ILGPU.ArrayView<int> labels" : "global::ILGPU.ArrayView<float> targets";
-        w.Line("// One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients.");
-        w.Line($"public void ForwardBackward(global::ILGPU.ArrayView<float> input, {targetView}, int rows)");
+        string targetArgument = classifier ? "labels" : "targets";
+        w.Line("// One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias");
+        w.Line("// reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's");
+        w.Line("// gradient over the batch tiles with atomics, so there the update is one launch after it.");
+        w.Line($"public void TrainStep(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Training.Optimizer optimizer)");
+        w.OpenBrace();
+        w.Line("if (_fused is not null)");
+        w.OpenBrace();
+        w.Line($"ForwardBackward(input, {targetArgument}, rows, global::Dsl.Gpu.GpuParameterUpdate.None);");
+        w.Line("optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);");
+        w.Line("return;");
+        w.CloseBrace();
+        w.Line();
+        w.Line($"ForwardBackward(input, {targetArgument}, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));");
+        w.CloseBrace();
+        w.Line();
+
+        w.Line("// One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by");
+        w.Line("// layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel");
+        w.Line("// takes none (TrainStep passes None there and updates after it).");
+        w.Line($"public void ForwardBackward(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Gpu.GpuParameterUpdate update)");
         w.OpenBrace();
         w.Line("EnsureCapacity(rows);");
         w.Line("_lossRows = rows;");
@@ -376,7 +398,7 @@ internal static class GpuEmitter
             LayerPlan layer = plan.Layers[index];
             string i = I(index);
             string inputView = index == 0 ? "input" : View($"_output{I(index - 1)}", layer.FanIn);
-            w.Line($"// {layer.Layer.PropertyName}: dX first (it reads W), then dW = dz^T x and db = column sums of dz");
+            w.Line($"// {layer.Layer.PropertyName}: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters");
             if (index > 0)
             {
                 LayerPlan previous = plan.Layers[index - 1];
@@ -385,19 +407,16 @@ internal static class GpuEmitter
                 w.Line($"_dense{i}!.BackwardInput(Stream, {View($"_dPreActivation{p}", layer.FanIn)}, {View($"_dPreActivation{i}", layer.Units)}, Parameters.Slice({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {derivativeInput}, {View($"_output{p}", layer.FanIn)}, rows, {I(layer.FanIn)}, {I(layer.Units)});");
             }
 
-            w.Line($"_dense{i}!.BackwardWeights(Stream, Gradients.Slice({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {View($"_dPreActivation{i}", layer.Units)}, {inputView}, rows, {I(layer.FanIn)}, {I(layer.Units)});");
+            w.Line($"_dense{i}!.BackwardWeights(Stream, Gradients.Slice({I(layer.WeightOffset)}, {I(layer.WeightCount)}), {View($"_dPreActivation{i}", layer.Units)}, {inputView}, rows, {I(layer.FanIn)}, {I(layer.Units)}, update.At({I(layer.WeightOffset)}));");
             if (layer.BiasOffset >= 0)
             {
-                w.Line($"_biasGradient!.Compute(Stream, Gradients.Slice({I(layer.BiasOffset)}, {I(layer.Units)}), {View($"_dPreActivation{i}", layer.Units)}, rows, {I(layer.Units)});");
+                w.Line($"_biasGradient!.Compute(Stream, Gradients.Slice({I(layer.BiasOffset)}, {I(layer.Units)}), {View($"_dPreActivation{i}", layer.Units)}, rows, {I(layer.Units)}, update.At({I(layer.BiasOffset)}));");
             }
         }
 
         w.CloseBrace();
         w.Line();
 
-        w.Line("// The optimizer's update of Parameters from Gradients, on the device.");
-        w.Line("public void Step(global::Dsl.Training.Optimizer optimizer) => optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);");
-        w.Line();
 
         w.Line("// The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).");
         w.Line("public float ReadLoss()");

@@ -51,6 +51,9 @@ public sealed class GpuAccelerator : IDisposable
     /// <summary>Number of distinct kernels loaded so far (for tests of the cache).</summary>
     public int LoadedKernelCount => _kernels.Count;
 
+    /// <summary>Whether <paramref name="kernel"/>'s method has been loaded, with any launcher type (for tests of which kernels a step uses).</summary>
+    internal bool HasLoaded(Delegate kernel) => _kernels.Keys.Any(key => key.Kernel == kernel.Method);
+
     /// <summary>The CUDA GPU with the given index among this machine's CUDA devices.</summary>
     /// <exception cref="DeviceUnavailableException">There is no such device.</exception>
     public static GpuAccelerator Cuda(int index)

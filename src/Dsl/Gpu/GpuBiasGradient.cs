@@ -5,7 +5,8 @@ using ILGPU.Runtime;
 namespace Dsl.Gpu;
 
 /// <summary>
-/// The GPU twin of <see cref="Dsl.Ops.BiasGradient"/>: dBias[j] = sum over the batch of dz[i, j], overwriting dBias.
+/// The GPU twin of <see cref="Dsl.Ops.BiasGradient"/>: dBias[j] = sum over the batch of dz[i, j], overwriting dBias,
+/// and optionally the optimizer's update of b[j] from it in the same kernel (<see cref="GpuParameterUpdate"/>).
 /// </summary>
 /// <remarks>
 /// Each group owns a tile of <see cref="TileColumns"/> adjacent columns and has <see cref="RowSlices"/> warps' worth
@@ -31,7 +32,7 @@ public sealed class GpuBiasGradient
     private const int SimulatorRowSlices = 4;
 
     private readonly Accelerator _accelerator; // the one the launchers were loaded for
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int> _compute;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate> _compute;
     private readonly int _groupSize; // TileColumns * slices
 
     /// <summary>Loads (or takes from <paramref name="gpu"/>'s cache) the kernel.</summary>
@@ -39,21 +40,25 @@ public sealed class GpuBiasGradient
     {
         ArgumentNullException.ThrowIfNull(gpu);
         _accelerator = gpu.Accelerator;
-        _compute = gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int>>(
+        _compute = gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>>(
             ColumnSumKernel,
-            static accelerator => accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, int, int>(ColumnSumKernel));
+            static accelerator => accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>(ColumnSumKernel));
         _groupSize = TileColumns * (gpu.Type == AcceleratorType.CPU ? SimulatorRowSlices : RowSlices);
     }
 
-    /// <summary>Overwrites <paramref name="dBias"/> with the column sums of <paramref name="dPreActivation"/> (zero for a zero batch).</summary>
+    /// <summary>
+    /// Overwrites <paramref name="dBias"/> with the column sums of <paramref name="dPreActivation"/> (zero for a zero batch)
+    /// and applies <paramref name="update"/> to each bias with its gradient.
+    /// </summary>
     /// <param name="stream">Stream the launch is queued on, of the accelerator this object was loaded for (else <see cref="ArgumentException"/>).</param>
     /// <param name="dBias">d loss / d bias, (units); overwritten.</param>
     /// <param name="dPreActivation">d loss / d z, (batch, units), row-major.</param>
     /// <param name="batch">Rows; non-negative.</param>
     /// <param name="units">Columns; non-negative (zero launches nothing).</param>
+    /// <param name="update">The step's update with its origin at b's first element (<see cref="GpuParameterUpdate.At"/>), or none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
     /// <exception cref="ArgumentException">A buffer's length does not match the dimensions.</exception>
-    public void Compute(AcceleratorStream stream, ArrayView<float> dBias, ArrayView<float> dPreActivation, int batch, int units)
+    public void Compute(AcceleratorStream stream, ArrayView<float> dBias, ArrayView<float> dPreActivation, int batch, int units, GpuParameterUpdate update = default)
     {
         GpuReduction.CheckStream(stream, _accelerator);
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
@@ -71,19 +76,21 @@ public sealed class GpuBiasGradient
         }
 
         int groups = (units + TileColumns - 1) / TileColumns;
-        _compute(stream, new KernelConfig(groups, _groupSize), dBias, dPreActivation, batch, units);
+        _compute(stream, new KernelConfig(groups, _groupSize), dBias, dPreActivation, batch, units, update);
     }
 
     /// <summary>
     /// Groups of TileColumns x slices threads (slices = group size / TileColumns, at most RowSlices). Group g, thread t:
     /// lane = t % TileColumns, slice = t / TileColumns, column = g TileColumns + lane.
-    /// partial[slice, lane] = sum of dz[i, column] for i = slice, slice + slices, ...; then dBias[column] = sum over slices.
+    /// partial[slice, lane] = sum of dz[i, column] for i = slice, slice + slices, ...; then dBias[column] = sum over slices,
+    /// and the update of bias column from it, by one thread per column.
     /// </summary>
     internal static void ColumnSumKernel(
         ArrayView<float> dBias, // (units)
         ArrayView<float> dz,    // (batch, units)
         int batch,
-        int units)
+        int units,
+        GpuParameterUpdate update) // origin at b's first element, or none
     {
         ArrayView<float> partials = SharedMemory.Allocate<float>(TileColumns * RowSlices); // (RowSlices, TileColumns)
         int lane = Group.IdxX % TileColumns;
@@ -113,6 +120,7 @@ public sealed class GpuBiasGradient
             }
 
             dBias[column] = total;
+            update.Apply(column, total);
         }
     }
 }

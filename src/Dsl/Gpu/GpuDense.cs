@@ -68,15 +68,20 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
         _forward.Launch(stream, batch, units, fanIn, input, fanIn, weight, fanIn, epilogue);
     }
 
-    /// <summary>dW = dz^T x (units, fanIn), overwritten. The bias gradient is computed elsewhere.</summary>
+    /// <summary>
+    /// dW = dz^T x (units, fanIn), overwritten, and, unless <paramref name="update"/> is <see cref="GpuParameterUpdate.None"/>,
+    /// the optimizer's update of W applied to each element as its gradient is finished (so call it after
+    /// <see cref="BackwardInput"/>, which reads W). The bias gradient is computed elsewhere.
+    /// </summary>
     /// <param name="dWeight">dW (units, fanIn).</param>
     /// <param name="dPreActivation">dz (batch, units).</param>
     /// <param name="input">x (batch, fanIn).</param>
+    /// <param name="update">The step's update with its origin at W's first element (<see cref="GpuParameterUpdate.At"/>), or none.</param>
     public void BackwardWeights(AcceleratorStream stream, ArrayView<float> dWeight, ArrayView<float> dPreActivation,
-        ArrayView<float> input, int batch, int fanIn, int units)
+        ArrayView<float> input, int batch, int fanIn, int units, GpuParameterUpdate update = default)
     {
         Require(dWeight, (long)units * fanIn, nameof(dWeight), "(units, fanIn)");
-        _weightGradient.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue(dWeight, fanIn));
+        _weightGradient.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue(dWeight, fanIn, update));
     }
 
     /// <summary>
@@ -207,20 +212,32 @@ public readonly struct DerivativeEpilogue<TActivation> : IGpuEpilogue
     }
 }
 
-/// <summary>The dense backward's weight-gradient epilogue: dW[unit, input] = sum, dW (units, fanIn) row-major.</summary>
+/// <summary>
+/// The dense backward's weight-gradient epilogue: dW[unit, input] = sum, dW (units, fanIn) row-major, then the
+/// optimizer's update of that weight (nothing for <see cref="GpuParameterUpdate.None"/>). The GEMM calls it once per
+/// element, so each weight is updated exactly once.
+/// </summary>
 public readonly struct WeightGradientEpilogue : IGpuEpilogue
 {
     private readonly ArrayView<float> _dWeight;
     private readonly int _fanIn;
+    private readonly GpuParameterUpdate _update;
 
     /// <param name="dWeight">dW (units, fanIn), overwritten.</param>
     /// <param name="fanIn">Row stride of dW.</param>
-    public WeightGradientEpilogue(ArrayView<float> dWeight, int fanIn)
+    /// <param name="update">The update with its origin at W's first element, or none.</param>
+    public WeightGradientEpilogue(ArrayView<float> dWeight, int fanIn, GpuParameterUpdate update)
     {
         _dWeight = dWeight;
         _fanIn = fanIn;
+        _update = update;
     }
 
     /// <inheritdoc />
-    public void Store(int row, int column, float sum) => _dWeight[((long)row * _fanIn) + column] = sum;
+    public void Store(int row, int column, float sum)
+    {
+        long index = ((long)row * _fanIn) + column;
+        _dWeight[index] = sum;
+        _update.Apply(index, sum);
+    }
 }

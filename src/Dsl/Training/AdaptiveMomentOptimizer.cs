@@ -16,10 +16,9 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     private float[] _firstMoment = [];  // (parameterCount) m
     private float[] _secondMoment = []; // (parameterCount) v
 
-    // Device state while bound to a GPU: m and v, and the loaded update kernel.
+    // Device state while bound to a GPU: m and v.
     private MemoryBuffer1D<float, Stride1D.Dense>? _deviceFirstMoment;  // (parameterCount) m
     private MemoryBuffer1D<float, Stride1D.Dense>? _deviceSecondMoment; // (parameterCount) v
-    private GpuOptimizerKernels.AdamLauncher? _deviceUpdate;
 
     /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
     private protected AdaptiveMomentOptimizer(float learningRate, float beta1, float beta2, float epsilon, float weightDecay)
@@ -64,7 +63,6 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     /// <inheritdoc />
     private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
     {
-        _deviceUpdate = GpuOptimizerKernels.LoadAdam(gpu);
         if (length == 0)
         {
             return;
@@ -92,15 +90,17 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
         _deviceSecondMoment?.Dispose();
         _deviceFirstMoment = null;
         _deviceSecondMoment = null;
-        _deviceUpdate = null;
     }
 
     /// <inheritdoc />
-    private protected override void UpdateOnDevice(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+    private protected override GpuParameterUpdate DeviceUpdate(ArrayView<float> parameters)
     {
         (float l2Penalty, float shrink) = WeightDecayTerms();
         AdamStepScalars step = Scalars(LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
-        _deviceUpdate!(stream, (int)parameters.Length, parameters, _deviceFirstMoment!.View, _deviceSecondMoment!.View, gradients, step);
+        // An empty buffer has no state buffers (and the update is never applied).
+        ArrayView<float> firstMoment = _deviceFirstMoment is null ? ArrayView<float>.Empty : _deviceFirstMoment.View.AsContiguous();
+        ArrayView<float> secondMoment = _deviceSecondMoment is null ? ArrayView<float>.Empty : _deviceSecondMoment.View.AsContiguous();
+        return GpuParameterUpdate.Adam(parameters, firstMoment, secondMoment, step);
     }
 
     /// <summary>

@@ -30,6 +30,9 @@ public abstract class Optimizer
     // Where the bound state lives: null on the host (or while unbound), else the accelerator holding its buffers.
     private GpuAccelerator? _boundDevice;
 
+    // The standalone update kernel of _boundDevice, loaded by the first device Step (not by BeginDeviceStep).
+    private GpuOptimizerKernels.UpdateLauncher? _deviceUpdate;
+
     /// <summary>Creates the optimizer with the given learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative, NaN or infinite.</exception>
     protected Optimizer(float learningRate)
@@ -117,9 +120,9 @@ public abstract class Optimizer
 
     /// <summary>
     /// Applies one update to <paramref name="parameters"/> on <paramref name="gpu"/>, queued on <paramref name="stream"/>,
-    /// with the checks, binding and <see cref="StepCount"/> of the host <see cref="Step(Span{float}, ReadOnlySpan{float})"/>. The first call allocates
-    /// the state on the device (zeroed on <paramref name="stream"/>) and loads the update kernel; later calls only
-    /// launch it, allocating nothing. Nothing is copied to or from the host.
+    /// with the checks, binding and <see cref="StepCount"/> of the host <see cref="Step(Span{float}, ReadOnlySpan{float})"/>: one launch of the
+    /// standalone update kernel over the buffer. The first call allocates the state on the device (zeroed on
+    /// <paramref name="stream"/>) and loads the kernel; later calls only launch it, allocating nothing. Nothing is copied to or from the host.
     /// </summary>
     /// <param name="gpu">The accelerator the buffers live on.</param>
     /// <param name="stream">Stream of that accelerator the update is queued on (after whatever wrote the gradients).</param>
@@ -127,10 +130,9 @@ public abstract class Optimizer
     /// <param name="gradients">d loss / d parameters, laid out as <paramref name="parameters"/>: (parameterCount).</param>
     /// <exception cref="ArgumentException">The two lengths differ or exceed int.MaxValue, or the stream is another accelerator's.</exception>
     /// <exception cref="InvalidOperationException">The state is bound to another length or another place.</exception>
+    /// <exception cref="NotSupportedException">The optimizer has no GPU implementation.</exception>
     public void Step(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
     {
-        ArgumentNullException.ThrowIfNull(gpu);
-        GpuReduction.CheckStream(stream, gpu.Accelerator);
         if (gradients.Length != parameters.Length)
         {
             throw new ArgumentException(
@@ -138,6 +140,39 @@ public abstract class Optimizer
                 nameof(gradients));
         }
 
+        ArgumentNullException.ThrowIfNull(gpu);
+        // Loaded (compiled once per accelerator) before anything changes. Steps that fuse the update into their own
+        // kernels (BeginDeviceStep) never load it. A launcher already held is the bound device's: another device is
+        // refused by BeginDeviceStep.
+        GpuOptimizerKernels.UpdateLauncher launcher = _deviceUpdate ?? GpuOptimizerKernels.Load(gpu);
+        GpuParameterUpdate update = BeginDeviceStep(gpu, stream, parameters);
+        _deviceUpdate = launcher;
+        if (parameters.Length > 0)
+        {
+            launcher(stream, (int)parameters.Length, gradients, update);
+        }
+    }
+
+    /// <summary>
+    /// Starts one update of <paramref name="parameters"/> on <paramref name="gpu"/> that the caller applies inside its own
+    /// kernels, where each gradient is computed: the generated layer-by-layer training step passes the returned value
+    /// to every weight-gradient GEMM and bias reduction, so the step needs no separate update pass. Checks, binds the
+    /// state (allocated and zeroed on <paramref name="stream"/> on the first call) and counts the step like
+    /// <see cref="Step(GpuAccelerator, AcceleratorStream, ArrayView{float}, ArrayView{float})"/>, which is this plus one
+    /// launch applying the update to the whole buffer.
+    /// </summary>
+    /// <returns>
+    /// The update over the whole buffer. The caller must call its <see cref="GpuParameterUpdate.Apply"/> exactly once for
+    /// every parameter, in kernels queued on <paramref name="stream"/> before the next step, each after the last read of
+    /// that parameter's old value.
+    /// </returns>
+    /// <exception cref="ArgumentException">The buffer holds more than int.MaxValue floats, or the stream is another accelerator's.</exception>
+    /// <exception cref="InvalidOperationException">The state is bound to another length or another place.</exception>
+    /// <exception cref="NotSupportedException">The optimizer has no GPU implementation.</exception>
+    public GpuParameterUpdate BeginDeviceStep(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        GpuReduction.CheckStream(stream, gpu.Accelerator);
         if (parameters.Length > int.MaxValue)
         {
             throw new ArgumentException(
@@ -155,10 +190,7 @@ public abstract class Optimizer
         }
 
         StepCount++;
-        if (length > 0)
-        {
-            UpdateOnDevice(stream, parameters, gradients);
-        }
+        return DeviceUpdate(parameters);
     }
 
     /// <summary>
@@ -180,6 +212,7 @@ public abstract class Optimizer
             }
 
             ReleaseDeviceState();
+            _deviceUpdate = null;
         }
         else
         {
@@ -201,7 +234,7 @@ public abstract class Optimizer
 
     /// <summary>
     /// Allocates the state for <paramref name="length"/> parameters on <paramref name="gpu"/>, zeroed on
-    /// <paramref name="stream"/>, and loads the update kernel. Called once, before the first device update.
+    /// <paramref name="stream"/>. Called once, before the first device update.
     /// The default refuses: an optimizer without a GPU implementation only steps on the host.
     /// </summary>
     /// <exception cref="NotSupportedException">The optimizer has no GPU implementation.</exception>
@@ -214,10 +247,10 @@ public abstract class Optimizer
     }
 
     /// <summary>
-    /// Queues update number <see cref="StepCount"/> (already counted, from 1) on <paramref name="stream"/>. The arguments
-    /// are checked: equal, positive lengths matching the device state's.
+    /// Update number <see cref="StepCount"/> (already counted, from 1) of <paramref name="parameters"/>, whose length
+    /// matches the device state's, with the current hyperparameters.
     /// </summary>
-    private protected virtual void UpdateOnDevice(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+    private protected virtual GpuParameterUpdate DeviceUpdate(ArrayView<float> parameters)
         => throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");
 
     /// <summary>Throws unless <paramref name="value"/> is finite and non-negative.</summary>

@@ -17,9 +17,8 @@ public sealed class Sgd : Optimizer
 {
     private float[] _momentumBuffer = []; // (parameterCount), only with momentum
 
-    // Device state while bound to a GPU: the momentum buffer (only with momentum) and the loaded update kernel.
+    // Device state while bound to a GPU: the momentum buffer, only with momentum.
     private MemoryBuffer1D<float, Stride1D.Dense>? _deviceMomentumBuffer; // (parameterCount)
-    private GpuOptimizerKernels.SgdLauncher? _deviceUpdate;
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Step size; finite and non-negative.</param>
@@ -61,7 +60,6 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc />
     private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
     {
-        _deviceUpdate = GpuOptimizerKernels.LoadSgd(gpu);
         if (Momentum != 0f && length > 0)
         {
             _deviceMomentumBuffer = gpu.Accelerator.Allocate1D<float>(length);
@@ -74,11 +72,10 @@ public sealed class Sgd : Optimizer
     {
         _deviceMomentumBuffer?.Dispose();
         _deviceMomentumBuffer = null;
-        _deviceUpdate = null;
     }
 
     /// <inheritdoc />
-    private protected override void UpdateOnDevice(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients)
+    private protected override GpuParameterUpdate DeviceUpdate(ArrayView<float> parameters)
     {
         var step = new SgdStep
         {
@@ -90,7 +87,7 @@ public sealed class Sgd : Optimizer
             HasDecay = WeightDecay != 0f ? 1 : 0,
         };
         ArrayView<float> momentumBuffer = _deviceMomentumBuffer is null ? ArrayView<float>.Empty : _deviceMomentumBuffer.View.AsContiguous();
-        _deviceUpdate!(stream, (int)parameters.Length, parameters, gradients, momentumBuffer, step);
+        return GpuParameterUpdate.Sgd(parameters, momentumBuffer, step);
     }
 
     /// <inheritdoc />

@@ -382,8 +382,7 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
         }
 
         UploadParametersIfStale();
-        _gpu.ForwardBackward(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count);
-        _gpu.Step(optimizer);
+        _gpu.TrainStep(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count, optimizer);
         _hostParametersStale = true;
         _hostGradientsStale = true;
     }
@@ -433,10 +432,13 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
         gpu.EnsureCapacity(batch);
         gpu.StepInputs.Upload(gpu.Stream, inputs);
         gpu.StepTargets.Upload(gpu.Stream, labels);
-        gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch);
-        if (optimizer is not null)
+        if (optimizer is null)
         {
-            gpu.Step(optimizer);
+            gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, global::Dsl.Gpu.GpuParameterUpdate.None);
+        }
+        else
+        {
+            gpu.TrainStep(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, optimizer);
             _hostParametersStale = true;
         }
 
@@ -576,8 +578,25 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
 
         public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
 
-        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients.
-        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows)
+        // One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias
+        // reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's
+        // gradient over the batch tiles with atomics, so there the update is one launch after it.
+        public void TrainStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Training.Optimizer optimizer)
+        {
+            if (_fused is not null)
+            {
+                ForwardBackward(input, labels, rows, global::Dsl.Gpu.GpuParameterUpdate.None);
+                optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
+                return;
+            }
+
+            ForwardBackward(input, labels, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
+        }
+
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by
+        // layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel
+        // takes none (TrainStep passes None there and updates after it).
+        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
         {
             EnsureCapacity(rows);
             _lossRows = rows;
@@ -590,20 +609,17 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
 
             Forward(input, rows);
             _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 4), labels, _dPreActivation2.Slice(0, (long)rows * 4), _rowLosses.Slice(0, rows), rows, OutputWidth);
-            // Head: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            // Head: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 7), _dPreActivation2.Slice(0, (long)rows * 4), Parameters.Slice(161, 28), _preActivation1.Slice(0, (long)rows * 7), _output1.Slice(0, (long)rows * 7), rows, 7, 4);
-            _dense2!.BackwardWeights(Stream, Gradients.Slice(161, 28), _dPreActivation2.Slice(0, (long)rows * 4), _output1.Slice(0, (long)rows * 7), rows, 7, 4);
-            // Middle: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense2!.BackwardWeights(Stream, Gradients.Slice(161, 28), _dPreActivation2.Slice(0, (long)rows * 4), _output1.Slice(0, (long)rows * 7), rows, 7, 4, update.At(161));
+            // Middle: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense1!.BackwardInput(Stream, _dPreActivation0.Slice(0, (long)rows * 11), _dPreActivation1.Slice(0, (long)rows * 7), Parameters.Slice(77, 77), _preActivation0.Slice(0, (long)rows * 11), _output0.Slice(0, (long)rows * 11), rows, 11, 7);
-            _dense1!.BackwardWeights(Stream, Gradients.Slice(77, 77), _dPreActivation1.Slice(0, (long)rows * 7), _output0.Slice(0, (long)rows * 11), rows, 11, 7);
-            _biasGradient!.Compute(Stream, Gradients.Slice(154, 7), _dPreActivation1.Slice(0, (long)rows * 7), rows, 7);
-            // Up: dX first (it reads W), then dW = dz^T x and db = column sums of dz
-            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 66), _dPreActivation0.Slice(0, (long)rows * 11), input, rows, 6, 11);
-            _biasGradient!.Compute(Stream, Gradients.Slice(66, 11), _dPreActivation0.Slice(0, (long)rows * 11), rows, 11);
+            _dense1!.BackwardWeights(Stream, Gradients.Slice(77, 77), _dPreActivation1.Slice(0, (long)rows * 7), _output0.Slice(0, (long)rows * 11), rows, 11, 7, update.At(77));
+            _biasGradient!.Compute(Stream, Gradients.Slice(154, 7), _dPreActivation1.Slice(0, (long)rows * 7), rows, 7, update.At(154));
+            // Up: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
+            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 66), _dPreActivation0.Slice(0, (long)rows * 11), input, rows, 6, 11, update.At(0));
+            _biasGradient!.Compute(Stream, Gradients.Slice(66, 11), _dPreActivation0.Slice(0, (long)rows * 11), rows, 11, update.At(66));
         }
-
-        // The optimizer's update of Parameters from Gradients, on the device.
-        public void Step(global::Dsl.Training.Optimizer optimizer) => optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
 
         // The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).
         public float ReadLoss()

@@ -375,8 +375,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         }
 
         UploadParametersIfStale();
-        _gpu.ForwardBackward(data.DeviceInputs(start, count), data.DeviceTargets(start, count), count);
-        _gpu.Step(optimizer);
+        _gpu.TrainStep(data.DeviceInputs(start, count), data.DeviceTargets(start, count), count, optimizer);
         _hostParametersStale = true;
         _hostGradientsStale = true;
     }
@@ -426,10 +425,13 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         gpu.EnsureCapacity(batch);
         gpu.StepInputs.Upload(gpu.Stream, inputs);
         gpu.StepTargets.Upload(gpu.Stream, targets);
-        gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch * OutputWidth), batch);
-        if (optimizer is not null)
+        if (optimizer is null)
         {
-            gpu.Step(optimizer);
+            gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch * OutputWidth), batch, global::Dsl.Gpu.GpuParameterUpdate.None);
+        }
+        else
+        {
+            gpu.TrainStep(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch * OutputWidth), batch, optimizer);
             _hostParametersStale = true;
         }
 
@@ -564,8 +566,25 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
 
         public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
 
-        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients.
-        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<float> targets, int rows)
+        // One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias
+        // reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's
+        // gradient over the batch tiles with atomics, so there the update is one launch after it.
+        public void TrainStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<float> targets, int rows, global::Dsl.Training.Optimizer optimizer)
+        {
+            if (_fused is not null)
+            {
+                ForwardBackward(input, targets, rows, global::Dsl.Gpu.GpuParameterUpdate.None);
+                optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
+                return;
+            }
+
+            ForwardBackward(input, targets, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
+        }
+
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by
+        // layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel
+        // takes none (TrainStep passes None there and updates after it).
+        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<float> targets, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
         {
             EnsureCapacity(rows);
             _lossRows = rows;
@@ -579,21 +598,18 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             Forward(input, rows);
             _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 3), targets, _dOutput.Slice(0, (long)rows * 3), _rowLosses.Slice(0, rows), rows, OutputWidth);
             _outputActivationBackward!.Apply(Stream, _dPreActivation2.Slice(0, (long)rows * 3), _dOutput.Slice(0, (long)rows * 3), _output2.Slice(0, (long)rows * 3), _output2.Slice(0, (long)rows * 3), rows * OutputWidth);
-            // Output: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            // Output: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 6), _dPreActivation2.Slice(0, (long)rows * 3), Parameters.Slice(102, 18), _output1.Slice(0, (long)rows * 6), _output1.Slice(0, (long)rows * 6), rows, 6, 3);
-            _dense2!.BackwardWeights(Stream, Gradients.Slice(102, 18), _dPreActivation2.Slice(0, (long)rows * 3), _output1.Slice(0, (long)rows * 6), rows, 6, 3);
-            _biasGradient!.Compute(Stream, Gradients.Slice(120, 3), _dPreActivation2.Slice(0, (long)rows * 3), rows, 3);
-            // Second: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense2!.BackwardWeights(Stream, Gradients.Slice(102, 18), _dPreActivation2.Slice(0, (long)rows * 3), _output1.Slice(0, (long)rows * 6), rows, 6, 3, update.At(102));
+            _biasGradient!.Compute(Stream, Gradients.Slice(120, 3), _dPreActivation2.Slice(0, (long)rows * 3), rows, 3, update.At(120));
+            // Second: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense1!.BackwardInput(Stream, _dPreActivation0.Slice(0, (long)rows * 8), _dPreActivation1.Slice(0, (long)rows * 6), Parameters.Slice(48, 48), _output0.Slice(0, (long)rows * 8), _output0.Slice(0, (long)rows * 8), rows, 8, 6);
-            _dense1!.BackwardWeights(Stream, Gradients.Slice(48, 48), _dPreActivation1.Slice(0, (long)rows * 6), _output0.Slice(0, (long)rows * 8), rows, 8, 6);
-            _biasGradient!.Compute(Stream, Gradients.Slice(96, 6), _dPreActivation1.Slice(0, (long)rows * 6), rows, 6);
-            // First: dX first (it reads W), then dW = dz^T x and db = column sums of dz
-            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 40), _dPreActivation0.Slice(0, (long)rows * 8), input, rows, 5, 8);
-            _biasGradient!.Compute(Stream, Gradients.Slice(40, 8), _dPreActivation0.Slice(0, (long)rows * 8), rows, 8);
+            _dense1!.BackwardWeights(Stream, Gradients.Slice(48, 48), _dPreActivation1.Slice(0, (long)rows * 6), _output0.Slice(0, (long)rows * 8), rows, 8, 6, update.At(48));
+            _biasGradient!.Compute(Stream, Gradients.Slice(96, 6), _dPreActivation1.Slice(0, (long)rows * 6), rows, 6, update.At(96));
+            // First: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
+            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 40), _dPreActivation0.Slice(0, (long)rows * 8), input, rows, 5, 8, update.At(0));
+            _biasGradient!.Compute(Stream, Gradients.Slice(40, 8), _dPreActivation0.Slice(0, (long)rows * 8), rows, 8, update.At(40));
         }
-
-        // The optimizer's update of Parameters from Gradients, on the device.
-        public void Step(global::Dsl.Training.Optimizer optimizer) => optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
 
         // The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).
         public float ReadLoss()

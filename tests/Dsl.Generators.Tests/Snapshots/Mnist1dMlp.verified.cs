@@ -378,8 +378,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         }
 
         UploadParametersIfStale();
-        _gpu.ForwardBackward(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count);
-        _gpu.Step(optimizer);
+        _gpu.TrainStep(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count, optimizer);
         _hostParametersStale = true;
         _hostGradientsStale = true;
     }
@@ -429,10 +428,13 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         gpu.EnsureCapacity(batch);
         gpu.StepInputs.Upload(gpu.Stream, inputs);
         gpu.StepTargets.Upload(gpu.Stream, labels);
-        gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch);
-        if (optimizer is not null)
+        if (optimizer is null)
         {
-            gpu.Step(optimizer);
+            gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, global::Dsl.Gpu.GpuParameterUpdate.None);
+        }
+        else
+        {
+            gpu.TrainStep(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, optimizer);
             _hostParametersStale = true;
         }
 
@@ -566,8 +568,25 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
 
         public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
 
-        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients.
-        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows)
+        // One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias
+        // reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's
+        // gradient over the batch tiles with atomics, so there the update is one launch after it.
+        public void TrainStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Training.Optimizer optimizer)
+        {
+            if (_fused is not null)
+            {
+                ForwardBackward(input, labels, rows, global::Dsl.Gpu.GpuParameterUpdate.None);
+                optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
+                return;
+            }
+
+            ForwardBackward(input, labels, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
+        }
+
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by
+        // layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel
+        // takes none (TrainStep passes None there and updates after it).
+        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
         {
             EnsureCapacity(rows);
             _lossRows = rows;
@@ -580,21 +599,18 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
 
             Forward(input, rows);
             _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 10), labels, _dPreActivation2.Slice(0, (long)rows * 10), _rowLosses.Slice(0, rows), rows, OutputWidth);
-            // Logits: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            // Logits: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 100), _dPreActivation2.Slice(0, (long)rows * 10), Parameters.Slice(14200, 1000), _output1.Slice(0, (long)rows * 100), _output1.Slice(0, (long)rows * 100), rows, 100, 10);
-            _dense2!.BackwardWeights(Stream, Gradients.Slice(14200, 1000), _dPreActivation2.Slice(0, (long)rows * 10), _output1.Slice(0, (long)rows * 100), rows, 100, 10);
-            _biasGradient!.Compute(Stream, Gradients.Slice(15200, 10), _dPreActivation2.Slice(0, (long)rows * 10), rows, 10);
-            // Hidden2: dX first (it reads W), then dW = dz^T x and db = column sums of dz
+            _dense2!.BackwardWeights(Stream, Gradients.Slice(14200, 1000), _dPreActivation2.Slice(0, (long)rows * 10), _output1.Slice(0, (long)rows * 100), rows, 100, 10, update.At(14200));
+            _biasGradient!.Compute(Stream, Gradients.Slice(15200, 10), _dPreActivation2.Slice(0, (long)rows * 10), rows, 10, update.At(15200));
+            // Hidden2: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense1!.BackwardInput(Stream, _dPreActivation0.Slice(0, (long)rows * 100), _dPreActivation1.Slice(0, (long)rows * 100), Parameters.Slice(4100, 10000), _output0.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100);
-            _dense1!.BackwardWeights(Stream, Gradients.Slice(4100, 10000), _dPreActivation1.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100);
-            _biasGradient!.Compute(Stream, Gradients.Slice(14100, 100), _dPreActivation1.Slice(0, (long)rows * 100), rows, 100);
-            // Hidden1: dX first (it reads W), then dW = dz^T x and db = column sums of dz
-            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 4000), _dPreActivation0.Slice(0, (long)rows * 100), input, rows, 40, 100);
-            _biasGradient!.Compute(Stream, Gradients.Slice(4000, 100), _dPreActivation0.Slice(0, (long)rows * 100), rows, 100);
+            _dense1!.BackwardWeights(Stream, Gradients.Slice(4100, 10000), _dPreActivation1.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100, update.At(4100));
+            _biasGradient!.Compute(Stream, Gradients.Slice(14100, 100), _dPreActivation1.Slice(0, (long)rows * 100), rows, 100, update.At(14100));
+            // Hidden1: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
+            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 4000), _dPreActivation0.Slice(0, (long)rows * 100), input, rows, 40, 100, update.At(0));
+            _biasGradient!.Compute(Stream, Gradients.Slice(4000, 100), _dPreActivation0.Slice(0, (long)rows * 100), rows, 100, update.At(4000));
         }
-
-        // The optimizer's update of Parameters from Gradients, on the device.
-        public void Step(global::Dsl.Training.Optimizer optimizer) => optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
 
         // The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).
         public float ReadLoss()

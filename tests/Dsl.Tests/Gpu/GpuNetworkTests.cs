@@ -1,3 +1,4 @@
+using Dsl.Gpu;
 using Dsl.Tests.Networks;
 using Dsl.Training;
 using Xunit;
@@ -85,6 +86,73 @@ public sealed class GpuNetworkTests
         AssertClose(cpuOut, gpuOut, 1e-4, "predictions");
         gpu.Dispose();
     }
+
+    public static TheoryData<string> Optimizers() => ["sgd", "sgd-nesterov-decay", "adam-decay", "adamw"];
+
+    /// <summary>
+    /// Layer by layer the optimizer's update runs inside the weight-gradient GEMMs and bias reductions; ten steps with
+    /// each optimizer kind agree with the CPU backend (its host optimizer) as in the Adam test above.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Layered_steps_with_the_update_fused_agree_with_the_cpu_backend(string optimizer)
+    {
+        INetwork cpu = Create("NetB", _cpu);
+        INetwork gpu = WithFused("0", () => Create("NetB", _gpu));
+        Optimizer cpuOptimizer = CreateOptimizer(optimizer);
+        Optimizer gpuOptimizer = CreateOptimizer(optimizer);
+        var random = new Random(optimizer.Length);
+        const int batch = 23;
+        float[] inputs = RandomFloats(random, batch * cpu.InputSize);
+        var cpuClassifier = (IClassifierNetwork)cpu;
+        var gpuClassifier = (IClassifierNetwork)gpu;
+        for (int step = 0; step < 10; step++)
+        {
+            int[] labels = RandomLabels(random, batch, cpu.OutputSize);
+            float cpuLoss = cpuClassifier.TrainStep(inputs, labels, cpuOptimizer);
+            float gpuLoss = gpuClassifier.TrainStep(inputs, labels, gpuOptimizer);
+            Assert.True(Math.Abs(cpuLoss - gpuLoss) <= 1e-4 * Math.Max(1, Math.Abs(cpuLoss)), $"step {step}: loss cpu {cpuLoss} gpu {gpuLoss}");
+        }
+
+        Assert.Equal(10, gpuOptimizer.StepCount);
+        AssertClose(cpu.Parameters.ToArray(), gpu.Parameters.ToArray(), 2e-4, "parameters after 10 steps");
+        AssertClose(cpu.Gradients.ToArray(), gpu.Gradients.ToArray(), 2e-4, "gradients of the 10th step");
+        gpu.Dispose();
+    }
+
+    [Fact]
+    public void The_layered_step_launches_no_separate_update_and_the_fused_kernel_does()
+    {
+        using Device simulator = Device.GpuSimulator(); // its own accelerator: an empty kernel cache
+        GpuAccelerator accelerator = simulator.Gpu!;
+        var random = new Random(8);
+        float[] x = RandomFloats(random, 9 * 7);
+        int[] y = RandomLabels(random, 9, 5);
+
+        using (NetA layered = WithFused("0", () => new NetA(simulator, 1)))
+        {
+            layered.TrainStep(x, y, new Adam(0.01f));
+            layered.TrainStep(x, y, new Sgd(0.1f, momentum: 0.9f));
+        }
+
+        Assert.False(accelerator.HasLoaded(GpuOptimizerKernels.UpdateKernel));
+
+        using (NetA fused = WithFused("1", () => new NetA(simulator, 1)))
+        {
+            fused.TrainStep(x, y, new Adam(0.01f));
+        }
+
+        Assert.True(accelerator.HasLoaded(GpuOptimizerKernels.UpdateKernel));
+    }
+
+    private static Optimizer CreateOptimizer(string name) => name switch
+    {
+        "sgd" => new Sgd(0.1f),
+        "sgd-nesterov-decay" => new Sgd(0.05f, 0.9f, nesterov: true, weightDecay: 0.01f),
+        "adam-decay" => new Adam(0.01f, weightDecay: 0.05f),
+        "adamw" => new AdamW(0.01f, weightDecay: 0.1f),
+        _ => throw new ArgumentException(name),
+    };
 
     [Fact]
     public void Both_gpu_sequences_are_available_and_chosen_by_the_variable()

@@ -208,24 +208,100 @@ public sealed class GpuOptimizerTests
         Assert.Equal(2f, _stream.Download<float>(kept.View)[0]);
     }
 
-    public static TheoryData<string> Kernels() => ["sgd", "adam"];
-
+    /// <summary>
+    /// The update fused into a dense layer's gradient kernels (what the generated layer-by-layer step does) against the
+    /// same gradients computed without it followed by the standalone update pass: on the simulator both run the same
+    /// update code once per parameter, so parameters, gradients and optimizer state agree bit for bit over three steps.
+    /// A weight updated twice, or not at all, would differ.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(Kernels))]
-    public void UpdateKernel_CompilesToPtxWithoutExternalCalls(string kernel)
+    [InlineData("sgd-nesterov-decay")]
+    [InlineData("adam-decay")]
+    [InlineData("adamw-strong")]
+    public void UpdateFusedIntoTheGradientKernels_EqualsTheStandalonePass(string variant)
     {
-        Delegate method = kernel switch
-        {
-            "sgd" => GpuOptimizerKernels.SgdKernel,
-            "adam" => GpuOptimizerKernels.AdamKernel,
-            _ => throw new ArgumentOutOfRangeException(nameof(kernel)),
-        };
+        const int batch = 19, fanIn = 13, units = 70; // two column tiles of the bias reduction, partial GEMM tiles
+        const int weightCount = units * fanIn;
+        const int total = weightCount + units;    // W (units, fanIn) then b (units), as a generated network lays them out
+        var random = new Random(variant.Length);
+        float[] initial = TestData.Uniform(random, total, -1, 1);
+        var layer = new GpuDense<GpuRelu, GpuIdentity>(_gpu, default, default);
+        var biasGradient = new GpuBiasGradient(_gpu);
+        Optimizer fusedOptimizer = Create(variant);
+        Optimizer standaloneOptimizer = Create(variant);
+        using var fusedParameters = _stream.Upload(initial);
+        using var fusedGradients = _gpu.Accelerator.Allocate1D<float>(total);
+        using var standaloneParameters = _stream.Upload(initial);
+        using var standaloneGradients = _gpu.Accelerator.Allocate1D<float>(total);
+        using var x = _gpu.Accelerator.Allocate1D<float>(batch * fanIn);
+        using var dz = _gpu.Accelerator.Allocate1D<float>(batch * units);
 
-        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(method, explicitlyGrouped: false);
-
-        if (kernel == "adam")
+        for (int step = 1; step <= 3; step++)
         {
-            Assert.Contains("sqrt.rn.f32", ptx, StringComparison.Ordinal);
+            x.View.CopyFromCPU(_stream, TestData.Uniform(random, batch * fanIn, -1, 1));
+            dz.View.CopyFromCPU(_stream, TestData.Uniform(random, batch * units, -1, 1));
+
+            GpuParameterUpdate update = fusedOptimizer.BeginDeviceStep(_gpu, _stream, fusedParameters.View);
+            layer.BackwardWeights(_stream, fusedGradients.View.SubView(0, weightCount), dz.View, x.View, batch, fanIn, units, update.At(0));
+            biasGradient.Compute(_stream, fusedGradients.View.SubView(weightCount, units), dz.View, batch, units, update.At(weightCount));
+
+            layer.BackwardWeights(_stream, standaloneGradients.View.SubView(0, weightCount), dz.View, x.View, batch, fanIn, units);
+            biasGradient.Compute(_stream, standaloneGradients.View.SubView(weightCount, units), dz.View, batch, units);
+            standaloneOptimizer.Step(_gpu, _stream, standaloneParameters.View, standaloneGradients.View);
+
+            Assert.Equal(step, fusedOptimizer.StepCount);
+            Assert.Equal(_stream.Download<float>(standaloneGradients.View), _stream.Download<float>(fusedGradients.View));
+            float[] expected = _stream.Download<float>(standaloneParameters.View);
+            Assert.Equal(expected, _stream.Download<float>(fusedParameters.View));
+            Assert.NotEqual(initial, expected); // the update did something
         }
+    }
+
+    [Fact]
+    public void BeginDeviceStep_ChecksBindsAndCounts_LikeStep()
+    {
+        var optimizer = new Sgd(0.1f, momentum: 0.9f);
+        using var ten = _stream.Upload(Filled(10, 0f));
+        using var eleven = _stream.Upload(Filled(11, 3f));
+
+        GpuParameterUpdate update = optimizer.BeginDeviceStep(_gpu, _stream, ten.View);
+
+        Assert.False(update.IsNone);
+        Assert.True(GpuParameterUpdate.None.IsNone);
+        Assert.Equal(1, optimizer.StepCount);
+        Assert.Throws<InvalidOperationException>(() => optimizer.BeginDeviceStep(_gpu, _stream, eleven.View));
+        Assert.Throws<InvalidOperationException>(() => optimizer.Step(Filled(10, 0f), Filled(10, 1f)));
+        using (GpuAccelerator other = GpuAccelerator.CpuSimulator())
+        {
+            using var otherParameters = other.Accelerator.Allocate1D<float>(10);
+            Assert.Throws<InvalidOperationException>(() => optimizer.BeginDeviceStep(other, other.Accelerator.DefaultStream, otherParameters.View));
+            Assert.Throws<ArgumentException>(() => optimizer.BeginDeviceStep(_gpu, other.Accelerator.DefaultStream, ten.View));
+        }
+
+        Assert.Equal(1, optimizer.StepCount);
+        Assert.Throws<NotSupportedException>(() => new HostOnlyOptimizer().BeginDeviceStep(_gpu, _stream, ten.View));
+    }
+
+    /// <summary>An optimizer with no GPU implementation (the base class's default).</summary>
+    private sealed class HostOnlyOptimizer() : Optimizer(0.1f)
+    {
+        protected override void AllocateState(int length)
+        {
+        }
+
+        protected override void ReleaseState()
+        {
+        }
+
+        protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => parameters.Clear();
+    }
+
+    [Fact]
+    public void UpdateKernel_CompilesToPtxWithoutExternalCalls()
+    {
+        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(GpuOptimizerKernels.UpdateKernel, explicitlyGrouped: false);
+
+        // Adam's denominator: a correctly rounded square root, not a call.
+        Assert.Contains("sqrt.rn.f32", ptx, StringComparison.Ordinal);
     }
 }
