@@ -6,7 +6,7 @@ namespace Mnist1dTraining;
 internal sealed record Options
 {
     public const string Usage = """
-        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch]
+        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential]
                Mnist1d dataset --out FILE
         """;
 
@@ -67,7 +67,8 @@ internal sealed record Options
                     {
                         "replacement" => Dsl.Data.BatchSampling.WithReplacement,
                         "epoch" => Dsl.Data.BatchSampling.EpochShuffle,
-                        string other => throw new ArgumentException($"--sampling must be 'replacement' or 'epoch', got '{other}'"),
+                        "sequential" => Dsl.Data.BatchSampling.Sequential,
+                        string other => throw new ArgumentException($"--sampling must be 'replacement', 'epoch' or 'sequential', got '{other}'"),
                     },
                 },
                 "--out" => options with { Out = Value() },

@@ -15,6 +15,13 @@ public enum BatchSampling
     /// every row once (a batch may straddle two epochs).
     /// </summary>
     EpochShuffle,
+
+    /// <summary>
+    /// Rows in data order, wrapping around at the end: batch k holds rows kB, kB + 1, ... (mod n). The MNIST-1D
+    /// paper's own training loop does this (<c>bix = (step * batch_size) % len(x_train)</c>); the seed then only
+    /// affects the initialisation.
+    /// </summary>
+    Sequential,
 }
 
 /// <summary>
@@ -27,7 +34,7 @@ public sealed class Batcher
     private readonly int[] _labels;       // (Count)
     private readonly SplitMix64 _random;
     private readonly int[]? _order;       // EpochShuffle only: (Count) the current epoch's row order
-    private int _cursor;                  // EpochShuffle only: next position in _order
+    private int _cursor;                  // EpochShuffle: next position in _order; Sequential: next row
 
     public Batcher(float[] features, int[] labels, int featureCount, int batchSize, ulong seed,
         BatchSampling sampling = BatchSampling.WithReplacement)
@@ -115,6 +122,13 @@ public sealed class Batcher
 
     private int NextRow()
     {
+        if (Sampling == BatchSampling.Sequential)
+        {
+            int row = _cursor;
+            _cursor = _cursor + 1 == Count ? 0 : _cursor + 1;
+            return row;
+        }
+
         if (_order is null)
         {
             return _random.NextInt(Count);

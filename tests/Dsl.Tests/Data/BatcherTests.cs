@@ -50,6 +50,7 @@ public class BatcherTests
     [Theory]
     [InlineData(BatchSampling.WithReplacement)]
     [InlineData(BatchSampling.EpochShuffle)]
+    [InlineData(BatchSampling.Sequential)]
     public void LabelsMatchRows(BatchSampling sampling)
     {
         (float[] x, int[] y) = Data();
@@ -91,6 +92,31 @@ public class BatcherTests
             Assert.Equal(Enumerable.Range(0, Rows), seen.Order());
         }
         Assert.Equal(2, batcher.Epoch);
+    }
+
+    [Fact]
+    public void Sequential_TakesRowsInDataOrder_WrappingAround_WhateverTheSeed()
+    {
+        (float[] x, int[] y) = Data();
+        const int batch = 7; // does not divide Rows: batches straddle the wrap
+        var first = new Batcher(x, y, Features, batch, seed: 1, BatchSampling.Sequential);
+        var second = new Batcher(x, y, Features, batch, seed: 2, BatchSampling.Sequential);
+        var xBatch = new float[batch * Features];
+        var yBatch = new int[batch];
+        var xOther = new float[batch * Features];
+        var yOther = new int[batch];
+        int expectedRow = 0;
+        for (int step = 0; step < 3 * Rows / batch; step++)
+        {
+            first.Next(xBatch, yBatch);
+            second.Next(xOther, yOther);
+            Assert.Equal(xBatch, xOther);
+            for (int b = 0; b < batch; b++)
+            {
+                Assert.Equal(expectedRow, (int)xBatch[b * Features] / 100);
+                expectedRow = (expectedRow + 1) % Rows;
+            }
+        }
     }
 
     [Fact]
