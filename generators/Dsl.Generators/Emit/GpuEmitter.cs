@@ -193,9 +193,10 @@ internal static class GpuEmitter
         w.Line("// evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.");
         w.Line(classifier ? "private readonly global::Dsl.Gpu.GpuSoftmaxCrossEntropy _lossKernel;" : "private readonly global::Dsl.Gpu.GpuMeanSquaredError _lossKernel;");
         w.Line("private readonly global::Dsl.Gpu.GpuReduction _reduction;");
-        w.Line("// The fully fused sequence: one launch per step for forward, loss and backward.");
+        w.Line("// The fully fused sequence: one launch for forward, loss and backward, one to sum the groups' gradients and update.");
         w.Line("private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;");
         w.Line("private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;");
+        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered");
         w.Line("// The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.");
         foreach (LayerPlan layer in plan.Layers)
         {
@@ -244,6 +245,7 @@ internal static class GpuEmitter
         }
 
         w.Line("_loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);");
+        w.Line("_fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);");
         w.Line(classifier ? "_lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);" : "_lossKernel = new global::Dsl.Gpu.GpuMeanSquaredError(gpu);");
         w.Line("_reduction = new global::Dsl.Gpu.GpuReduction(gpu);");
         string units = string.Join(", ", plan.Layers.Select(layer => I(layer.Units)));
@@ -318,6 +320,11 @@ internal static class GpuEmitter
             w.Line("_rowCorrect.EnsureLength(rows);");
         }
 
+        w.Line("if (_fused is not null)");
+        w.OpenBrace();
+        w.Line("_fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));");
+        w.CloseBrace();
+        w.Line();
         w.Line("_capacity = rows;");
         w.CloseBrace();
         w.Line();
@@ -353,25 +360,15 @@ internal static class GpuEmitter
         // Forward + backward.
         string targetView = classifier ? "global::ILGPU.ArrayView<int> labels" : "global::ILGPU.ArrayView<float> targets";
         string targetArgument = classifier ? "labels" : "targets";
-        w.Line("// One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias");
-        w.Line("// reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's");
-        w.Line("// gradient over the batch tiles with atomics, so there the update is one launch after it.");
+        w.Line("// One training step. The optimizer's update runs inside the kernels that finish the gradients, never as a pass of");
+        w.Line("// its own: layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused");
+        w.Line("// in the reduction of the groups' gradient sums.");
         w.Line($"public void TrainStep(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Training.Optimizer optimizer)");
-        w.OpenBrace();
-        w.Line("if (_fused is not null)");
-        w.OpenBrace();
-        w.Line($"ForwardBackward(input, {targetArgument}, rows, global::Dsl.Gpu.GpuParameterUpdate.None);");
-        w.Line("optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);");
-        w.Line("return;");
-        w.CloseBrace();
-        w.Line();
-        w.Line($"ForwardBackward(input, {targetArgument}, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));");
-        w.CloseBrace();
+        w.Line($"    => ForwardBackward(input, {targetArgument}, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));");
         w.Line();
 
-        w.Line("// One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by");
-        w.Line("// layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel");
-        w.Line("// takes none (TrainStep passes None there and updates after it).");
+        w.Line("// One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients, and");
+        w.Line("// `update` (None: gradients only) is applied to each parameter as its gradient is finished.");
         w.Line($"public void ForwardBackward(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Gpu.GpuParameterUpdate update)");
         w.OpenBrace();
         w.Line("EnsureCapacity(rows);");
@@ -379,7 +376,7 @@ internal static class GpuEmitter
         w.Line("_lossReduced = false;");
         w.Line("if (_fused is not null)");
         w.OpenBrace();
-        w.Line($"_fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, {(classifier ? "labels" : "targets")}, _rowLosses.Slice(0, rows), rows);");
+        w.Line($"_fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, {(classifier ? "labels" : "targets")}, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View, update);");
         w.Line("return;");
         w.CloseBrace();
         w.Line();
@@ -520,6 +517,7 @@ internal static class GpuEmitter
         }
 
         w.Line("_loss.Dispose();");
+        w.Line("_fusedWorkspace.Dispose();");
         w.CloseBrace();
         w.CloseBrace();
     }

@@ -3,65 +3,91 @@ using ILGPU.Runtime;
 
 namespace Dsl.Gpu;
 
-// The fully fused kernels. One group of GroupSize threads owns one tile: batch rows
-// [Grid.IdxX * TileRows, + rows) with rows = min(TileRows, batch - first row), so only the last tile is
-// partial and no group is empty. All of the tile's activations stay in shared memory (layout in
-// FusedMlpPlan); weights are read from global memory (they are small and shared by every group, so they
-// live in L1/L2). Every phase loops its threads over the phase's elements with stride GroupSize and ends
-// with Group.Barrier(), so each phase sees the previous one's shared-memory writes. Loop bounds and branches
-// around barriers depend only on the plan and the tile, never on the thread, so every thread reaches every
-// barrier.
+// The fully fused kernels. A group of GroupSize threads runs one tile at a time: batch rows
+// [t * TileRows, + rows) with rows = min(TileRows, batch - first row), so only the last tile is partial.
+// All of the tile's activations stay in shared memory (layout in FusedMlpPlan); weights are read from global
+// memory (they are small and shared by every group, so they live in L1/L2). Every phase loops its threads over
+// the phase's elements with stride GroupSize and ends with Group.Barrier(), so each phase sees the previous
+// one's shared-memory writes. Loop bounds and branches around barriers depend only on the plan and the tile,
+// never on the thread, so every thread reaches every barrier.
 public static partial class FusedMlp
 {
     /// <summary>
-    /// Forward, loss and backward of one tile: writes the loss of each of its rows to <paramref name="rowLosses"/>
-    /// and adds the tile's share of dLoss/dparameters to <paramref name="gradients"/> with atomics (the launcher
-    /// zeroes it first). The loss is the batch mean, so each row's gradient carries 1/batch.
+    /// Forward, loss and backward of tiles Grid.IdxX, Grid.IdxX + Grid.DimX, ...: writes the loss of each row to
+    /// <paramref name="rowLosses"/> and the group's sum over its tiles of dLoss/dparameters to its own slot of
+    /// <paramref name="slots"/> (slot g = elements [g P, (g + 1) P) for P = plan.ParameterCount), overwriting it.
+    /// Each slot element is written by one thread, in tile order, so the sums are deterministic; <see cref="ReduceSlotsKernel"/>
+    /// adds the slots. The loss is the batch mean, so each row's gradient carries 1/batch.
     /// </summary>
     /// <param name="specializedPlan">The network, created by <see cref="FusedMlpPlan.Create(int, ReadOnlySpan{FusedLayer}, Loss)"/>.</param>
     /// <param name="parameters">Flat parameters, plan.ParameterCount or more.</param>
-    /// <param name="gradients">Flat gradients, same layout; accumulated into.</param>
+    /// <param name="slots">(Grid.DimX, P): each group's gradient sum, in the parameters' layout; overwritten.</param>
     /// <param name="inputs">x (batch, InputWidth).</param>
     /// <param name="labels">Class per row in [0, OutputWidth), (batch), for softmax cross-entropy (else unread).</param>
     /// <param name="targets">(batch, OutputWidth) for mean squared error (else unread).</param>
     /// <param name="rowLosses">(batch): each row's loss; their mean is the batch loss.</param>
-    /// <param name="batch">Rows of the whole batch (the 1/batch scaling).</param>
+    /// <param name="batch">Rows of the whole batch (the 1/batch scaling); the launch has at most ceil(batch / TileRows) groups.</param>
     internal static void TrainKernel(
-        SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> inputs,
+        SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> slots, ArrayView<float> inputs,
         ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
     {
         FusedMlpPlan plan = specializedPlan.Value; // a constant on a GPU: one compiled kernel per plan
         ArrayView<float> tile = SharedMemory.Allocate<float>(SharedFloats);
-        int firstRow = Grid.IdxX * TileRows;
-        int rows = batch - firstRow < TileRows ? batch - firstRow : TileRows;
-
-        ForwardTile(plan, parameters, inputs, tile, firstRow, rows);
-
-        // The last layer's y becomes dz = dLoss/dy * phi'(z).
-        if (plan.LossCode == (int)Loss.SoftmaxCrossEntropy)
+        ArrayView<float> slot = slots.SubView((long)Grid.IdxX * plan.ParameterCount, plan.ParameterCount);
+        int tiles = (batch + TileRows - 1) / TileRows;
+        for (int t = Grid.IdxX; t < tiles; t += Grid.DimX)
         {
-            SoftmaxCrossEntropyTile(plan[plan.LayerCount - 1], labels, rowLosses, tile, firstRow, rows, batch);
-        }
-        else
-        {
-            MeanSquaredErrorTile(plan[plan.LayerCount - 1], targets, rowLosses, tile, firstRow, rows, batch);
-        }
+            bool firstTile = t == Grid.IdxX; // overwrite the slot, then add to it
+            int firstRow = t * TileRows;
+            int rows = batch - firstRow < TileRows ? batch - firstRow : TileRows;
 
-        Group.Barrier();
+            ForwardTile(plan, parameters, inputs, tile, firstRow, rows);
 
-        for (int l = plan.LayerCount - 1; l >= 0; l--)
-        {
-            FusedLayer layer = plan[l];
-            AccumulateParameterGradients(layer, gradients, tile, rows);
-            if (l > 0)
+            // The last layer's y becomes dz = dLoss/dy * phi'(z).
+            if (plan.LossCode == (int)Loss.SoftmaxCrossEntropy)
             {
-                // dz of layer l-1 overwrites its y, which the weight gradients above were still reading.
-                Group.Barrier();
-                PropagateToPreviousLayer(layer, plan[l - 1], parameters, tile, rows);
+                SoftmaxCrossEntropyTile(plan[plan.LayerCount - 1], labels, rowLosses, tile, firstRow, rows, batch);
+            }
+            else
+            {
+                MeanSquaredErrorTile(plan[plan.LayerCount - 1], targets, rowLosses, tile, firstRow, rows, batch);
             }
 
             Group.Barrier();
+
+            for (int l = plan.LayerCount - 1; l >= 0; l--)
+            {
+                FusedLayer layer = plan[l];
+                SumParameterGradients(layer, slot, tile, rows, firstTile);
+                if (l > 0)
+                {
+                    // dz of layer l-1 overwrites its y, which the weight gradients above were still reading.
+                    Group.Barrier();
+                    PropagateToPreviousLayer(layer, plan[l - 1], parameters, tile, rows);
+                }
+
+                // After layer 0 this also keeps the next tile's inputs from overwriting what is still read.
+                Group.Barrier();
+            }
         }
+    }
+
+    /// <summary>
+    /// Gradient i = the sum of the slots' element i in slot order, stored and handed to <paramref name="update"/>
+    /// (<see cref="GpuParameterUpdate.None"/>: gradients only). One thread per parameter.
+    /// </summary>
+    /// <param name="slots">(slotCount, parameterCount), written by <see cref="TrainKernel"/>.</param>
+    /// <param name="gradients">(parameterCount); overwritten.</param>
+    internal static void ReduceSlotsKernel(Index1D i, ArrayView<float> slots, ArrayView<float> gradients, int slotCount, int parameterCount, GpuParameterUpdate update)
+    {
+        float sum = slots[i];
+        for (int s = 1; s < slotCount; s++)
+        {
+            sum += slots[((long)s * parameterCount) + i];
+        }
+
+        gradients[i] = sum;
+        update.Apply(i, sum);
     }
 
     /// <summary>Forward of one tile; writes the last layer's outputs to <paramref name="outputs"/> (batch, OutputWidth).</summary>
@@ -215,10 +241,11 @@ public static partial class FusedMlp
     }
 
     /// <summary>
-    /// dW[o, k] += sum over the tile's rows of dz[r, o] x[r, k] and db[o] += sum dz[r, o], one atomic add per
-    /// parameter per tile. Reads dz (in the layer's output buffer) and x; writes only global memory.
+    /// The tile's dW[o, k] = sum over its rows of dz[r, o] x[r, k] and db[o] = sum dz[r, o], written to the group's
+    /// slot (<paramref name="firstTile"/>) or added to it. Parameter i is always handled by thread i mod GroupSize,
+    /// so a slot element sees one thread's writes in tile order. Reads dz (in the layer's output buffer) and x.
     /// </summary>
-    private static void AccumulateParameterGradients(FusedLayer layer, ArrayView<float> gradients, ArrayView<float> tile, int rows)
+    private static void SumParameterGradients(FusedLayer layer, ArrayView<float> slot, ArrayView<float> tile, int rows, bool firstTile)
     {
         int count = layer.Units * layer.FanIn;
         for (int i = Group.IdxX; i < count; i += Group.DimX)
@@ -232,7 +259,8 @@ public static partial class FusedMlp
                 sum = (tile[layer.TileOutput + (r * layer.Units) + o] * tile[layer.TileInput + (r * layer.FanIn) + k]) + sum;
             }
 
-            Atomic.Add(ref gradients[layer.WeightOffset + i], sum);
+            int index = layer.WeightOffset + i;
+            slot[index] = firstTile ? sum : slot[index] + sum;
         }
 
         if (layer.BiasOffset >= 0)
@@ -245,7 +273,8 @@ public static partial class FusedMlp
                     sum += tile[layer.TileOutput + (r * layer.Units) + o];
                 }
 
-                Atomic.Add(ref gradients[layer.BiasOffset + o], sum);
+                int index = layer.BiasOffset + o;
+                slot[index] = firstTile ? sum : slot[index] + sum;
             }
         }
     }

@@ -184,7 +184,8 @@ public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
 
     /// <summary>
     /// Validates the layers (they chain from <paramref name="inputWidth"/>, offsets are non-negative, the network
-    /// qualifies by <see cref="FusedMlp.Fits(int, ReadOnlySpan{int}, ReadOnlySpan{Activation})"/>) and places their
+    /// qualifies by <see cref="FusedMlp.Fits(int, ReadOnlySpan{int}, ReadOnlySpan{Activation})"/>, the weight and bias
+    /// ranges cover [0, ParameterCount) without gaps or overlaps) and places their
     /// activations in the tile's shared memory.
     /// </summary>
     /// <exception cref="ArgumentException">A layer is malformed, the layers do not chain, or the network does not fit.</exception>
@@ -229,6 +230,42 @@ public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
                 nameof(layers));
         }
 
+        // The weight and bias ranges must cover [0, parameterCount) exactly once: the kernel writes each gradient
+        // slot element once per tile (an overlap would lose a contribution, a gap would be summed uninitialised).
+        long layerParameters = 0;
+        for (int l = 0; l < layers.Length; l++)
+        {
+            layerParameters += ((long)layers[l].Units * layers[l].FanIn) + (layers[l].BiasOffset >= 0 ? layers[l].Units : 0);
+        }
+
+        if (parameterCount > layerParameters)
+        {
+            throw new ArgumentException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"The layers hold {layerParameters} parameters but their offsets span {parameterCount}: the layers' weights and biases must cover the parameter buffer without gaps."),
+                nameof(layers));
+        }
+
+        var covered = new bool[parameterCount];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            FusedLayer layer = layers[l];
+            MarkRange(covered, layer.WeightOffset, layer.Units * layer.FanIn, l, "weights");
+            if (layer.BiasOffset >= 0)
+            {
+                MarkRange(covered, layer.BiasOffset, layer.Units, l, "bias");
+            }
+        }
+
+        int gap = Array.IndexOf(covered, false);
+        if (gap >= 0)
+        {
+            throw new ArgumentException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Parameter {gap} of [0, {parameterCount}) belongs to no layer: the layers' weights and biases must cover the parameter buffer without gaps."),
+                nameof(layers));
+        }
+
         // Tile layout: x0, then per layer y and (GELU, SiLU) z; each (TileRows, width).
         var placed = new FusedLayer[layers.Length];
         int input = 0;
@@ -250,6 +287,24 @@ public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
 
         return new FusedMlpPlan(inputWidth, layers.Length, loss, next, parameterCount, placed);
     }
+
+    /// <summary>Marks [start, start + count) of <paramref name="covered"/>; throws if any of it is marked already.</summary>
+    private static void MarkRange(bool[] covered, int start, int count, int layer, string what)
+    {
+        for (int i = start; i < start + count; i++)
+        {
+            if (covered[i])
+            {
+                throw new ArgumentException(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Layer {layer}'s {what} [{start}, {start + count}) overlap another range at parameter {i}: each parameter must belong to one layer."),
+                    "layers");
+            }
+
+            covered[i] = true;
+        }
+    }
+
 
     /// <summary>Field-wise equality: ILGPU compiles and caches one fused kernel per distinct plan (its shapes become constants).</summary>
     public bool Equals(FusedMlpPlan other)

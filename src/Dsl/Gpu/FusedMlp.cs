@@ -3,6 +3,8 @@ using ILGPU;
 using ILGPU.Runtime;
 using PredictLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>;
+using ReduceLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, int,
+    Dsl.Gpu.GpuParameterUpdate>;
 using TrainLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>,
     ILGPU.ArrayView<float>, int>;
@@ -11,9 +13,11 @@ namespace Dsl.Gpu;
 
 /// <summary>
 /// Fully fused small networks (tiny-cuda-nn's idea): one kernel launch runs the forward pass, the loss and the
-/// backward pass of a whole small MLP, each group of <see cref="GroupSize"/> threads on a tile of
+/// backward pass of a whole small MLP, each group of <see cref="GroupSize"/> threads on tiles of
 /// <see cref="TileRows"/> batch rows whose activations never leave shared memory, instead of about three
-/// launches per layer with every activation round-tripping through global memory.
+/// launches per layer with every activation round-tripping through global memory. A second launch, one thread
+/// per parameter, adds the groups' gradient sums and applies the optimizer's update: a training step is two
+/// launches.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -29,13 +33,15 @@ namespace Dsl.Gpu;
 /// (once, then caches) one kernel per distinct plan with every width, offset and activation code a constant.
 /// </para>
 /// <para>
-/// Numerics: float32 throughout, products and sums written as <c>a * b + c</c> (the assembler may fuse them);
-/// the weight gradients are summed per tile in row order and across tiles with float atomics, so their
-/// summation order, and hence the last bits, vary from run to run when the batch spans several tiles.
+/// Numerics: float32 throughout, products and sums written as <c>a * b + c</c> (the assembler may fuse them).
+/// Deterministic: no atomics. Each group sums its tiles' parameter gradients into its own slot of a workspace
+/// (rows in order within a tile, tiles in order), and the reduction adds the slots in order, so the same batch,
+/// parameters and workspace size give the same bits on every run.
 /// </para>
 /// <para>
-/// On ILGPU's CPU simulator, float atomics are compare-and-swap loops: observed there, a launch on uninitialised
-/// (garbage, NaN-producing) buffers never finished, so tests initialise every buffer. GPUs add in hardware.
+/// The workspace: <see cref="WorkspaceLength"/> floats, one slot of ParameterCount floats per group. A launch runs
+/// as many groups as the workspace has slots, up to one per tile; with fewer, each group walks several tiles.
+/// The default size gives every tile its own group up to <see cref="MaxWorkspaceFloats"/>.
 /// </para>
 /// </remarks>
 public static partial class FusedMlp
@@ -54,6 +60,24 @@ public static partial class FusedMlp
 
     /// <summary>Widest input or layer: every thread loops over at most this many weights per output.</summary>
     public const int MaxWidth = 256;
+
+    /// <summary>
+    /// The most floats <see cref="WorkspaceLength"/> asks for (16 Mi floats, 64 MiB): a large network trained on a
+    /// large batch gets fewer slots than tiles (at least one), each group then walking several tiles.
+    /// </summary>
+    public const int MaxWorkspaceFloats = 1 << 24;
+
+    /// <summary>
+    /// Floats of the training workspace for <paramref name="batch"/> rows: one slot of plan.ParameterCount floats per
+    /// tile of <see cref="TileRows"/> rows, capped at <see cref="MaxWorkspaceFloats"/> (but at least one slot).
+    /// </summary>
+    public static long WorkspaceLength(in FusedMlpPlan plan, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        int parameters = Math.Max(1, plan.ParameterCount);
+        long tiles = Math.Max(1, (batch + TileRows - 1) / TileRows);
+        return Math.Max(1, Math.Min(tiles, MaxWorkspaceFloats / parameters)) * parameters;
+    }
 
     /// <summary>
     /// Whether a network qualifies for the fused kernel: 1 to <see cref="MaxLayers"/> layers, all widths in
@@ -118,70 +142,82 @@ public static partial class FusedMlp
         TrainLauncher train = gpu.Kernel<TrainLauncher>(
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)TrainKernel,
             accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(TrainKernel));
+        ReduceLauncher reduce = gpu.Kernel<ReduceLauncher>(
+            (Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>)ReduceSlotsKernel,
+            accelerator => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>(ReduceSlotsKernel));
         PredictLauncher predict = gpu.Kernel<PredictLauncher>(
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)PredictKernel,
             accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PredictKernel));
-        return new FusedMlpLauncher(train, predict);
+        return new FusedMlpLauncher(train, reduce, predict);
     }
 }
 
 /// <summary>
 /// Launches the fused kernels of <see cref="FusedMlp"/> on one accelerator. Allocates nothing per call: a step is
-/// one memset of the gradients and one kernel launch of ceil(batch / TileRows) groups.
+/// the fused kernel (one group per workspace slot, at most one per tile) and the reduction over the slots, which
+/// stores the gradients and applies the optimizer's update.
 /// </summary>
 public sealed class FusedMlpLauncher
 {
     private readonly TrainLauncher _train;
+    private readonly ReduceLauncher _reduce;
     private readonly PredictLauncher _predict;
 
-    internal FusedMlpLauncher(TrainLauncher train, PredictLauncher predict)
+    internal FusedMlpLauncher(TrainLauncher train, ReduceLauncher reduce, PredictLauncher predict)
     {
         _train = train;
+        _reduce = reduce;
         _predict = predict;
     }
 
     /// <summary>
-    /// Softmax cross-entropy training step: zeroes <paramref name="gradients"/>, then writes d(mean loss)/dparameters
-    /// into it and each row's loss into <paramref name="rowLosses"/> (their mean is the batch loss, as
-    /// <c>Dsl.Ops.SoftmaxCrossEntropy</c>). Asynchronous on <paramref name="stream"/>.
+    /// Softmax cross-entropy training step: writes d(mean loss)/dparameters into <paramref name="gradients"/>, each
+    /// row's loss into <paramref name="rowLosses"/> (their mean is the batch loss, as <c>Dsl.Ops.SoftmaxCrossEntropy</c>),
+    /// and applies <paramref name="update"/> to each parameter with its gradient. Asynchronous on <paramref name="stream"/>.
     /// </summary>
     /// <param name="plan">A plan whose loss is <see cref="Loss.SoftmaxCrossEntropy"/>.</param>
-    /// <param name="parameters">Flat parameters, at least plan.ParameterCount.</param>
+    /// <param name="parameters">Flat parameters, at least plan.ParameterCount; updated by <paramref name="update"/>.</param>
     /// <param name="gradients">Flat gradients, same layout, at least plan.ParameterCount; overwritten.</param>
     /// <param name="inputs">x (batch, InputWidth).</param>
     /// <param name="labels">(batch), each in [0, OutputWidth); a row with another label gets a NaN loss.</param>
     /// <param name="rowLosses">(batch); overwritten.</param>
     /// <param name="batch">Rows; positive.</param>
+    /// <param name="workspace">At least one slot of plan.ParameterCount floats; <see cref="FusedMlp.WorkspaceLength"/> is the size that runs every tile in its own group. Overwritten.</param>
+    /// <param name="update">The optimizer step over the whole parameter buffer (<see cref="Dsl.Training.Optimizer.BeginDeviceStep"/>), or <see cref="GpuParameterUpdate.None"/>.</param>
     /// <exception cref="ArgumentException">The plan's loss differs, or a view is shorter than its shape.</exception>
     public void ForwardBackward(
         AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> rowLosses, int batch)
+        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> rowLosses, int batch,
+        ArrayView<float> workspace, GpuParameterUpdate update = default)
     {
         CheckPlan(plan, Loss.SoftmaxCrossEntropy);
         CheckLength(labels.Length, batch, nameof(labels));
-        Train(stream, plan, parameters, gradients, inputs, labels, ArrayView<float>.Empty, rowLosses, batch);
+        Train(stream, plan, parameters, gradients, inputs, labels, ArrayView<float>.Empty, rowLosses, batch, workspace, update);
     }
 
     /// <summary>
-    /// Mean squared error training step: zeroes <paramref name="gradients"/>, then writes d(mean loss)/dparameters
-    /// into it and each row's mean squared error into <paramref name="rowLosses"/> (their mean is the batch loss,
-    /// as <c>Dsl.Ops.MeanSquaredError</c>). Asynchronous on <paramref name="stream"/>.
+    /// Mean squared error training step: writes d(mean loss)/dparameters into <paramref name="gradients"/>, each row's
+    /// mean squared error into <paramref name="rowLosses"/> (their mean is the batch loss, as <c>Dsl.Ops.MeanSquaredError</c>),
+    /// and applies <paramref name="update"/> to each parameter with its gradient. Asynchronous on <paramref name="stream"/>.
     /// </summary>
     /// <param name="plan">A plan whose loss is <see cref="Loss.MeanSquaredError"/>.</param>
     /// <param name="targets">(batch, OutputWidth).</param>
-    /// <param name="parameters">Flat parameters, at least plan.ParameterCount.</param>
+    /// <param name="parameters">Flat parameters, at least plan.ParameterCount; updated by <paramref name="update"/>.</param>
     /// <param name="gradients">Flat gradients, same layout, at least plan.ParameterCount; overwritten.</param>
     /// <param name="inputs">x (batch, InputWidth).</param>
     /// <param name="rowLosses">(batch); overwritten.</param>
     /// <param name="batch">Rows; positive.</param>
+    /// <param name="workspace">At least one slot of plan.ParameterCount floats; see the other overload. Overwritten.</param>
+    /// <param name="update">The optimizer step over the whole parameter buffer, or <see cref="GpuParameterUpdate.None"/>.</param>
     /// <exception cref="ArgumentException">The plan's loss differs, or a view is shorter than its shape.</exception>
     public void ForwardBackward(
         AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> inputs, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
+        ArrayView<float> inputs, ArrayView<float> targets, ArrayView<float> rowLosses, int batch,
+        ArrayView<float> workspace, GpuParameterUpdate update = default)
     {
         CheckPlan(plan, Loss.MeanSquaredError);
         CheckLength(targets.Length, (long)batch * plan.OutputWidth, nameof(targets));
-        Train(stream, plan, parameters, gradients, inputs, ArrayView<int>.Empty, targets, rowLosses, batch);
+        Train(stream, plan, parameters, gradients, inputs, ArrayView<int>.Empty, targets, rowLosses, batch, workspace, update);
     }
 
     /// <summary>Forward only: writes the last layer's outputs (batch, OutputWidth) (the logits of a classifier) to <paramref name="outputs"/>.</summary>
@@ -209,7 +245,8 @@ public sealed class FusedMlpLauncher
 
     private void Train(
         AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
+        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch,
+        ArrayView<float> workspace, GpuParameterUpdate update)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
@@ -217,9 +254,12 @@ public sealed class FusedMlpLauncher
         CheckLength(gradients.Length, plan.ParameterCount, nameof(gradients));
         CheckLength(inputs.Length, (long)batch * plan.InputWidth, nameof(inputs));
         CheckLength(rowLosses.Length, batch, nameof(rowLosses));
+        CheckLength(workspace.Length, plan.ParameterCount, nameof(workspace));
 
-        gradients.MemSetToZero(stream);
-        _train(stream, Config(batch), SpecializedValue.New(plan), parameters, gradients, inputs, labels, targets, rowLosses, batch);
+        int tiles = (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows;
+        int slots = (int)Math.Min(tiles, workspace.Length / plan.ParameterCount);
+        _train(stream, new KernelConfig(slots, FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, workspace, inputs, labels, targets, rowLosses, batch);
+        _reduce(stream, plan.ParameterCount, workspace, gradients, slots, plan.ParameterCount, update);
     }
 
     /// <summary>One group of GroupSize threads per tile of TileRows rows.</summary>

@@ -468,9 +468,10 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
         private readonly global::Dsl.Gpu.GpuMeanSquaredError _lossKernel;
         private readonly global::Dsl.Gpu.GpuReduction _reduction;
-        // The fully fused sequence: one launch per step for forward, loss and backward.
+        // The fully fused sequence: one launch for forward, loss and backward, one to sum the groups' gradients and update.
         private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;
         private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
         // The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.
         private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>? _dense0;
         private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>? _dense1;
@@ -496,6 +497,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _evaluationLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
+            _fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _lossKernel = new global::Dsl.Gpu.GpuMeanSquaredError(gpu);
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
             if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [8, 6, 3], [global::Dsl.Activation.Tanh, global::Dsl.Activation.LeakyRelu, global::Dsl.Activation.Sigmoid])))
@@ -543,6 +545,11 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _dOutput.EnsureLength(checked((long)rows * OutputWidth));
             _rowLosses.EnsureLength(rows);
             _evaluationLosses.EnsureLength(rows);
+            if (_fused is not null)
+            {
+                _fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));
+            }
+
             _capacity = rows;
         }
 
@@ -566,24 +573,14 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
 
         public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
 
-        // One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias
-        // reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's
-        // gradient over the batch tiles with atomics, so there the update is one launch after it.
+        // One training step. The optimizer's update runs inside the kernels that finish the gradients, never as a pass of
+        // its own: layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused
+        // in the reduction of the groups' gradient sums.
         public void TrainStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<float> targets, int rows, global::Dsl.Training.Optimizer optimizer)
-        {
-            if (_fused is not null)
-            {
-                ForwardBackward(input, targets, rows, global::Dsl.Gpu.GpuParameterUpdate.None);
-                optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
-                return;
-            }
+            => ForwardBackward(input, targets, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
 
-            ForwardBackward(input, targets, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
-        }
-
-        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by
-        // layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel
-        // takes none (TrainStep passes None there and updates after it).
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients, and
+        // `update` (None: gradients only) is applied to each parameter as its gradient is finished.
         public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<float> targets, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
         {
             EnsureCapacity(rows);
@@ -591,7 +588,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _lossReduced = false;
             if (_fused is not null)
             {
-                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, targets, _rowLosses.Slice(0, rows), rows);
+                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, targets, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View, update);
                 return;
             }
 
@@ -671,6 +668,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _rowLosses.Dispose();
             _evaluationLosses.Dispose();
             _loss.Dispose();
+            _fusedWorkspace.Dispose();
         }
     }
 }

@@ -472,9 +472,10 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
         private readonly global::Dsl.Gpu.GpuSoftmaxCrossEntropy _lossKernel;
         private readonly global::Dsl.Gpu.GpuReduction _reduction;
-        // The fully fused sequence: one launch per step for forward, loss and backward.
+        // The fully fused sequence: one launch for forward, loss and backward, one to sum the groups' gradients and update.
         private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;
         private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
         // The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.
         private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
         private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>? _dense1;
@@ -499,6 +500,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _evaluationLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _rowCorrect = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);
             _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
+            _fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
             if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [100, 100, 10], [global::Dsl.Activation.Relu, global::Dsl.Activation.Relu, global::Dsl.Activation.Identity])))
@@ -545,6 +547,11 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _rowLosses.EnsureLength(rows);
             _evaluationLosses.EnsureLength(rows);
             _rowCorrect.EnsureLength(rows);
+            if (_fused is not null)
+            {
+                _fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));
+            }
+
             _capacity = rows;
         }
 
@@ -568,24 +575,14 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
 
         public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
 
-        // One training step. Layer by layer, the optimizer's update is applied inside each weight-gradient GEMM and bias
-        // reduction, after the layer's dX has read W: no separate update pass. The fused kernel sums each weight's
-        // gradient over the batch tiles with atomics, so there the update is one launch after it.
+        // One training step. The optimizer's update runs inside the kernels that finish the gradients, never as a pass of
+        // its own: layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused
+        // in the reduction of the groups' gradient sums.
         public void TrainStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Training.Optimizer optimizer)
-        {
-            if (_fused is not null)
-            {
-                ForwardBackward(input, labels, rows, global::Dsl.Gpu.GpuParameterUpdate.None);
-                optimizer.Step(Gpu, Stream, Parameters.View, Gradients.View);
-                return;
-            }
+            => ForwardBackward(input, labels, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
 
-            ForwardBackward(input, labels, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
-        }
-
-        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients. Layer by
-        // layer, `update` (None: gradients only) is applied to each parameter as its gradient is finished; the fused kernel
-        // takes none (TrainStep passes None there and updates after it).
+        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients, and
+        // `update` (None: gradients only) is applied to each parameter as its gradient is finished.
         public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
         {
             EnsureCapacity(rows);
@@ -593,7 +590,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _lossReduced = false;
             if (_fused is not null)
             {
-                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, labels, _rowLosses.Slice(0, rows), rows);
+                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, labels, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View, update);
                 return;
             }
 
@@ -680,6 +677,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _evaluationLosses.Dispose();
             _rowCorrect.Dispose();
             _loss.Dispose();
+            _fusedWorkspace.Dispose();
         }
     }
 }

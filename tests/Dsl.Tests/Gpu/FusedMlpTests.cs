@@ -9,9 +9,10 @@ using Xunit;
 namespace Dsl.Tests.Gpu;
 
 /// <summary>
-/// The fully fused forward/loss/backward kernel on ILGPU's CPU simulator (32-thread warps, real barriers and
-/// atomics) against a float64 reference of the same network, its activation switch against the CPU backend's, its
-/// eligibility rule at the boundaries, and its PTX for sm_90.
+/// The fully fused forward/loss/backward kernel and its slot reduction on ILGPU's CPU simulator (32-thread warps, real
+/// barriers) against a float64 reference of the same network, with one group per tile and with groups walking several
+/// tiles; its determinism and its fused optimizer update; its activation switch against the CPU backend's; its plan
+/// and eligibility rules at the boundaries; and its PTX for sm_90.
 /// </summary>
 [Collection(GpuSimulatorCollection.Name)]
 public sealed class FusedMlpTests
@@ -42,7 +43,7 @@ public sealed class FusedMlpTests
     /// <summary>
     /// Network 5 -> 9 (bias) -> 7 (no bias) -> 3 (bias), every layer with <paramref name="activation"/> (so the output
     /// layer's derivative after the loss is covered too), for a batch of one row, one partial tile and three tiles
-    /// (16 + 16 + 5).
+    /// (16 + 16 + 5); the three tiles also with two slots (group 0 walks tiles 0 and 2) and with one.
     /// </summary>
     [Theory]
     [MemberData(nameof(ActivationsAndLosses))]
@@ -62,17 +63,19 @@ public sealed class FusedMlpTests
             int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(3))];
             double[] targets = Uniform(random, batch * 3, 1.0);
 
-            (float[] gradients, float[] rowLosses) = RunTraining(plan, parameters, inputs, labels, targets, batch, launches: 1);
             (double[] referenceGradients, double[] referenceLosses) = Reference.ForwardBackward(layers, loss, parameters, inputs, labels, targets, batch);
-
-            AssertMatches(referenceGradients, referenceLosses, gradients, rowLosses, $"{activation}, {loss}, batch {batch}");
+            foreach (int slots in batch > 2 * FusedMlp.TileRows ? new[] { 3, 2, 1 } : [(batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows])
+            {
+                (float[] gradients, float[] rowLosses) = RunTraining(plan, parameters, inputs, labels, targets, batch, launches: 1, slots);
+                AssertMatches(referenceGradients, referenceLosses, gradients, rowLosses, $"{activation}, {loss}, batch {batch}, {slots} slots");
+            }
         }
     }
 
     /// <summary>
     /// The fused kernel against the CPU backend itself (its float32 ComputeGradients) on the generated test
-    /// networks: the same offsets, the same loss scaling. Launched twice (two tiles each) to check that the
-    /// launcher zeroes the gradients before accumulating.
+    /// networks: the same offsets, the same loss scaling. Launched twice (two tiles each) to check that nothing
+    /// accumulates across launches.
     /// </summary>
     [Theory]
     [InlineData("NetA")]
@@ -229,6 +232,82 @@ public sealed class FusedMlpTests
     }
 
     [Fact]
+    public void Create_rejects_parameter_ranges_with_gaps_or_overlaps()
+    {
+        // 5 -> 9 (weights 0..44, bias 45..53) -> 3 (weights 54..80, no bias) packs the buffer exactly.
+        Assert.Equal(81, FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 0, 45), new FusedLayer(9, 3, Activation.Identity, 0f, 54, -1)], Loss.MeanSquaredError).ParameterCount);
+        var gap = Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 0, 45), new FusedLayer(9, 3, Activation.Identity, 0f, 55, -1)], Loss.MeanSquaredError));
+        Assert.Contains("gaps", gap.Message, StringComparison.Ordinal);
+        var overlap = Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 0, 44), new FusedLayer(9, 3, Activation.Identity, 0f, 53, -1)], Loss.MeanSquaredError));
+        Assert.Contains("overlap", overlap.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 2_000_000_000, -1)], Loss.MeanSquaredError));
+    }
+
+    /// <summary>
+    /// No atomics: the same inputs give the same bits on every run (three runs, groups scheduled on the simulator's
+    /// threads in whatever order), for one slot per tile and for fewer slots than tiles.
+    /// </summary>
+    [Fact]
+    public void Training_is_deterministic()
+    {
+        FusedLayer[] layers = Describe(5, [9, 7, 3], [true, false, true], [Activation.Tanh, Activation.Relu, Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        var random = new Random(17);
+        const int batch = 70; // five tiles
+        double[] parameters = RandomParameters(random, layers, parameterCount);
+        double[] inputs = Uniform(random, batch * 5, 2.0);
+        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(3))];
+        foreach (int slots in new[] { 5, 2 })
+        {
+            (float[] first, float[] firstLosses) = RunTraining(plan, parameters, inputs, labels, new double[batch * 3], batch, launches: 1, slots);
+            for (int run = 0; run < 2; run++)
+            {
+                (float[] again, float[] againLosses) = RunTraining(plan, parameters, inputs, labels, new double[batch * 3], batch, launches: 1, slots);
+                Assert.Equal(first, again);
+                Assert.Equal(firstLosses, againLosses);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The optimizer's update applied in the slot reduction equals the gradients-only step followed by the standalone
+    /// update pass, bit for bit on the simulator (the same update code once per parameter), over three Adam steps.
+    /// </summary>
+    [Fact]
+    public void The_update_fused_into_the_reduction_equals_the_standalone_update()
+    {
+        FusedLayer[] layers = Describe(5, [9, 3], [true, true], [Activation.Silu, Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.MeanSquaredError);
+        var random = new Random(23);
+        const int batch = 37;
+        Accelerator accelerator = _gpu.Accelerator;
+        AcceleratorStream stream = accelerator.DefaultStream;
+        float[] initial = ToFloat(RandomParameters(random, layers, parameterCount));
+        using MemoryBuffer1D<float, Stride1D.Dense> fusedParameters = accelerator.Allocate1D(initial);
+        using MemoryBuffer1D<float, Stride1D.Dense> standaloneParameters = accelerator.Allocate1D(initial);
+        using MemoryBuffer1D<float, Stride1D.Dense> fusedGradients = accelerator.Allocate1D<float>(parameterCount);
+        using MemoryBuffer1D<float, Stride1D.Dense> standaloneGradients = accelerator.Allocate1D<float>(parameterCount);
+        using MemoryBuffer1D<float, Stride1D.Dense> workspace = accelerator.Allocate1D<float>(FusedMlp.WorkspaceLength(plan, batch));
+        using MemoryBuffer1D<float, Stride1D.Dense> inputs = accelerator.Allocate1D(ToFloat(Uniform(random, batch * 5, 2.0)));
+        using MemoryBuffer1D<float, Stride1D.Dense> targets = accelerator.Allocate1D(ToFloat(Uniform(random, batch * 3, 1.0)));
+        using MemoryBuffer1D<float, Stride1D.Dense> losses = accelerator.Allocate1D<float>(batch);
+        var fusedOptimizer = new Dsl.Training.Adam(0.01f);
+        var standaloneOptimizer = new Dsl.Training.Adam(0.01f);
+        for (int step = 0; step < 3; step++)
+        {
+            GpuParameterUpdate update = fusedOptimizer.BeginDeviceStep(_gpu, stream, fusedParameters.View);
+            _launcher.ForwardBackward(stream, plan, fusedParameters.View, fusedGradients.View, inputs.View, targets.View, losses.View, batch, workspace.View, update);
+            _launcher.ForwardBackward(stream, plan, standaloneParameters.View, standaloneGradients.View, inputs.View, targets.View, losses.View, batch, workspace.View);
+            standaloneOptimizer.Step(_gpu, stream, standaloneParameters.View, standaloneGradients.View);
+        }
+
+        float[] expected = standaloneParameters.GetAsArray1D();
+        Assert.NotEqual(initial, expected);
+        Assert.Equal(expected, fusedParameters.GetAsArray1D());
+        Assert.Equal(standaloneGradients.GetAsArray1D(), fusedGradients.GetAsArray1D());
+    }
+
+    [Fact]
     public void Launcher_rejects_the_wrong_loss_and_short_views()
     {
         FusedLayer[] layers = Describe(5, [3], [true], [Activation.Identity], out int parameterCount);
@@ -240,15 +319,18 @@ public sealed class FusedMlpTests
         using MemoryBuffer1D<int, Stride1D.Dense> labels = accelerator.Allocate1D<int>(4);
         using MemoryBuffer1D<float, Stride1D.Dense> targets = accelerator.Allocate1D<float>(4 * 3);
         using MemoryBuffer1D<float, Stride1D.Dense> losses = accelerator.Allocate1D<float>(4);
+        using MemoryBuffer1D<float, Stride1D.Dense> workspace = accelerator.Allocate1D<float>(parameterCount);
         AcceleratorStream stream = accelerator.DefaultStream;
         FusedMlpLauncher launcher = _launcher;
+        ArrayView<float> slot = workspace.View;
 
-        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, targets.View, losses.View, 4));
-        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 5));
-        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View.SubView(0, parameterCount - 1), gradients.View, inputs.View, labels.View, losses.View, 4));
-        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, default, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 0));
-        launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4);
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, targets.View, losses.View, 4, slot));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 5, slot));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View.SubView(0, parameterCount - 1), gradients.View, inputs.View, labels.View, losses.View, 4, slot));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, default, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot.SubView(0, parameterCount - 1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 0, slot));
+        launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot);
         accelerator.Synchronize();
     }
 
@@ -260,7 +342,11 @@ public sealed class FusedMlpTests
             explicitlyGrouped: true);
         Assert.Contains("bar.sync", train, StringComparison.Ordinal);
         Assert.Contains("shfl.sync", train, StringComparison.Ordinal);
-        Assert.Matches(@"(red|atom)(\.global)?\.add\.f32", train); // the gradient atomics (result unused: red)
+        Assert.DoesNotMatch(@"(red|atom)(\.global)?\.add\.f32", train); // deterministic: each slot element has one writer
+
+        GpuPtxAssert.CompilesWithoutExternalCalls(
+            (Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>)FusedMlp.ReduceSlotsKernel,
+            explicitlyGrouped: false);
 
         GpuPtxAssert.CompilesWithoutExternalCalls(
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.PredictKernel,
@@ -268,14 +354,17 @@ public sealed class FusedMlpTests
     }
 
     /// <summary>
-    /// Launches the training kernel <paramref name="launches"/> times on the same buffers and returns the last
-    /// results. Every buffer is initialised: on the simulator a NaN gradient would make the float atomics spin.
+    /// Launches the training step <paramref name="launches"/> times on the same buffers, with a workspace of
+    /// <paramref name="slots"/> slots (default: one per tile), and returns the last results. The gradients and the
+    /// workspace start as NaN: whatever the kernels do not overwrite shows.
     /// </summary>
-    private (float[] Gradients, float[] RowLosses) RunTraining(FusedMlpPlan plan, double[] parameters, double[] inputs, int[] labels, double[] targets, int batch, int launches)
+    private (float[] Gradients, float[] RowLosses) RunTraining(FusedMlpPlan plan, double[] parameters, double[] inputs, int[] labels, double[] targets, int batch, int launches, int slots = 0)
     {
         Accelerator accelerator = _gpu.Accelerator;
         using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
-        using MemoryBuffer1D<float, Stride1D.Dense> gradientBuffer = accelerator.Allocate1D<float>(parameters.Length);
+        using MemoryBuffer1D<float, Stride1D.Dense> gradientBuffer = accelerator.Allocate1D(Enumerable.Repeat(float.NaN, parameters.Length).ToArray());
+        long workspaceLength = slots > 0 ? (long)slots * plan.ParameterCount : FusedMlp.WorkspaceLength(plan, batch);
+        using MemoryBuffer1D<float, Stride1D.Dense> workspace = accelerator.Allocate1D(Enumerable.Repeat(float.NaN, (int)workspaceLength).ToArray());
         using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
         using MemoryBuffer1D<int, Stride1D.Dense> labelBuffer = accelerator.Allocate1D(labels);
         using MemoryBuffer1D<float, Stride1D.Dense> targetBuffer = accelerator.Allocate1D(ToFloat(targets));
@@ -284,11 +373,11 @@ public sealed class FusedMlpTests
         {
             if (plan.Loss == Loss.SoftmaxCrossEntropy)
             {
-                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, labelBuffer.View, lossBuffer.View, batch);
+                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, labelBuffer.View, lossBuffer.View, batch, workspace.View);
             }
             else
             {
-                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, targetBuffer.View, lossBuffer.View, batch);
+                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, targetBuffer.View, lossBuffer.View, batch, workspace.View);
             }
         }
 
@@ -305,8 +394,8 @@ public sealed class FusedMlpTests
             Assert.True(Math.Abs(rowLosses[r] - referenceLosses[r]) <= tolerance, $"{what}: row loss {r} = {rowLosses[r]}, reference {referenceLosses[r]}");
         }
 
-        // Gradients: float32 forward and backward through three layers, summed per tile in row order and across
-        // tiles by atomics in any order; relative 1e-4 of the element plus 2e-5 of the largest gradient.
+        // Gradients: float32 forward and backward through three layers, summed per tile in row order, then over a
+        // group's tiles and over the slots; relative 1e-4 of the element plus 2e-5 of the largest gradient.
         double largest = referenceGradients.Max(Math.Abs);
         Assert.True(largest > 1e-3, $"{what}: the gradients are all ~0 ({largest}), the check would be vacuous");
         for (int i = 0; i < referenceGradients.Length; i++)

@@ -120,30 +120,37 @@ public sealed class GpuNetworkTests
         gpu.Dispose();
     }
 
-    [Fact]
-    public void The_layered_step_launches_no_separate_update_and_the_fused_kernel_does()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    public void A_training_step_launches_no_separate_update(string fused)
     {
         using Device simulator = Device.GpuSimulator(); // its own accelerator: an empty kernel cache
         GpuAccelerator accelerator = simulator.Gpu!;
         var random = new Random(8);
         float[] x = RandomFloats(random, 9 * 7);
         int[] y = RandomLabels(random, 9, 5);
+        var adam = new Adam(0.01f);
 
-        using (NetA layered = WithFused("0", () => new NetA(simulator, 1)))
+        using (NetA model = WithFused(fused, () => new NetA(simulator, 1)))
         {
-            layered.TrainStep(x, y, new Adam(0.01f));
-            layered.TrainStep(x, y, new Sgd(0.1f, momentum: 0.9f));
+            Assert.Equal(fused == "1", accelerator.HasLoaded(FusedTrainKernel));
+            model.TrainStep(x, y, adam);
+            model.TrainStep(x, y, new Sgd(0.1f, momentum: 0.9f));
         }
 
+        Assert.Equal(1, adam.StepCount);
         Assert.False(accelerator.HasLoaded(GpuOptimizerKernels.UpdateKernel));
 
-        using (NetA fused = WithFused("1", () => new NetA(simulator, 1)))
-        {
-            fused.TrainStep(x, y, new Adam(0.01f));
-        }
-
+        // The kernel is there for Optimizer.Step's own callers.
+        using var parameters = accelerator.Accelerator.Allocate1D<float>(3);
+        adam.Reset();
+        adam.Step(accelerator, accelerator.Accelerator.DefaultStream, parameters.View, parameters.View);
         Assert.True(accelerator.HasLoaded(GpuOptimizerKernels.UpdateKernel));
     }
+
+    private static readonly Delegate FusedTrainKernel =
+        (Action<ILGPU.Runtime.SpecializedValue<FusedMlpPlan>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)FusedMlp.TrainKernel;
 
     private static Optimizer CreateOptimizer(string name) => name switch
     {
