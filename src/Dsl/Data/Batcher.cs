@@ -25,8 +25,9 @@ public enum BatchSampling
 }
 
 /// <summary>
-/// Draws seeded random mini-batches of (row, label) pairs into buffers the caller owns; no
-/// allocation per batch. The same data, batch size, seed and sampling give the same batches.
+/// Draws mini-batches of (row, label) pairs into buffers the caller owns, seeded-random or in data order
+/// (<see cref="BatchSampling"/>); no allocation per batch. The same data, batch size, seed and sampling give
+/// the same batches.
 /// </summary>
 public sealed class Batcher
 {

@@ -242,8 +242,8 @@ public static partial class FusedMlp
 
     /// <summary>
     /// The tile's dW[o, k] = sum over its rows of dz[r, o] x[r, k] and db[o] = sum dz[r, o], written to the group's
-    /// slot (<paramref name="firstTile"/>) or added to it. Parameter i is always handled by thread i mod GroupSize,
-    /// so a slot element sees one thread's writes in tile order. Reads dz (in the layer's output buffer) and x.
+    /// slot (<paramref name="firstTile"/>) or added to it. Element i of the layer's weight (or bias) range is always
+    /// handled by thread i mod GroupSize, so a slot element sees one thread's writes, in tile order. Reads dz (in the layer's output buffer) and x.
     /// </summary>
     private static void SumParameterGradients(FusedLayer layer, ArrayView<float> slot, ArrayView<float> tile, int rows, bool firstTile)
     {

@@ -199,7 +199,7 @@ public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
         Span<int> units = stackalloc int[layers.Length];
         Span<Activation> activations = new Activation[layers.Length];
         int width = inputWidth;
-        int parameterCount = 0;
+        long parameterEnd = 0; // the largest end of a weight or bias range, in long: offsets near int.MaxValue must not wrap
         for (int l = 0; l < layers.Length; l++)
         {
             FusedLayer layer = layers[l];
@@ -215,10 +215,10 @@ public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
             units[l] = layer.Units;
             activations[l] = layer.Activation;
             width = layer.Units;
-            parameterCount = Math.Max(parameterCount, (int)Math.Min(int.MaxValue, layer.WeightOffset + ((long)layer.Units * layer.FanIn)));
+            parameterEnd = Math.Max(parameterEnd, layer.WeightOffset + ((long)layer.Units * layer.FanIn));
             if (layer.BiasOffset >= 0)
             {
-                parameterCount = Math.Max(parameterCount, layer.BiasOffset + layer.Units);
+                parameterEnd = Math.Max(parameterEnd, (long)layer.BiasOffset + layer.Units);
             }
         }
 
@@ -238,14 +238,16 @@ public readonly struct FusedMlpPlan : IEquatable<FusedMlpPlan>
             layerParameters += ((long)layers[l].Units * layers[l].FanIn) + (layers[l].BiasOffset >= 0 ? layers[l].Units : 0);
         }
 
-        if (parameterCount > layerParameters)
+        if (parameterEnd > layerParameters)
         {
             throw new ArgumentException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"The layers hold {layerParameters} parameters but their offsets span {parameterCount}: the layers' weights and biases must cover the parameter buffer without gaps."),
+                $"The layers hold {layerParameters} parameters but their offsets span {parameterEnd}: the layers' weights and biases must cover the parameter buffer without gaps."),
                 nameof(layers));
         }
 
+        // From here every range ends at or below parameterEnd <= layerParameters, a few hundred thousand at most.
+        int parameterCount = (int)parameterEnd;
         var covered = new bool[parameterCount];
         for (int l = 0; l < layers.Length; l++)
         {

@@ -184,7 +184,7 @@ public sealed class FusedMlpLauncher
     /// <param name="batch">Rows; positive.</param>
     /// <param name="workspace">At least one slot of plan.ParameterCount floats; <see cref="FusedMlp.WorkspaceLength"/> is the size that runs every tile in its own group. Overwritten.</param>
     /// <param name="update">The optimizer step over the whole parameter buffer (<see cref="Dsl.Training.Optimizer.BeginDeviceStep"/>), or <see cref="GpuParameterUpdate.None"/>.</param>
-    /// <exception cref="ArgumentException">The plan's loss differs, or a view is shorter than its shape.</exception>
+    /// <exception cref="ArgumentException">The plan's loss differs, a view is shorter than its shape, or the update's buffer does not hold the parameters.</exception>
     public void ForwardBackward(
         AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
         ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> rowLosses, int batch,
@@ -209,7 +209,7 @@ public sealed class FusedMlpLauncher
     /// <param name="batch">Rows; positive.</param>
     /// <param name="workspace">At least one slot of plan.ParameterCount floats; see the other overload. Overwritten.</param>
     /// <param name="update">The optimizer step over the whole parameter buffer, or <see cref="GpuParameterUpdate.None"/>.</param>
-    /// <exception cref="ArgumentException">The plan's loss differs, or a view is shorter than its shape.</exception>
+    /// <exception cref="ArgumentException">The plan's loss differs, a view is shorter than its shape, or the update's buffer does not hold the parameters.</exception>
     public void ForwardBackward(
         AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
         ArrayView<float> inputs, ArrayView<float> targets, ArrayView<float> rowLosses, int batch,
@@ -255,6 +255,7 @@ public sealed class FusedMlpLauncher
         CheckLength(inputs.Length, (long)batch * plan.InputWidth, nameof(inputs));
         CheckLength(rowLosses.Length, batch, nameof(rowLosses));
         CheckLength(workspace.Length, plan.ParameterCount, nameof(workspace));
+        update.CheckCovers(plan.ParameterCount, nameof(update));
 
         int tiles = (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows;
         int slots = (int)Math.Min(tiles, workspace.Length / plan.ParameterCount);

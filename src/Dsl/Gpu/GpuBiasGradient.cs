@@ -57,7 +57,7 @@ public sealed class GpuBiasGradient
     /// <param name="units">Columns; non-negative (zero launches nothing).</param>
     /// <param name="update">The step's update with its origin at b's first element (<see cref="GpuParameterUpdate.At"/>), or none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
-    /// <exception cref="ArgumentException">A buffer's length does not match the dimensions.</exception>
+    /// <exception cref="ArgumentException">A buffer's length does not match the dimensions, or the update's buffer does not hold b.</exception>
     public void Compute(AcceleratorStream stream, ArrayView<float> dBias, ArrayView<float> dPreActivation, int batch, int units, GpuParameterUpdate update = default)
     {
         GpuReduction.CheckStream(stream, _accelerator);
@@ -70,6 +70,7 @@ public sealed class GpuBiasGradient
                 $"Expected dBias ({units}) and dPreActivation ({batch}, {units}); got {dBias.Length} and {dPreActivation.Length} floats."));
         }
 
+        update.CheckCovers(units, nameof(update));
         if (units == 0)
         {
             return;

@@ -77,10 +77,12 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     /// <param name="dPreActivation">dz (batch, units).</param>
     /// <param name="input">x (batch, fanIn).</param>
     /// <param name="update">The step's update with its origin at W's first element (<see cref="GpuParameterUpdate.At"/>), or none.</param>
+    /// <exception cref="ArgumentException">A view is shorter than its shape, or the update's buffer does not hold W.</exception>
     public void BackwardWeights(AcceleratorStream stream, ArrayView<float> dWeight, ArrayView<float> dPreActivation,
         ArrayView<float> input, int batch, int fanIn, int units, GpuParameterUpdate update = default)
     {
         Require(dWeight, (long)units * fanIn, nameof(dWeight), "(units, fanIn)");
+        update.CheckCovers((long)units * fanIn, nameof(update));
         _weightGradient.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue(dWeight, fanIn, update));
     }
 

@@ -74,7 +74,7 @@ public struct AdamStepScalars
 /// The standalone optimizer update for parameters on the device: one thread per parameter applies the step's
 /// <see cref="GpuParameterUpdate"/> (SGD, Adam or AdamW, whose math lives there) to it with its gradient. Optimizers
 /// load it through <see cref="GpuAccelerator.Kernel"/> once per accelerator and keep the launcher. The generated
-/// layer-by-layer training step does not launch it: it applies the same update inside its gradient kernels.
+/// training steps never launch it: they apply the same update inside the kernels that finish the gradients.
 /// </summary>
 internal static class GpuOptimizerKernels
 {

@@ -1,12 +1,14 @@
+using System.Globalization;
 using ILGPU;
 
 namespace Dsl.Gpu;
 
 /// <summary>
 /// One optimizer step's update rule for parameters on the device, as a value a kernel carries and applies to
-/// parameter i the moment it knows gradient i: the standalone update kernel (<see cref="GpuOptimizerKernels"/>) applies
-/// it to every parameter of the buffer, and the generated layer-by-layer training step applies it inside each layer's
-/// weight-gradient GEMM epilogue and bias reduction, so no separate update pass runs.
+/// parameter i the moment it knows gradient i. The standalone update kernel (<see cref="GpuOptimizerKernels"/>) applies
+/// it to every parameter of the buffer; the generated training steps apply it where the gradients are finished, so no
+/// separate update pass runs: layer by layer inside each weight-gradient GEMM epilogue and bias reduction, fully fused
+/// inside the reduction of the groups' gradient slots (<see cref="FusedMlpLauncher"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -68,6 +70,22 @@ public readonly struct GpuParameterUpdate
     /// <summary>The same update with index 0 at <paramref name="offset"/> of this one: for the slice of a layer's weights or bias.</summary>
     public GpuParameterUpdate At(long offset)
         => new(_rule, _origin + offset, _parameters, _firstState, _secondState, _sgd, _adam);
+
+    /// <summary>
+    /// Throws unless this update is <see cref="None"/> or its buffer holds parameters [origin, origin + <paramref name="count"/>):
+    /// a kernel about to apply it to <paramref name="count"/> parameters calls this before launching, since a GPU would
+    /// write past a short buffer without an error.
+    /// </summary>
+    /// <exception cref="ArgumentException">The update's buffer does not hold the range.</exception>
+    public void CheckCovers(long count, string parameterName)
+    {
+        if (_rule != NoRule && (_origin < 0 || count < 0 || _origin + count > _parameters.Length))
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The update's parameter buffer holds {_parameters.Length} floats; this kernel would update [{_origin}, {_origin + count})."),
+                parameterName);
+        }
+    }
 
     /// <summary>Updates parameter <paramref name="index"/> (from this value's origin) given its gradient; nothing for <see cref="None"/>.</summary>
     public void Apply(long index, float gradient)

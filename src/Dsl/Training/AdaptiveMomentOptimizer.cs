@@ -61,6 +61,9 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     }
 
     /// <inheritdoc />
+    private protected override bool HasDeviceImplementation => true;
+
+    /// <inheritdoc />
     private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
     {
         if (length == 0)

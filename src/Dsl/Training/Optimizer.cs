@@ -140,10 +140,9 @@ public abstract class Optimizer
                 nameof(gradients));
         }
 
-        ArgumentNullException.ThrowIfNull(gpu);
-        // Loaded (compiled once per accelerator) before anything changes. Steps that fuse the update into their own
-        // kernels (BeginDeviceStep) never load it. A launcher already held is the bound device's: another device is
-        // refused by BeginDeviceStep.
+        CheckDeviceStep(gpu, stream, parameters);
+        // Loaded (compiled once per accelerator) after the checks and before anything changes. Steps that fuse the
+        // update into their own kernels (BeginDeviceStep) never load it. A launcher already held is the bound device's.
         GpuOptimizerKernels.UpdateLauncher launcher = _deviceUpdate ?? GpuOptimizerKernels.Load(gpu);
         GpuParameterUpdate update = BeginDeviceStep(gpu, stream, parameters);
         _deviceUpdate = launcher;
@@ -155,12 +154,17 @@ public abstract class Optimizer
 
     /// <summary>
     /// Starts one update of <paramref name="parameters"/> on <paramref name="gpu"/> that the caller applies inside its own
-    /// kernels, where each gradient is computed: the generated layer-by-layer training step passes the returned value
-    /// to every weight-gradient GEMM and bias reduction, so the step needs no separate update pass. Checks, binds the
-    /// state (allocated and zeroed on <paramref name="stream"/> on the first call) and counts the step like
-    /// <see cref="Step(GpuAccelerator, AcceleratorStream, ArrayView{float}, ArrayView{float})"/>, which is this plus one
-    /// launch applying the update to the whole buffer.
+    /// kernels, where each gradient is finished: the generated training steps pass the returned value to every
+    /// weight-gradient GEMM and bias reduction (layer by layer) or to the reduction of the gradient slots (fully fused),
+    /// so a step needs no separate update pass. Checks, binds the state (allocated and zeroed on <paramref name="stream"/>
+    /// on the first call) and counts the step like <see cref="Step(GpuAccelerator, AcceleratorStream, ArrayView{float}, ArrayView{float})"/>,
+    /// which is this plus one launch applying the update to the whole buffer.
     /// </summary>
+    /// <remarks>
+    /// The step counts as taken when this returns; it cannot be cancelled. So check the arguments of the kernels that
+    /// will apply it first (the generated steps do), or an exception from one of them leaves a counted step whose
+    /// update was applied to only some parameters, or to none.
+    /// </remarks>
     /// <returns>
     /// The update over the whole buffer. The caller must call its <see cref="GpuParameterUpdate.Apply"/> exactly once for
     /// every parameter, in kernels queued on <paramref name="stream"/> before the next step, each after the last read of
@@ -171,17 +175,8 @@ public abstract class Optimizer
     /// <exception cref="NotSupportedException">The optimizer has no GPU implementation.</exception>
     public GpuParameterUpdate BeginDeviceStep(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters)
     {
-        ArgumentNullException.ThrowIfNull(gpu);
-        GpuReduction.CheckStream(stream, gpu.Accelerator);
-        if (parameters.Length > int.MaxValue)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"At most {int.MaxValue} parameters per buffer; got {parameters.Length}."),
-                nameof(parameters));
-        }
-
+        CheckDeviceStep(gpu, stream, parameters);
         int length = (int)parameters.Length;
-        CheckCompatible(gpu, length);
         if (_boundLength < 0)
         {
             AllocateDeviceState(gpu, stream, length);
@@ -191,6 +186,25 @@ public abstract class Optimizer
 
         StepCount++;
         return DeviceUpdate(parameters);
+    }
+
+    /// <summary>Everything a device step checks before it changes or compiles anything.</summary>
+    private void CheckDeviceStep(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        GpuReduction.CheckStream(stream, gpu.Accelerator);
+        if (parameters.Length > int.MaxValue)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"At most {int.MaxValue} parameters per buffer; got {parameters.Length}."),
+                nameof(parameters));
+        }
+
+        CheckCompatible(gpu, (int)parameters.Length);
+        if (!HasDeviceImplementation)
+        {
+            throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");
+        }
     }
 
     /// <summary>
@@ -233,11 +247,15 @@ public abstract class Optimizer
     protected abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients);
 
     /// <summary>
-    /// Allocates the state for <paramref name="length"/> parameters on <paramref name="gpu"/>, zeroed on
-    /// <paramref name="stream"/>. Called once, before the first device update.
-    /// The default refuses: an optimizer without a GPU implementation only steps on the host.
+    /// Whether the optimizer steps parameters on a GPU (<see cref="AllocateDeviceState"/> and <see cref="DeviceUpdate"/>
+    /// are implemented). False by default: an optimizer without a GPU implementation only steps on the host.
     /// </summary>
-    /// <exception cref="NotSupportedException">The optimizer has no GPU implementation.</exception>
+    private protected virtual bool HasDeviceImplementation => false;
+
+    /// <summary>
+    /// Allocates the state for <paramref name="length"/> parameters on <paramref name="gpu"/>, zeroed on
+    /// <paramref name="stream"/>. Called once, before the first device update, when <see cref="HasDeviceImplementation"/>.
+    /// </summary>
     private protected virtual void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
         => throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");
 

@@ -58,6 +58,9 @@ public sealed class Sgd : Optimizer
     protected override void ReleaseState() => _momentumBuffer = [];
 
     /// <inheritdoc />
+    private protected override bool HasDeviceImplementation => true;
+
+    /// <inheritdoc />
     private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
     {
         if (Momentum != 0f && length > 0)

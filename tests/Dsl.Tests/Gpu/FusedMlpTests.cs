@@ -43,7 +43,8 @@ public sealed class FusedMlpTests
     /// <summary>
     /// Network 5 -> 9 (bias) -> 7 (no bias) -> 3 (bias), every layer with <paramref name="activation"/> (so the output
     /// layer's derivative after the loss is covered too), for a batch of one row, one partial tile and three tiles
-    /// (16 + 16 + 5); the three tiles also with two slots (group 0 walks tiles 0 and 2) and with one.
+    /// (16 + 16 + 5); the three tiles also with two slots (group 0 walks tiles 0 and 2) and with one, the smaller
+    /// batches with a workspace of more slots than tiles (the extra slots stay unused).
     /// </summary>
     [Theory]
     [MemberData(nameof(ActivationsAndLosses))]
@@ -64,7 +65,8 @@ public sealed class FusedMlpTests
             double[] targets = Uniform(random, batch * 3, 1.0);
 
             (double[] referenceGradients, double[] referenceLosses) = Reference.ForwardBackward(layers, loss, parameters, inputs, labels, targets, batch);
-            foreach (int slots in batch > 2 * FusedMlp.TileRows ? new[] { 3, 2, 1 } : [(batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows])
+            int tiles = (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows;
+            foreach (int slots in tiles == 3 ? new[] { 3, 2, 1 } : [tiles, tiles + 2])
             {
                 (float[] gradients, float[] rowLosses) = RunTraining(plan, parameters, inputs, labels, targets, batch, launches: 1, slots);
                 AssertMatches(referenceGradients, referenceLosses, gradients, rowLosses, $"{activation}, {loss}, batch {batch}, {slots} slots");
@@ -241,6 +243,7 @@ public sealed class FusedMlpTests
         var overlap = Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 0, 44), new FusedLayer(9, 3, Activation.Identity, 0f, 53, -1)], Loss.MeanSquaredError));
         Assert.Contains("overlap", overlap.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 2_000_000_000, -1)], Loss.MeanSquaredError));
+        Assert.Throws<ArgumentException>(() => FusedMlpPlan.Create(5, [new FusedLayer(5, 9, Activation.Relu, 0f, 0, int.MaxValue - 3)], Loss.MeanSquaredError)); // the end would wrap in int
     }
 
     /// <summary>
@@ -329,6 +332,9 @@ public sealed class FusedMlpTests
         Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View.SubView(0, parameterCount - 1), gradients.View, inputs.View, labels.View, losses.View, 4, slot));
         Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, default, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot));
         Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot.SubView(0, parameterCount - 1)));
+        var adam = new Dsl.Training.Adam();
+        GpuParameterUpdate shortUpdate = adam.BeginDeviceStep(_gpu, stream, parameters.View.SubView(0, parameterCount - 1));
+        Assert.Throws<ArgumentException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot, shortUpdate));
         Assert.Throws<ArgumentOutOfRangeException>(() => launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 0, slot));
         launcher.ForwardBackward(stream, plan, parameters.View, gradients.View, inputs.View, labels.View, losses.View, 4, slot);
         accelerator.Synchronize();

@@ -280,6 +280,29 @@ public sealed class GpuOptimizerTests
 
         Assert.Equal(1, optimizer.StepCount);
         Assert.Throws<NotSupportedException>(() => new HostOnlyOptimizer().BeginDeviceStep(_gpu, _stream, ten.View));
+
+        // A kernel given an update whose buffer does not hold its range refuses to launch.
+        var layer = new GpuDense<GpuRelu, GpuIdentity>(_gpu, default, default);
+        using var dWeight = _gpu.Accelerator.Allocate1D<float>(3 * 4);
+        using var dz = _gpu.Accelerator.Allocate1D<float>(2 * 4);
+        using var x = _gpu.Accelerator.Allocate1D<float>(2 * 3);
+        Assert.Throws<ArgumentException>(() => layer.BackwardWeights(_stream, dWeight.View, dz.View, x.View, 2, 3, 4, update.At(0))); // 12 weights, 10 parameters
+        Assert.Throws<ArgumentException>(() => new GpuBiasGradient(_gpu).Compute(_stream, dWeight.View.SubView(0, 4), dz.View, 2, 4, update.At(7)));
+        layer.BackwardWeights(_stream, dWeight.View.SubView(0, 6), dz.View.SubView(0, 4), x.View, 2, 3, 2, update.At(4)); // [4, 10): fits
+    }
+
+    [Fact]
+    public void A_refused_device_step_compiles_nothing()
+    {
+        using GpuAccelerator fresh = GpuAccelerator.CpuSimulator(); // an empty kernel cache
+        AcceleratorStream stream = fresh.Accelerator.DefaultStream;
+        using var parameters = fresh.Accelerator.Allocate1D<float>(4);
+        Assert.Throws<NotSupportedException>(() => new HostOnlyOptimizer().Step(fresh, stream, parameters.View, parameters.View));
+        var boundElsewhere = new Sgd(0.1f);
+        boundElsewhere.Step(Filled(4, 1f), Filled(4, 1f));
+        Assert.Throws<InvalidOperationException>(() => boundElsewhere.Step(fresh, stream, parameters.View, parameters.View));
+        Assert.Throws<ArgumentException>(() => new Sgd(0.1f).Step(fresh, _stream, parameters.View, parameters.View)); // another accelerator's stream
+        Assert.Equal(0, fresh.LoadedKernelCount);
     }
 
     /// <summary>An optimizer with no GPU implementation (the base class's default).</summary>
