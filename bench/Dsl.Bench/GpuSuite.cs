@@ -9,7 +9,8 @@ namespace Dsl.Bench;
 /// fresh device and a fresh network. For each workload it measures the cold start (device and network
 /// creation, then the first step with its kernel compilation) and the steady state (median of five
 /// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies
-/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1". The PyTorch peer is
+/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1", and the SWEEP times both
+/// sequences on three fused-eligible networks at batches 100, 1000 and 10000 (the data for the default per size). The PyTorch peer is
 /// bench/gpu/torch_gpu_peer.py, which bench/gpu/run.sh runs after this suite and joins to its lines.
 /// </summary>
 internal static class GpuSuite
@@ -31,6 +32,20 @@ internal static class GpuSuite
         new("W3", "784-1024-1024-10 ReLU", Batch: 256, Steps: 500, RunsUnderQuick: false, d => new W3Mlp(d, 1)),
         new("W4", "1024-4096-4096-1024 ReLU", Batch: 4096, Steps: 25, RunsUnderQuick: false, d => new W4Mlp(d, 1)),
     ];
+
+    /// <summary>
+    /// The sweep behind the fused-or-layered default (workload id SWEEP): networks the fused kernel takes, from small
+    /// to near its shared-memory limit, each at three batch sizes, with both sequences. Steps keep each timing near
+    /// 0.1-1 s on a GPU.
+    /// </summary>
+    private static readonly (string Shape, Func<Device, INetwork> Create)[] SweepNetworks =
+    [
+        ("40-64-64-10 ReLU", d => new Sweep64Mlp(d, 1)),
+        ("40-100-100-10 ReLU", d => new W1Mlp(d, 1)),
+        ("40-200-200-10 ReLU", d => new Sweep200Mlp(d, 1)),
+    ];
+
+    private static readonly (int Batch, int Steps)[] SweepBatches = [(100, 2000), (1000, 1000), (10000, 200)];
 
     /// <summary>Runs the suite and prints its lines; returns the process exit code.</summary>
     /// <param name="deviceName">A <see cref="Device.Parse"/> name, or null for <see cref="Device.Best()"/>.</param>
@@ -76,6 +91,11 @@ internal static class GpuSuite
                 }
 
                 RunWorkload(workload, open, stepsScale, fusedBefore);
+            }
+
+            if (only is null || only.Contains("SWEEP"))
+            {
+                RunSweep(open, stepsScale, quick, fusedBefore);
             }
         }
         catch (DeviceUnavailableException exception)
@@ -125,6 +145,36 @@ internal static class GpuSuite
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{workload.Id} gpu step_us ours={reported.StepMicroseconds:F1} first_step_ms={reported.KernelsAndFirstStepMilliseconds:F1}"));
+    }
+
+    // Fused against layer by layer for each sweep network and batch; one line per pair and a summary. Under --quick
+    // (the simulator) only the smallest network at batch 16, to check the plumbing.
+    private static void RunSweep(Func<Device> open, double stepsScale, bool quick, string? fusedBefore)
+    {
+        var networks = quick ? SweepNetworks[..1] : SweepNetworks;
+        (int Batch, int Steps)[] batches = quick ? [(16, 2000)] : SweepBatches;
+        var fusedFaster = new List<string>();
+        var layeredFaster = new List<string>();
+        foreach ((string shape, Func<Device, INetwork> create) in networks)
+        {
+            foreach ((int batch, int steps) in batches)
+            {
+                var workload = new Workload("SWEEP", shape, batch, steps, RunsUnderQuick: true, create);
+                Environment.SetEnvironmentVariable(FusedVariable, "1");
+                Measurement fused = Measure(workload, open, stepsScale);
+                Environment.SetEnvironmentVariable(FusedVariable, "0");
+                Measurement layered = Measure(workload, open, stepsScale);
+                Environment.SetEnvironmentVariable(FusedVariable, fusedBefore);
+                bool fusedWins = fused.StepMicroseconds <= layered.StepMicroseconds;
+                string label = string.Create(CultureInfo.InvariantCulture, $"{shape.Split(' ')[0]}@{batch}");
+                (fusedWins ? fusedFaster : layeredFaster).Add(label);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# sweep {shape} batch {batch}: fused {fused.StepMicroseconds:F1} us/step, layered {layered.StepMicroseconds:F1} us/step -> {(fusedWins ? "fused" : "layered")} {Math.Max(fused.StepMicroseconds, layered.StepMicroseconds) / Math.Min(fused.StepMicroseconds, layered.StepMicroseconds):F2}x faster; "
+                    + $"first step (network + step) fused {fused.KernelsAndFirstStepMilliseconds:F1} ms, layered {layered.KernelsAndFirstStepMilliseconds:F1} ms; loss after the last step fused {fused.LastLoss:F4}, layered {layered.LastLoss:F4}"));
+            }
+        }
+
+        Console.WriteLine($"SWEEP gpu fused_faster={(fusedFaster.Count == 0 ? "none" : string.Join(',', fusedFaster))} layered_faster={(layeredFaster.Count == 0 ? "none" : string.Join(',', layeredFaster))}");
     }
 
     private static Measurement Measure(Workload workload, Func<Device> open, double stepsScale)

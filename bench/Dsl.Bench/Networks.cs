@@ -14,6 +14,27 @@ public sealed partial class W1Mlp
     [Dense(10)] public partial Layer Logits { get; }
 }
 
+/// <summary>The fused-versus-layered sweep's small network: 40-64-64-10 ReLU.</summary>
+[Network(Input = [40])]
+public sealed partial class Sweep64Mlp
+{
+    [Dense(64), Relu] public partial Layer Hidden1 { get; }
+    [Dense(64), Relu] public partial Layer Hidden2 { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+}
+
+/// <summary>
+/// The fused-versus-layered sweep's large network: 40-200-200-10 ReLU, near the fused kernel's shared-memory limit
+/// (16 rows x (40 + 200 + 200 + 10) = 7200 of 8192 floats).
+/// </summary>
+[Network(Input = [40])]
+public sealed partial class Sweep200Mlp
+{
+    [Dense(200), Relu] public partial Layer Hidden1 { get; }
+    [Dense(200), Relu] public partial Layer Hidden2 { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+}
+
 /// <summary>W3: 784-1024-1024-10 ReLU.</summary>
 [Network(Input = [784])]
 public sealed partial class W3Mlp
