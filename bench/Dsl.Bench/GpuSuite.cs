@@ -9,7 +9,8 @@ namespace Dsl.Bench;
 /// fresh device and a fresh network. For each workload it measures the cold start (device and network
 /// creation, then the first step with its kernel compilation) and the steady state (median of five
 /// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies
-/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1", and the SWEEP times both
+/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1", W3 and W4 with DSL_GPU_GEMM_TILE
+/// unset, "standard" (64 x 64) and "wide" (128 x 128), and the SWEEP times both
 /// sequences on three fused-eligible networks at batches 100, 1000 and 10000 (the data for the default per size). The PyTorch peer is
 /// bench/gpu/torch_gpu_peer.py, which bench/gpu/run.sh runs after this suite and joins to its lines.
 /// </summary>
@@ -90,7 +91,7 @@ internal static class GpuSuite
                     continue;
                 }
 
-                RunWorkload(workload, open, stepsScale, fusedBefore);
+                RunWorkload(workload, open, stepsScale);
             }
 
             if (only is null || only.Contains("SWEEP"))
@@ -111,16 +112,19 @@ internal static class GpuSuite
         return 0;
     }
 
-    // W1 runs once per DSL_GPU_FUSED setting and reports the default one on its result line; the others
-    // run with the variable as the caller had it.
-    private static void RunWorkload(Workload workload, Func<Device> open, double stepsScale, string? fusedBefore)
+    // W1 runs once per DSL_GPU_FUSED setting (fused or layer-by-layer kernels), W3 and W4 once per
+    // DSL_GPU_GEMM_TILE setting (64 x 64 or 128 x 128 GEMM); the result line reports the unset (default) one.
+    private static void RunWorkload(Workload workload, Func<Device> open, double stepsScale)
     {
-        string?[] fusedSettings = workload.Id == "W1" ? [null, "0", "1"] : [fusedBefore];
+        (string variable, string?[] values) = workload.Id == "W1"
+            ? (FusedVariable, new string?[] { null, "0", "1" })
+            : (Dsl.Gpu.GemmTileSelection.EnvironmentVariable, new string?[] { null, "standard", "wide" });
+        string? variableBefore = Environment.GetEnvironmentVariable(variable);
         var measurements = new List<(string Setting, Measurement Result)>();
-        foreach (string? fused in fusedSettings)
+        foreach (string? value in values)
         {
-            Environment.SetEnvironmentVariable(FusedVariable, fused);
-            string setting = $"{FusedVariable}={fused ?? "unset"}";
+            Environment.SetEnvironmentVariable(variable, value);
+            string setting = $"{variable}={value ?? "unset"}";
             Measurement result = Measure(workload, open, stepsScale);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# {workload.Id} {workload.Shape} batch {workload.Batch} {setting}: {result.StepMicroseconds:F1} us/step (blocks of {result.StepsPerBlock} after {result.WarmupSteps} warm-up; blocks {string.Join(' ', result.Blocks.Select(b => b.ToString("F1", CultureInfo.InvariantCulture)))} us), "
@@ -134,7 +138,7 @@ internal static class GpuSuite
             measurements.Add((setting, result));
         }
 
-        Environment.SetEnvironmentVariable(FusedVariable, fusedBefore);
+        Environment.SetEnvironmentVariable(variable, variableBefore);
         Measurement reported = measurements[0].Result;
         if (measurements.Count > 1)
         {

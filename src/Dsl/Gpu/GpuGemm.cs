@@ -28,7 +28,7 @@ namespace Dsl.Gpu;
 /// own specialised kernel with the layout decisions folded at compile time.
 /// </para>
 /// </remarks>
-public static class GpuGemm
+public static partial class GpuGemm
 {
     /// <summary>Rows of C per group (the "outer" extent of the op(A) slab).</summary>
     internal const int TileRows = 64;
@@ -48,50 +48,71 @@ public static class GpuGemm
     /// <summary>Floats per depth row of a staged slab: 64 plus one of padding against bank conflicts.</summary>
     internal const int SlabStride = TileRows + 1;
 
-    /// <summary>Elements of a 64 x 16 slab each thread stages per depth step.</summary>
-    private const int StagedPerThread = TileRows * TileDepth / GroupThreads;
-
     /// <summary>
-    /// Loads the specialised kernel for the transposes and <typeparamref name="TEpilogue"/> (compiled once per
-    /// accelerator and cached by <paramref name="gpu"/>) and returns its launcher. Call when a layer is built,
-    /// not per step.
+    /// Loads the specialised 64 x 64 kernel for the transposes and <typeparamref name="TEpilogue"/> (compiled once per
+    /// accelerator and cached by <paramref name="gpu"/>) and returns its launcher; the 128 x 128 kernel (<see cref="GemmTile"/>)
+    /// is loaded on the launcher's first launch that picks it. Call when a layer is built, not per step.
     /// </summary>
-    public static GemmLauncher<TEpilogue> Load<TEpilogue>(GpuAccelerator gpu, Transpose transA, Transpose transB)
+    /// <param name="tile">
+    /// Which tile the launches use; <see cref="GemmTile.Auto"/> takes <see cref="GemmTileSelection.EnvironmentVariable"/> when
+    /// it is set, else decides per launch by the size of C.
+    /// </param>
+    public static GemmLauncher<TEpilogue> Load<TEpilogue>(GpuAccelerator gpu, Transpose transA, Transpose transB, GemmTile tile = GemmTile.Auto)
         where TEpilogue : struct, IGpuEpilogue
     {
         ArgumentNullException.ThrowIfNull(gpu);
-        var launch = (transA, transB) switch
+        var (standard, wide) = (transA, transB) switch
         {
-            (Transpose.No, Transpose.No) => Load<DepthContiguous, OuterContiguous, TEpilogue>(gpu),
-            (Transpose.No, Transpose.Yes) => Load<DepthContiguous, DepthContiguous, TEpilogue>(gpu),
-            (Transpose.Yes, Transpose.No) => Load<OuterContiguous, OuterContiguous, TEpilogue>(gpu),
-            (Transpose.Yes, Transpose.Yes) => Load<OuterContiguous, DepthContiguous, TEpilogue>(gpu),
+            (Transpose.No, Transpose.No) => Loaders<DepthContiguous, OuterContiguous, TEpilogue>(gpu),
+            (Transpose.No, Transpose.Yes) => Loaders<DepthContiguous, DepthContiguous, TEpilogue>(gpu),
+            (Transpose.Yes, Transpose.No) => Loaders<OuterContiguous, OuterContiguous, TEpilogue>(gpu),
+            (Transpose.Yes, Transpose.Yes) => Loaders<OuterContiguous, DepthContiguous, TEpilogue>(gpu),
             _ => throw new ArgumentOutOfRangeException(nameof(transA), $"Unknown transposes ({transA}, {transB})."),
         };
-        return new GemmLauncher<TEpilogue>(launch, transA, transB);
+        GemmTile chosen = tile == GemmTile.Auto ? GemmTileSelection.FromEnvironment() : tile;
+        if (!Enum.IsDefined(chosen))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tile), tile, "Unknown GEMM tile.");
+        }
+
+        // On ILGPU's CPU simulator Auto always takes the standard kernel (the simulator has one "multiprocessor", and
+        // its timings say nothing about a GPU); tests that want the wide kernel ask for it.
+        int multiprocessors = gpu.Type == AcceleratorType.CPU ? int.MaxValue : gpu.Accelerator.NumMultiprocessors;
+        return new GemmLauncher<TEpilogue>(chosen == GemmTile.Wide ? null : standard(), wide, chosen, multiprocessors, transA, transB);
     }
 
-    /// <summary>The kernel method specialised for the transposes and epilogue (for compiling it to PTX in tests).</summary>
-    internal static MethodInfo KernelMethod<TEpilogue>(Transpose transA, Transpose transB)
+    /// <summary>
+    /// The kernel method specialised for the transposes and epilogue, the 64 x 64 one or (<paramref name="wide"/>) the
+    /// 128 x 128 one (for compiling it to PTX in tests).
+    /// </summary>
+    internal static MethodInfo KernelMethod<TEpilogue>(Transpose transA, Transpose transB, bool wide = false)
         where TEpilogue : struct, IGpuEpilogue
     {
-        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> kernel = (transA, transB) switch
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> kernel = (transA, transB, wide) switch
         {
-            (Transpose.No, Transpose.No) => Kernel<DepthContiguous, OuterContiguous, TEpilogue>,
-            (Transpose.No, Transpose.Yes) => Kernel<DepthContiguous, DepthContiguous, TEpilogue>,
-            (Transpose.Yes, Transpose.No) => Kernel<OuterContiguous, OuterContiguous, TEpilogue>,
-            _ => Kernel<OuterContiguous, DepthContiguous, TEpilogue>,
+            (Transpose.No, Transpose.No, false) => Kernel<DepthContiguous, OuterContiguous, TEpilogue>,
+            (Transpose.No, Transpose.Yes, false) => Kernel<DepthContiguous, DepthContiguous, TEpilogue>,
+            (Transpose.Yes, Transpose.No, false) => Kernel<OuterContiguous, OuterContiguous, TEpilogue>,
+            (_, _, false) => Kernel<OuterContiguous, DepthContiguous, TEpilogue>,
+            (Transpose.No, Transpose.No, true) => WideKernel<DepthContiguous, OuterContiguous, TEpilogue>,
+            (Transpose.No, Transpose.Yes, true) => WideKernel<DepthContiguous, DepthContiguous, TEpilogue>,
+            (Transpose.Yes, Transpose.No, true) => WideKernel<OuterContiguous, OuterContiguous, TEpilogue>,
+            (_, _, true) => WideKernel<OuterContiguous, DepthContiguous, TEpilogue>,
         };
         return kernel.Method;
     }
 
-    private static Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> Load<TA, TB, TEpilogue>(GpuAccelerator gpu)
+    /// <summary>Loaders of the 64 x 64 and the 128 x 128 kernel for one layout pair; each compiles (once per accelerator) when called.</summary>
+    private static (Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Standard,
+        Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Wide) Loaders<TA, TB, TEpilogue>(GpuAccelerator gpu)
         where TA : struct, IOperandLayout
         where TB : struct, IOperandLayout
         where TEpilogue : struct, IGpuEpilogue
     {
-        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> kernel = Kernel<TA, TB, TEpilogue>;
-        return gpu.Kernel(kernel, accelerator => accelerator.LoadKernel(kernel));
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> standard = Kernel<TA, TB, TEpilogue>;
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> wide = WideKernel<TA, TB, TEpilogue>;
+        return (() => gpu.Kernel(standard, accelerator => accelerator.LoadKernel(standard)),
+            () => gpu.Kernel(wide, accelerator => accelerator.LoadKernel(wide)));
     }
 
     /// <summary>
@@ -120,8 +141,8 @@ public static class GpuGemm
         var tile = default(RegisterTile);
         for (int depthStart = 0; depthStart < shape.K; depthStart += TileDepth)
         {
-            Stage<TA>(aSlab, a, shape.Lda, rowStart, shape.M, depthStart, shape.K, thread);
-            Stage<TB>(bSlab, b, shape.Ldb, columnStart, shape.N, depthStart, shape.K, thread);
+            Stage<TA>(aSlab, a, shape.Lda, rowStart, shape.M, depthStart, shape.K, thread, TileRows, TileDepth, SlabStride);
+            Stage<TB>(bSlab, b, shape.Ldb, columnStart, shape.N, depthStart, shape.K, thread, TileColumns, TileDepth, SlabStride);
             Group.Barrier();
 
             for (int depth = 0; depth < TileDepth; depth++)
@@ -141,28 +162,31 @@ public static class GpuGemm
     }
 
     /// <summary>
-    /// Copies the operand's 64 (outer) x 16 (depth) slab at (outerStart, depthStart) into shared memory as
-    /// slab[depth * SlabStride + outer], zeros outside the matrix. The 256 threads take 4 elements each,
-    /// consecutive threads walking the operand's contiguous direction so that global reads coalesce.
+    /// Copies the operand's tileOuter (outer) x tileDepth (depth) slab at (outerStart, depthStart) into shared memory
+    /// as slab[depth * slabStride + outer], zeros outside the matrix: 64 x 16 for <see cref="Kernel{TA, TB, TEpilogue}"/>,
+    /// 128 x 8 for <see cref="WideKernel{TA, TB, TEpilogue}"/>, 4 elements per thread either way. Consecutive threads
+    /// walk the operand's contiguous direction so that global reads coalesce. The tile sizes are constants at every
+    /// call, so after inlining the divisions below are shifts and masks.
     /// </summary>
     private static void Stage<TLayout>(ArrayView<float> slab, ArrayView<float> operand, int leadingDimension,
-        int outerStart, int outerCount, int depthStart, int depthCount, int thread)
+        int outerStart, int outerCount, int depthStart, int depthCount, int thread, int tileOuter, int tileDepth, int slabStride)
         where TLayout : struct, IOperandLayout
     {
-        for (int i = 0; i < StagedPerThread; i++)
+        int stagedPerThread = tileOuter * tileDepth / GroupThreads;
+        for (int i = 0; i < stagedPerThread; i++)
         {
             int element = thread + (i * GroupThreads);
             int outer;
             int depth;
             if (default(TLayout).IsDepthContiguous)
             {
-                outer = element / TileDepth;
-                depth = element % TileDepth;
+                outer = element / tileDepth;
+                depth = element % tileDepth;
             }
             else
             {
-                outer = element % TileRows;
-                depth = element / TileRows;
+                outer = element % tileOuter;
+                depth = element / tileOuter;
             }
 
             int globalOuter = outerStart + outer;
@@ -173,11 +197,14 @@ public static class GpuGemm
                 value = operand[default(TLayout).Offset(globalOuter, globalDepth, leadingDimension)];
             }
 
-            slab[(depth * SlabStride) + outer] = value;
+            slab[(depth * slabStride) + outer] = value;
         }
     }
 
-    /// <summary>A thread's 4 x 4 accumulators: Cij for row ty + 16 i and column tx + 16 j of the group's tile.</summary>
+    /// <summary>
+    /// A thread's 4 x 4 accumulators: Cij for row ty + 16 i and column tx + 16 j of the group's tile (of one quadrant
+    /// of it in the wide kernel).
+    /// </summary>
     private struct RegisterTile
     {
         private float _c00, _c01, _c02, _c03;
@@ -293,21 +320,33 @@ public readonly struct OuterContiguous : IOperandLayout
 }
 
 /// <summary>
-/// A loaded GEMM kernel for one pair of transposes and one epilogue type; launching allocates nothing.
-/// Obtain it from <see cref="GpuGemm.Load{TEpilogue}"/>.
+/// A loaded GEMM kernel for one pair of transposes and one epilogue type; launching allocates nothing (except the
+/// first launch that picks the 128 x 128 kernel, which loads it). Obtain it from <see cref="GpuGemm.Load{TEpilogue}"/>.
 /// </summary>
 public sealed class GemmLauncher<TEpilogue>
     where TEpilogue : struct, IGpuEpilogue
 {
-    private readonly Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> _launch;
+    private readonly Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? _standard;
+    private readonly Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> _loadWide;
+    private Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? _wide;
+    private readonly GemmTile _tile;
+    private readonly int _multiprocessors;
 
-    internal GemmLauncher(Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> launch,
-        Transpose transA, Transpose transB)
+    internal GemmLauncher(
+        Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? standard,
+        Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> loadWide,
+        GemmTile tile, int multiprocessors, Transpose transA, Transpose transB)
     {
-        _launch = launch;
+        _standard = standard;
+        _loadWide = loadWide;
+        _tile = tile;
+        _multiprocessors = multiprocessors;
         TransA = transA;
         TransB = transB;
     }
+
+    /// <summary>The tile this launcher was asked for: <see cref="GemmTile.Auto"/> decides per launch.</summary>
+    public GemmTile Tile => _tile;
 
     /// <summary>Whether A is stored transposed (k x m).</summary>
     public Transpose TransA { get; }
@@ -338,11 +377,20 @@ public sealed class GemmLauncher<TEpilogue>
             return;
         }
 
+        var shape = new GemmShape(m, n, k, lda, ldb);
+        var threads = new Index2D(GpuGemm.GroupSide, GpuGemm.GroupSide);
+        if (GemmTileSelection.UsesWide(_tile, m, n, _multiprocessors))
+        {
+            _wide ??= _loadWide();
+            var wideGroups = new Index2D((n + GpuGemm.WideTile - 1) / GpuGemm.WideTile, (m + GpuGemm.WideTile - 1) / GpuGemm.WideTile);
+            _wide(stream, new KernelConfig(wideGroups, threads), shape, a, b, epilogue);
+            return;
+        }
+
         var groups = new Index2D(
             (n + GpuGemm.TileColumns - 1) / GpuGemm.TileColumns,
             (m + GpuGemm.TileRows - 1) / GpuGemm.TileRows);
-        var config = new KernelConfig(groups, new Index2D(GpuGemm.GroupSide, GpuGemm.GroupSide));
-        _launch(stream, config, new GemmShape(m, n, k, lda, ldb), a, b, epilogue);
+        _standard!(stream, new KernelConfig(groups, threads), shape, a, b, epilogue);
     }
 
     private static void ValidateOperand(string parameter, string matrix, string strideName, long length,

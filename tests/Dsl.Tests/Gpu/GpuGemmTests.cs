@@ -171,6 +171,10 @@ public sealed class GpuGemmTests
         Assert.Contains(".shared", ptx, StringComparison.Ordinal);
         GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<AccumulateEpilogue>(transA, transB), explicitlyGrouped: true);
         GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<CountingEpilogue>(transA, transB), explicitlyGrouped: true);
+
+        string wide = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<StoreEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
+        Assert.Contains("bar.sync", wide, StringComparison.Ordinal);
+        GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<AccumulateEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
     }
 
     /// <summary>Stores the sum and counts, atomically, how often each element of the dense m x n C was stored.</summary>
@@ -188,8 +192,74 @@ public sealed class GpuGemmTests
         }
     }
 
+    /// <summary>
+    /// The 128 x 128 kernel (8 x 8 accumulators per thread, depth steps of 8) at sizes around its edges: a single
+    /// ragged tile, the quadrant boundary at 64, several tiles with ragged ends, depths that are not a multiple of 8;
+    /// every transpose, storing and accumulating.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TransposesAndAccumulation))]
+    public void WideKernel_MatchesFloat64Reference_AtOddSizes(Transpose transA, Transpose transB, bool accumulate)
+    {
+        var random = new Random(HashCode.Combine(transA, transB, accumulate, 128));
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 7, 9), (7, 66, 17), (130, 129, 3), (128, 64, 8) })
+        {
+            var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
+            RunOnGpu(problem, GemmTile.Wide);
+            AssertMatchesReference(problem);
+        }
+    }
+
+    [Fact]
+    public void WideKernel_EpilogueSeesEveryElementOnce()
+    {
+        const int m = 131, n = 70, k = 5;
+        var problem = GemmProblem.Random(new Random(5), Transpose.No, Transpose.Yes, m, n, k, accumulate: false, stridePadding: 1);
+        var launcher = GpuGemm.Load<CountingEpilogue>(_gpu, Transpose.No, Transpose.Yes, GemmTile.Wide);
+        Accelerator accelerator = _gpu.Accelerator;
+        using var a = accelerator.DefaultStream.Upload(problem.A);
+        using var b = accelerator.DefaultStream.Upload(problem.B);
+        using var c = accelerator.Allocate1D<float>(m * n);
+        using var visits = accelerator.Allocate1D<int>(m * n);
+        visits.MemSetToZero();
+        launcher.Launch(accelerator.DefaultStream, m, n, k, a.View, problem.Lda, b.View, problem.Ldb, new CountingEpilogue(c.View, visits.View, n));
+        accelerator.Synchronize();
+
+        Assert.All(visits.GetAsArray1D(), count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void TileSelection_FollowsTheSizeOfC_AndTheEnvironment()
+    {
+        // Auto: the wide kernel once C has a 128 x 128 tile per multiprocessor (132 on an H100).
+        Assert.True(GemmTileSelection.UsesWide(GemmTile.Auto, 4096, 4096, 132));   // 1024 wide tiles
+        Assert.True(GemmTileSelection.UsesWide(GemmTile.Auto, 4096, 1024, 132));   // 256
+        Assert.False(GemmTileSelection.UsesWide(GemmTile.Auto, 256, 1024, 132));   // 16: W3's forward
+        Assert.False(GemmTileSelection.UsesWide(GemmTile.Standard, 4096, 4096, 132));
+        Assert.True(GemmTileSelection.UsesWide(GemmTile.Wide, 1, 1, 132));
+
+        string? saved = Environment.GetEnvironmentVariable(GemmTileSelection.EnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "Wide");
+            Assert.Equal(GemmTile.Wide, GemmTileSelection.FromEnvironment());
+            Assert.Equal(GemmTile.Wide, GpuGemm.Load<StoreEpilogue>(_gpu, Transpose.No, Transpose.No).Tile);
+            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "standard");
+            Assert.Equal(GemmTile.Standard, GemmTileSelection.FromEnvironment());
+            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "128");
+            var bad = Assert.Throws<ArgumentException>(() => GemmTileSelection.FromEnvironment());
+            Assert.Contains(GemmTileSelection.EnvironmentVariable, bad.Message, StringComparison.Ordinal);
+            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, null);
+            Assert.Equal(GemmTile.Auto, GemmTileSelection.FromEnvironment());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, saved);
+        }
+    }
+
     /// <summary>C = op(A) op(B) (or C += when accumulating) on the GPU, through Store- or AccumulateEpilogue.</summary>
-    private void RunOnGpu(GemmProblem problem)
+    private void RunOnGpu(GemmProblem problem, GemmTile tile = GemmTile.Auto)
     {
         Accelerator accelerator = _gpu.Accelerator;
         AcceleratorStream stream = accelerator.DefaultStream;
@@ -198,12 +268,12 @@ public sealed class GpuGemmTests
         using var c = stream.Upload(problem.C);
         if (problem.Accumulate)
         {
-            GpuGemm.Load<AccumulateEpilogue>(_gpu, problem.TransA, problem.TransB)
+            GpuGemm.Load<AccumulateEpilogue>(_gpu, problem.TransA, problem.TransB, tile)
                 .Launch(stream, problem.M, problem.N, problem.K, a.View, problem.Lda, b.View, problem.Ldb, new AccumulateEpilogue(c.View, problem.Ldc));
         }
         else
         {
-            GpuGemm.Load<StoreEpilogue>(_gpu, problem.TransA, problem.TransB)
+            GpuGemm.Load<StoreEpilogue>(_gpu, problem.TransA, problem.TransB, tile)
                 .Launch(stream, problem.M, problem.N, problem.K, a.View, problem.Lda, b.View, problem.Ldb, new StoreEpilogue(c.View, problem.Ldc));
         }
 
