@@ -280,8 +280,9 @@ internal static class GpuSuite
         float LastLoss)
     {
         /// <summary>
-        /// Network creation (where the kernels compile: generated networks load their launchers in the
-        /// constructor) plus the first training step: the result line's first_step_ms.
+        /// Network creation (where most kernels compile: generated networks load their launchers in the
+        /// constructor) plus the first training step (where the GEMM kernels compile, on first use): the
+        /// result line's first_step_ms.
         /// </summary>
         public double KernelsAndFirstStepMilliseconds => NetworkMilliseconds + FirstStepMilliseconds;
 

@@ -16,9 +16,10 @@ namespace Dsl.Gpu;
 /// passes back (<see cref="GpuIdentity"/> when the input is the network's input and no such gradient is needed).
 /// </typeparam>
 /// <remarks>
-/// The kernels are loaded (compiled once per accelerator, then cached by <see cref="GpuAccelerator"/>) when
-/// the layer is created; the methods only enqueue launches on the given stream and allocate nothing. The
-/// bias gradient (column sums of dz) is a separate kernel, not part of this class.
+/// Each GEMM kernel (64 x 64 or 128 x 128 tiles, whichever the shapes pick) is compiled once per accelerator, then
+/// cached by <see cref="GpuAccelerator"/>, by the first launch that uses it; after that the methods only enqueue
+/// launches on the given stream and allocate nothing. The bias gradient (column sums of dz) is a separate
+/// kernel, not part of this class.
 /// </remarks>
 public sealed class GpuDense<TActivation, TPreviousActivation>
     where TActivation : struct, IGpuActivation
@@ -30,7 +31,7 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     private readonly GemmLauncher<WeightGradientEpilogue> _weightGradient;
     private readonly GemmLauncher<DerivativeEpilogue<TPreviousActivation>> _inputGradient;
 
-    /// <summary>Loads the layer's three GEMM kernels on <paramref name="gpu"/>.</summary>
+    /// <summary>Prepares the layer's three GEMMs on <paramref name="gpu"/> (their kernels compile on first use).</summary>
     /// <param name="activation">phi, with its parameters (e.g. a LeakyRelu slope).</param>
     /// <param name="previousActivation">The previous layer's activation, for <see cref="BackwardInput"/>.</param>
     public GpuDense(GpuAccelerator gpu, TActivation activation, TPreviousActivation previousActivation)

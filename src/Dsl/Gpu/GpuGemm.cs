@@ -49,9 +49,10 @@ public static partial class GpuGemm
     internal const int SlabStride = TileRows + 1;
 
     /// <summary>
-    /// Loads the specialised 64 x 64 kernel for the transposes and <typeparamref name="TEpilogue"/> (compiled once per
-    /// accelerator and cached by <paramref name="gpu"/>) and returns its launcher; the 128 x 128 kernel (<see cref="GemmTile"/>)
-    /// is loaded on the launcher's first launch that picks it. Call when a layer is built, not per step.
+    /// The launcher of the kernels specialised for the transposes and <typeparamref name="TEpilogue"/>. Each kernel (64 x 64
+    /// or 128 x 128, <see cref="GemmTile"/>) is compiled, once per accelerator and cached by <paramref name="gpu"/>, by the
+    /// first launch that uses it, so a network compiles only the GEMMs its shapes need. Call when a layer is built,
+    /// not per step.
     /// </summary>
     /// <param name="tile">
     /// Which tile the launches use; <see cref="GemmTile.Auto"/> takes <see cref="GemmTileSelection.EnvironmentVariable"/> when
@@ -78,7 +79,7 @@ public static partial class GpuGemm
         // On ILGPU's CPU simulator Auto always takes the standard kernel (the simulator has one "multiprocessor", and
         // its timings say nothing about a GPU); tests that want the wide kernel ask for it.
         int multiprocessors = gpu.Type == AcceleratorType.CPU ? int.MaxValue : gpu.Accelerator.NumMultiprocessors;
-        return new GemmLauncher<TEpilogue>(chosen == GemmTile.Wide ? null : standard(), wide, chosen, multiprocessors, transA, transB);
+        return new GemmLauncher<TEpilogue>(standard, wide, chosen, multiprocessors, transA, transB);
     }
 
     /// <summary>
@@ -102,7 +103,7 @@ public static partial class GpuGemm
         return kernel.Method;
     }
 
-    /// <summary>Loaders of the 64 x 64 and the 128 x 128 kernel for one layout pair; each compiles (once per accelerator) when called.</summary>
+    /// <summary>Loaders of the 64 x 64 and the 128 x 128 kernel for one layout pair; each compiles (once per accelerator) when first called.</summary>
     private static (Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Standard,
         Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Wide) Loaders<TA, TB, TEpilogue>(GpuAccelerator gpu)
         where TA : struct, IOperandLayout
@@ -320,24 +321,26 @@ public readonly struct OuterContiguous : IOperandLayout
 }
 
 /// <summary>
-/// A loaded GEMM kernel for one pair of transposes and one epilogue type; launching allocates nothing (except the
-/// first launch that picks the 128 x 128 kernel, which loads it). Obtain it from <see cref="GpuGemm.Load{TEpilogue}"/>.
+/// The GEMM kernels for one pair of transposes and one epilogue type. A launch allocates nothing, except the first
+/// launch on each kernel, which compiles it (or takes it from the accelerator's cache). Obtain it from
+/// <see cref="GpuGemm.Load{TEpilogue}"/>.
 /// </summary>
 public sealed class GemmLauncher<TEpilogue>
     where TEpilogue : struct, IGpuEpilogue
 {
-    private readonly Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? _standard;
+    private readonly Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> _loadStandard;
     private readonly Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> _loadWide;
+    private Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? _standard;
     private Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? _wide;
     private readonly GemmTile _tile;
     private readonly int _multiprocessors;
 
     internal GemmLauncher(
-        Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>? standard,
+        Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> loadStandard,
         Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> loadWide,
         GemmTile tile, int multiprocessors, Transpose transA, Transpose transB)
     {
-        _standard = standard;
+        _loadStandard = loadStandard;
         _loadWide = loadWide;
         _tile = tile;
         _multiprocessors = multiprocessors;
@@ -390,7 +393,8 @@ public sealed class GemmLauncher<TEpilogue>
         var groups = new Index2D(
             (n + GpuGemm.TileColumns - 1) / GpuGemm.TileColumns,
             (m + GpuGemm.TileRows - 1) / GpuGemm.TileRows);
-        _standard!(stream, new KernelConfig(groups, threads), shape, a, b, epilogue);
+        _standard ??= _loadStandard();
+        _standard(stream, new KernelConfig(groups, threads), shape, a, b, epilogue);
     }
 
     private static void ValidateOperand(string parameter, string matrix, string strideName, long length,

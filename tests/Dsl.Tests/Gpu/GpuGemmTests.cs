@@ -131,21 +131,30 @@ public sealed class GpuGemmTests
     }
 
     [Fact]
-    public void Load_CompilesEachKernelOnce()
+    public void Kernels_CompileOnFirstLaunch_OncePerAccelerator()
     {
         using var gpu = GpuAccelerator.CpuSimulator();
+        AcceleratorStream stream = gpu.Accelerator.DefaultStream;
+        using var one = gpu.Accelerator.Allocate1D<float>(1);
+        void LaunchOneByOne(GemmLauncher<StoreEpilogue> launcher) => launcher.Launch(stream, 1, 1, 1, one.View, 1, one.View, 1, new StoreEpilogue(one.View, 1));
+
         var first = GpuGemm.Load<StoreEpilogue>(gpu, Transpose.Yes, Transpose.No);
+        Assert.Equal(0, gpu.LoadedKernelCount); // nothing compiles before a launch needs it
+        LaunchOneByOne(first);
         Assert.Equal(1, gpu.LoadedKernelCount);
         var second = GpuGemm.Load<StoreEpilogue>(gpu, Transpose.Yes, Transpose.No);
-        Assert.Equal(1, gpu.LoadedKernelCount);
+        LaunchOneByOne(second);
+        Assert.Equal(1, gpu.LoadedKernelCount); // the accelerator's cache
         Assert.Equal(Transpose.Yes, second.TransA);
         Assert.Equal(Transpose.No, second.TransB);
         Assert.NotSame(first, second);
 
-        // Another transpose or another epilogue is another kernel.
-        GpuGemm.Load<StoreEpilogue>(gpu, Transpose.No, Transpose.No);
-        GpuGemm.Load<AccumulateEpilogue>(gpu, Transpose.Yes, Transpose.No);
-        Assert.Equal(3, gpu.LoadedKernelCount);
+        // Another transpose, another tile or another epilogue is another kernel.
+        LaunchOneByOne(GpuGemm.Load<StoreEpilogue>(gpu, Transpose.No, Transpose.No));
+        LaunchOneByOne(GpuGemm.Load<StoreEpilogue>(gpu, Transpose.Yes, Transpose.No, GemmTile.Wide));
+        GpuGemm.Load<AccumulateEpilogue>(gpu, Transpose.Yes, Transpose.No).Launch(stream, 1, 1, 1, one.View, 1, one.View, 1, new AccumulateEpilogue(one.View, 1));
+        Assert.Equal(4, gpu.LoadedKernelCount);
+        gpu.Accelerator.Synchronize();
     }
 
     public static TheoryData<Transpose, Transpose> AllTransposes()
