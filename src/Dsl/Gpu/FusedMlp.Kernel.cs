@@ -74,11 +74,12 @@ public static partial class FusedMlp
 
     /// <summary>
     /// Gradient i = the sum of the slots' element i in slot order, stored and handed to <paramref name="update"/>
-    /// (<see cref="GpuParameterUpdate.None"/>: gradients only). One thread per parameter.
+    /// (<see cref="NoUpdate"/>: gradients only). One thread per parameter.
     /// </summary>
     /// <param name="slots">(slotCount, parameterCount), written by <see cref="TrainKernel"/>.</param>
     /// <param name="gradients">(parameterCount); overwritten.</param>
-    internal static void ReduceSlotsKernel(Index1D i, ArrayView<float> slots, ArrayView<float> gradients, int slotCount, int parameterCount, GpuParameterUpdate update)
+    internal static void ReduceSlotsKernel<TRule>(Index1D i, ArrayView<float> slots, ArrayView<float> gradients, int slotCount, int parameterCount, TRule update)
+        where TRule : struct, IGpuUpdateRule
     {
         float sum = slots[i];
         for (int s = 1; s < slotCount; s++)

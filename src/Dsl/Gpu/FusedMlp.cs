@@ -3,8 +3,6 @@ using ILGPU;
 using ILGPU.Runtime;
 using PredictLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>;
-using ReduceLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, int,
-    Dsl.Gpu.GpuParameterUpdate>;
 using TrainLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>,
     ILGPU.ArrayView<float>, int>;
@@ -135,38 +133,43 @@ public static partial class FusedMlp
         return Fits(network.InputSize, network.Layers);
     }
 
-    /// <summary>The launcher of the fused kernels on <paramref name="gpu"/>; the kernels compile once per accelerator.</summary>
+    /// <summary>
+    /// The launcher of the fused kernels on <paramref name="gpu"/>; the kernels compile once per accelerator (the slot
+    /// reduction for each update rule on its first use).
+    /// </summary>
     public static FusedMlpLauncher Load(GpuAccelerator gpu)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         TrainLauncher train = gpu.Kernel<TrainLauncher>(
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)TrainKernel,
             accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(TrainKernel));
-        ReduceLauncher reduce = gpu.Kernel<ReduceLauncher>(
-            (Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>)ReduceSlotsKernel,
-            accelerator => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>(ReduceSlotsKernel));
         PredictLauncher predict = gpu.Kernel<PredictLauncher>(
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)PredictKernel,
             accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PredictKernel));
-        return new FusedMlpLauncher(train, reduce, predict);
+        return new FusedMlpLauncher(gpu, train, predict);
     }
 }
 
 /// <summary>
-/// Launches the fused kernels of <see cref="FusedMlp"/> on one accelerator. Allocates nothing per call: a step is
-/// the fused kernel (one group per workspace slot, at most one per tile) and the reduction over the slots, which
-/// stores the gradients and applies the optimizer's update.
+/// Launches the fused kernels of <see cref="FusedMlp"/> on one accelerator. Allocates nothing per call (after the first
+/// with each update rule, which loads that rule's reduction): a step is the fused kernel (one group per workspace slot,
+/// at most one per tile) and the reduction over the slots, which stores the gradients and applies the optimizer's update.
 /// </summary>
 public sealed class FusedMlpLauncher
 {
+    private readonly GpuAccelerator _gpu;
     private readonly TrainLauncher _train;
-    private readonly ReduceLauncher _reduce;
     private readonly PredictLauncher _predict;
 
-    internal FusedMlpLauncher(TrainLauncher train, ReduceLauncher reduce, PredictLauncher predict)
+    // The slot reduction, one kernel per update rule, each loaded on first use.
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, NoUpdate>? _reduce;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, SgdUpdate>? _reduceSgd;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, AdamUpdate>? _reduceAdam;
+
+    internal FusedMlpLauncher(GpuAccelerator gpu, TrainLauncher train, PredictLauncher predict)
     {
+        _gpu = gpu;
         _train = train;
-        _reduce = reduce;
         _predict = predict;
     }
 
@@ -260,7 +263,26 @@ public sealed class FusedMlpLauncher
         int tiles = (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows;
         int slots = (int)Math.Min(tiles, workspace.Length / plan.ParameterCount);
         _train(stream, new KernelConfig(slots, FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, workspace, inputs, labels, targets, rowLosses, batch);
-        _reduce(stream, plan.ParameterCount, workspace, gradients, slots, plan.ParameterCount, update);
+        int count = plan.ParameterCount;
+        switch (update.Rule)
+        {
+            case GpuUpdateRule.Sgd:
+                (_reduceSgd ??= LoadReduce<SgdUpdate>())(stream, count, workspace, gradients, slots, count, update.Sgd);
+                break;
+            case GpuUpdateRule.Adam:
+                (_reduceAdam ??= LoadReduce<AdamUpdate>())(stream, count, workspace, gradients, slots, count, update.Adam);
+                break;
+            default:
+                (_reduce ??= LoadReduce<NoUpdate>())(stream, count, workspace, gradients, slots, count, default);
+                break;
+        }
+    }
+
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, TRule> LoadReduce<TRule>()
+        where TRule : struct, IGpuUpdateRule
+    {
+        Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, TRule> kernel = FusedMlp.ReduceSlotsKernel;
+        return _gpu.Kernel(kernel, static accelerator => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, TRule>(FusedMlp.ReduceSlotsKernel<TRule>));
     }
 
     /// <summary>One group of GroupSize threads per tile of TileRows rows.</summary>

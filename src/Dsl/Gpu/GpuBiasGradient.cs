@@ -32,17 +32,19 @@ public sealed class GpuBiasGradient
     private const int SimulatorRowSlices = 4;
 
     private readonly Accelerator _accelerator; // the one the launchers were loaded for
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate> _compute;
+    private readonly GpuAccelerator _gpu;
+    // One kernel per update rule, each loaded (compiled once per accelerator) on its first use.
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, NoUpdate>? _compute;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, SgdUpdate>? _computeSgd;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, AdamUpdate>? _computeAdam;
     private readonly int _groupSize; // TileColumns * slices
 
-    /// <summary>Loads (or takes from <paramref name="gpu"/>'s cache) the kernel.</summary>
+    /// <summary>Prepares the reduction on <paramref name="gpu"/>; its kernel for each update rule compiles (or comes from the cache) on first use.</summary>
     public GpuBiasGradient(GpuAccelerator gpu)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         _accelerator = gpu.Accelerator;
-        _compute = gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>>(
-            ColumnSumKernel,
-            static accelerator => accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>(ColumnSumKernel));
+        _gpu = gpu;
         _groupSize = TileColumns * (gpu.Type == AcceleratorType.CPU ? SimulatorRowSlices : RowSlices);
     }
 
@@ -76,8 +78,26 @@ public sealed class GpuBiasGradient
             return;
         }
 
-        int groups = (units + TileColumns - 1) / TileColumns;
-        _compute(stream, new KernelConfig(groups, _groupSize), dBias, dPreActivation, batch, units, update);
+        var config = new KernelConfig((units + TileColumns - 1) / TileColumns, _groupSize);
+        switch (update.Rule)
+        {
+            case GpuUpdateRule.Sgd:
+                (_computeSgd ??= Load<SgdUpdate>(_gpu))(stream, config, dBias, dPreActivation, batch, units, update.Sgd);
+                break;
+            case GpuUpdateRule.Adam:
+                (_computeAdam ??= Load<AdamUpdate>(_gpu))(stream, config, dBias, dPreActivation, batch, units, update.Adam);
+                break;
+            default:
+                (_compute ??= Load<NoUpdate>(_gpu))(stream, config, dBias, dPreActivation, batch, units, default);
+                break;
+        }
+    }
+
+    private static Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, int, TRule> Load<TRule>(GpuAccelerator gpu)
+        where TRule : struct, IGpuUpdateRule
+    {
+        Action<ArrayView<float>, ArrayView<float>, int, int, TRule> kernel = ColumnSumKernel;
+        return gpu.Kernel(kernel, static accelerator => accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, int, int, TRule>(ColumnSumKernel<TRule>));
     }
 
     /// <summary>
@@ -86,12 +106,13 @@ public sealed class GpuBiasGradient
     /// partial[slice, lane] = sum of dz[i, column] for i = slice, slice + slices, ...; then dBias[column] = sum over slices,
     /// and the update of bias column from it, by one thread per column.
     /// </summary>
-    internal static void ColumnSumKernel(
+    internal static void ColumnSumKernel<TRule>(
         ArrayView<float> dBias, // (units)
         ArrayView<float> dz,    // (batch, units)
         int batch,
         int units,
-        GpuParameterUpdate update) // origin at b's first element, or none
+        TRule update)           // origin at b's first element; NoUpdate: none
+        where TRule : struct, IGpuUpdateRule
     {
         ArrayView<float> partials = SharedMemory.Allocate<float>(TileColumns * RowSlices); // (RowSlices, TileColumns)
         int lane = Group.IdxX % TileColumns;

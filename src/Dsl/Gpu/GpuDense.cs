@@ -28,7 +28,10 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     private readonly TActivation _activation;
     private readonly TPreviousActivation _previousActivation;
     private readonly GemmLauncher<BiasActivationEpilogue<TActivation>> _forward;
-    private readonly GemmLauncher<WeightGradientEpilogue> _weightGradient;
+    // dW, one GEMM per update rule the layer is trained with (each compiles on its first launch).
+    private readonly GemmLauncher<WeightGradientEpilogue<NoUpdate>> _weightGradient;
+    private readonly GemmLauncher<WeightGradientEpilogue<SgdUpdate>> _weightGradientSgd;
+    private readonly GemmLauncher<WeightGradientEpilogue<AdamUpdate>> _weightGradientAdam;
     private readonly GemmLauncher<DerivativeEpilogue<TPreviousActivation>> _inputGradient;
 
     /// <summary>Prepares the layer's three GEMMs on <paramref name="gpu"/> (their kernels compile on first use).</summary>
@@ -42,7 +45,9 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
         // z = x W^T: (batch, fanIn) x (units, fanIn)^T.
         _forward = GpuGemm.Load<BiasActivationEpilogue<TActivation>>(gpu, Transpose.No, Transpose.Yes);
         // dW = dz^T x: (batch, units)^T x (batch, fanIn).
-        _weightGradient = GpuGemm.Load<WeightGradientEpilogue>(gpu, Transpose.Yes, Transpose.No);
+        _weightGradient = GpuGemm.Load<WeightGradientEpilogue<NoUpdate>>(gpu, Transpose.Yes, Transpose.No);
+        _weightGradientSgd = GpuGemm.Load<WeightGradientEpilogue<SgdUpdate>>(gpu, Transpose.Yes, Transpose.No);
+        _weightGradientAdam = GpuGemm.Load<WeightGradientEpilogue<AdamUpdate>>(gpu, Transpose.Yes, Transpose.No);
         // dzPrev = (dz W) * phiPrev': (batch, units) x (units, fanIn).
         _inputGradient = GpuGemm.Load<DerivativeEpilogue<TPreviousActivation>>(gpu, Transpose.No, Transpose.No);
     }
@@ -84,7 +89,18 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     {
         Require(dWeight, (long)units * fanIn, nameof(dWeight), "(units, fanIn)");
         update.CheckCovers((long)units * fanIn, nameof(update));
-        _weightGradient.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue(dWeight, fanIn, update));
+        switch (update.Rule)
+        {
+            case GpuUpdateRule.Sgd:
+                _weightGradientSgd.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue<SgdUpdate>(dWeight, fanIn, update.Sgd));
+                break;
+            case GpuUpdateRule.Adam:
+                _weightGradientAdam.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue<AdamUpdate>(dWeight, fanIn, update.Adam));
+                break;
+            default:
+                _weightGradient.Launch(stream, units, fanIn, batch, dPreActivation, units, input, fanIn, new WeightGradientEpilogue<NoUpdate>(dWeight, fanIn, default));
+                break;
+        }
     }
 
     /// <summary>
@@ -217,19 +233,21 @@ public readonly struct DerivativeEpilogue<TActivation> : IGpuEpilogue
 
 /// <summary>
 /// The dense backward's weight-gradient epilogue: dW[unit, input] = sum, dW (units, fanIn) row-major, then the
-/// optimizer's update of that weight (nothing for <see cref="GpuParameterUpdate.None"/>). The GEMM calls it once per
-/// element, so each weight is updated exactly once.
+/// optimizer's update of that weight (<see cref="NoUpdate"/>: none). The GEMM calls it once per element, so each
+/// weight is updated exactly once.
 /// </summary>
-public readonly struct WeightGradientEpilogue : IGpuEpilogue
+/// <typeparam name="TRule">The update rule, a type parameter so each rule is its own kernel with only its own math.</typeparam>
+public readonly struct WeightGradientEpilogue<TRule> : IGpuEpilogue
+    where TRule : struct, IGpuUpdateRule
 {
     private readonly ArrayView<float> _dWeight;
     private readonly int _fanIn;
-    private readonly GpuParameterUpdate _update;
+    private readonly TRule _update;
 
     /// <param name="dWeight">dW (units, fanIn), overwritten.</param>
     /// <param name="fanIn">Row stride of dW.</param>
-    /// <param name="update">The update with its origin at W's first element, or none.</param>
-    public WeightGradientEpilogue(ArrayView<float> dWeight, int fanIn, GpuParameterUpdate update)
+    /// <param name="update">The rule with its origin at W's first element.</param>
+    public WeightGradientEpilogue(ArrayView<float> dWeight, int fanIn, TRule update)
     {
         _dWeight = dWeight;
         _fanIn = fanIn;

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace Dsl.Gpu;
 
 /// <summary>
-/// Hyperparameters of one SGD <see cref="GpuParameterUpdate"/>, as <see cref="Dsl.Training.Sgd"/> holds them.
+/// Hyperparameters of one SGD update (<see cref="SgdUpdate"/>), as <see cref="Dsl.Training.Sgd"/> holds them.
 /// Flags are ints (1 or 0) so the struct is plain data on every backend. Public only because ILGPU's kernel
 /// launchers must see the types of kernel arguments; built by <see cref="Dsl.Training.Sgd"/>.
 /// </summary>
@@ -30,7 +30,7 @@ public struct SgdStep
 }
 
 /// <summary>
-/// Scalars of one Adam or AdamW <see cref="GpuParameterUpdate"/> for step t, computed on the host in double
+/// Scalars of one Adam or AdamW update (<see cref="AdamUpdate"/>) for step t, computed on the host in double
 /// exactly as the CPU <c>AdaptiveMomentOptimizer.AdamStep</c> computes them. Public only because ILGPU's kernel
 /// launchers must see the types of kernel arguments; built by <see cref="Dsl.Training.AdaptiveMomentOptimizer"/>.
 /// </summary>
@@ -71,30 +71,27 @@ public struct AdamStepScalars
 }
 
 /// <summary>
-/// The standalone optimizer update for parameters on the device: one thread per parameter applies the step's
-/// <see cref="GpuParameterUpdate"/> (SGD, Adam or AdamW, whose math lives there) to it with its gradient. Optimizers
-/// load it through <see cref="GpuAccelerator.Kernel"/> once per accelerator and keep the launcher. The generated
-/// training steps never launch it: they apply the same update inside the kernels that finish the gradients.
+/// The standalone optimizer update for parameters on the device: one thread per parameter applies the step's rule
+/// (<see cref="SgdUpdate"/> or <see cref="AdamUpdate"/>, whose math lives there) to it with its gradient; one compiled
+/// kernel per rule. Optimizers load it through <see cref="GpuAccelerator.Kernel"/> once per accelerator and keep the
+/// launcher. The generated training steps never launch it: they apply the same rule inside the kernels that finish
+/// the gradients.
 /// </summary>
 internal static class GpuOptimizerKernels
 {
-    /// <summary>Launcher of <see cref="UpdateKernel"/>: (stream, parameter count, gradients, update).</summary>
-    internal delegate void UpdateLauncher(AcceleratorStream stream, Index1D count, ArrayView<float> gradients, GpuParameterUpdate update);
+    /// <summary>The update launcher for rule <typeparamref name="TRule"/> on <paramref name="gpu"/>, loaded on first use.</summary>
+    public static Action<AcceleratorStream, Index1D, ArrayView<float>, TRule> Load<TRule>(GpuAccelerator gpu)
+        where TRule : struct, IGpuUpdateRule
+    {
+        Action<Index1D, ArrayView<float>, TRule> kernel = UpdateKernel;
+        return gpu.Kernel(kernel, static accelerator => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, TRule>(UpdateKernel<TRule>));
+    }
 
-    /// <summary>The update launcher for <paramref name="gpu"/>, loaded on first use.</summary>
-    public static UpdateLauncher Load(GpuAccelerator gpu) => gpu.Kernel<UpdateLauncher>(
-        UpdateKernel,
-        static accelerator =>
-        {
-            Action<AcceleratorStream, Index1D, ArrayView<float>, GpuParameterUpdate> launch =
-                accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, GpuParameterUpdate>(UpdateKernel);
-            return new UpdateLauncher(launch);
-        });
-
-    /// <summary>Parameter i = update applied with gradients[i].</summary>
-    internal static void UpdateKernel(
+    /// <summary>Parameter i = the rule applied with gradients[i].</summary>
+    internal static void UpdateKernel<TRule>(
         Index1D i,
         ArrayView<float> gradients, // (count)
-        GpuParameterUpdate update)  // over the whole buffer of count parameters
-        => update.Apply(i, gradients[i]);
+        TRule rule)                 // over the whole buffer of count parameters
+        where TRule : struct, IGpuUpdateRule
+        => rule.Apply(i, gradients[i]);
 }

@@ -61,7 +61,7 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    private protected override bool HasDeviceImplementation => true;
+    private protected override GpuUpdateRule DeviceRule => GpuUpdateRule.Adam;
 
     /// <inheritdoc />
     private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
@@ -103,7 +103,7 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
         // An empty buffer has no state buffers (and the update is never applied).
         ArrayView<float> firstMoment = _deviceFirstMoment is null ? ArrayView<float>.Empty : _deviceFirstMoment.View.AsContiguous();
         ArrayView<float> secondMoment = _deviceSecondMoment is null ? ArrayView<float>.Empty : _deviceSecondMoment.View.AsContiguous();
-        return GpuParameterUpdate.Adam(parameters, firstMoment, secondMoment, step);
+        return GpuParameterUpdate.ForAdam(parameters, firstMoment, secondMoment, step);
     }
 
     /// <summary>

@@ -30,8 +30,9 @@ public abstract class Optimizer
     // Where the bound state lives: null on the host (or while unbound), else the accelerator holding its buffers.
     private GpuAccelerator? _boundDevice;
 
-    // The standalone update kernel of _boundDevice, loaded by the first device Step (not by BeginDeviceStep).
-    private GpuOptimizerKernels.UpdateLauncher? _deviceUpdate;
+    // The standalone update kernel of _boundDevice for this optimizer's rule (an Action<AcceleratorStream, Index1D,
+    // ArrayView<float>, TRule>), loaded by the first device Step (not by BeginDeviceStep).
+    private Delegate? _deviceUpdate;
 
     /// <summary>Creates the optimizer with the given learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative, NaN or infinite.</exception>
@@ -143,12 +144,26 @@ public abstract class Optimizer
         CheckDeviceStep(gpu, stream, parameters);
         // Loaded (compiled once per accelerator) after the checks and before anything changes. Steps that fuse the
         // update into their own kernels (BeginDeviceStep) never load it. A launcher already held is the bound device's.
-        GpuOptimizerKernels.UpdateLauncher launcher = _deviceUpdate ?? GpuOptimizerKernels.Load(gpu);
+        Delegate launcher = _deviceUpdate ?? DeviceRule switch
+        {
+            GpuUpdateRule.Sgd => GpuOptimizerKernels.Load<SgdUpdate>(gpu),
+            _ => GpuOptimizerKernels.Load<AdamUpdate>(gpu),
+        };
         GpuParameterUpdate update = BeginDeviceStep(gpu, stream, parameters);
         _deviceUpdate = launcher;
-        if (parameters.Length > 0)
+        int length = (int)parameters.Length;
+        if (length == 0)
         {
-            launcher(stream, (int)parameters.Length, gradients, update);
+            return;
+        }
+
+        if (update.Rule == GpuUpdateRule.Sgd)
+        {
+            ((Action<AcceleratorStream, Index1D, ArrayView<float>, SgdUpdate>)launcher)(stream, length, gradients, update.Sgd);
+        }
+        else
+        {
+            ((Action<AcceleratorStream, Index1D, ArrayView<float>, AdamUpdate>)launcher)(stream, length, gradients, update.Adam);
         }
     }
 
@@ -166,9 +181,9 @@ public abstract class Optimizer
     /// update was applied to only some parameters, or to none.
     /// </remarks>
     /// <returns>
-    /// The update over the whole buffer. The caller must call its <see cref="GpuParameterUpdate.Apply"/> exactly once for
-    /// every parameter, in kernels queued on <paramref name="stream"/> before the next step, each after the last read of
-    /// that parameter's old value.
+    /// The update over the whole buffer. The caller must apply its rule (<see cref="GpuParameterUpdate.Sgd"/> or
+    /// <see cref="GpuParameterUpdate.Adam"/>, by <see cref="GpuParameterUpdate.Rule"/>) exactly once to every parameter, in
+    /// kernels queued on <paramref name="stream"/> before the next step, each after the last read of that parameter's old value.
     /// </returns>
     /// <exception cref="ArgumentException">The buffer holds more than int.MaxValue floats, or the stream is another accelerator's.</exception>
     /// <exception cref="InvalidOperationException">The state is bound to another length or another place.</exception>
@@ -201,7 +216,7 @@ public abstract class Optimizer
         }
 
         CheckCompatible(gpu, (int)parameters.Length);
-        if (!HasDeviceImplementation)
+        if (DeviceRule == GpuUpdateRule.None)
         {
             throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");
         }
@@ -247,14 +262,15 @@ public abstract class Optimizer
     protected abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients);
 
     /// <summary>
-    /// Whether the optimizer steps parameters on a GPU (<see cref="AllocateDeviceState"/> and <see cref="DeviceUpdate"/>
-    /// are implemented). False by default: an optimizer without a GPU implementation only steps on the host.
+    /// The rule this optimizer's device updates use (<see cref="AllocateDeviceState"/> and <see cref="DeviceUpdate"/> are
+    /// implemented for it). <see cref="GpuUpdateRule.None"/> by default: an optimizer without a GPU implementation only
+    /// steps on the host.
     /// </summary>
-    private protected virtual bool HasDeviceImplementation => false;
+    private protected virtual GpuUpdateRule DeviceRule => GpuUpdateRule.None;
 
     /// <summary>
     /// Allocates the state for <paramref name="length"/> parameters on <paramref name="gpu"/>, zeroed on
-    /// <paramref name="stream"/>. Called once, before the first device update, when <see cref="HasDeviceImplementation"/>.
+    /// <paramref name="stream"/>. Called once, before the first device update, when <see cref="DeviceRule"/> is not None.
     /// </summary>
     private protected virtual void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
         => throw new NotSupportedException($"{GetType().Name} has no GPU implementation; step it on the host.");

@@ -58,7 +58,7 @@ public sealed class Sgd : Optimizer
     protected override void ReleaseState() => _momentumBuffer = [];
 
     /// <inheritdoc />
-    private protected override bool HasDeviceImplementation => true;
+    private protected override GpuUpdateRule DeviceRule => GpuUpdateRule.Sgd;
 
     /// <inheritdoc />
     private protected override void AllocateDeviceState(GpuAccelerator gpu, AcceleratorStream stream, int length)
@@ -90,7 +90,7 @@ public sealed class Sgd : Optimizer
             HasDecay = WeightDecay != 0f ? 1 : 0,
         };
         ArrayView<float> momentumBuffer = _deviceMomentumBuffer is null ? ArrayView<float>.Empty : _deviceMomentumBuffer.View.AsContiguous();
-        return GpuParameterUpdate.Sgd(parameters, momentumBuffer, step);
+        return GpuParameterUpdate.ForSgd(parameters, momentumBuffer, step);
     }
 
     /// <inheritdoc />

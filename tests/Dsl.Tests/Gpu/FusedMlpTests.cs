@@ -351,8 +351,12 @@ public sealed class FusedMlpTests
         Assert.DoesNotMatch(@"(red|atom)(\.global)?\.add\.f32", train); // deterministic: each slot element has one writer
 
         GpuPtxAssert.CompilesWithoutExternalCalls(
-            (Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, GpuParameterUpdate>)FusedMlp.ReduceSlotsKernel,
+            (Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, NoUpdate>)FusedMlp.ReduceSlotsKernel,
             explicitlyGrouped: false);
+        string adam = GpuPtxAssert.CompilesWithoutExternalCalls(
+            (Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, AdamUpdate>)FusedMlp.ReduceSlotsKernel,
+            explicitlyGrouped: false);
+        Assert.Contains("sqrt.rn.f32", adam, StringComparison.Ordinal);
 
         GpuPtxAssert.CompilesWithoutExternalCalls(
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.PredictKernel,

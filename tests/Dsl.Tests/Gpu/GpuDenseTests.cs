@@ -55,8 +55,17 @@ public sealed class GpuDenseTests
         => GpuActivationPairs.Visit(activation, LeakySlope, new CompileEpilogues());
 
     [Fact]
-    public void WeightGradientKernel_CompilesToPtxWithoutExternalCalls()
-        => GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<WeightGradientEpilogue>(Transpose.Yes, Transpose.No), explicitlyGrouped: true);
+    public void WeightGradientKernels_CompileToPtxWithoutExternalCalls_EachWithOnlyItsOwnRule()
+    {
+        string none = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<WeightGradientEpilogue<NoUpdate>>(Transpose.Yes, Transpose.No), explicitlyGrouped: true);
+        string sgd = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<WeightGradientEpilogue<SgdUpdate>>(Transpose.Yes, Transpose.No), explicitlyGrouped: true);
+        string adam = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<WeightGradientEpilogue<AdamUpdate>>(Transpose.Yes, Transpose.No, wide: true), explicitlyGrouped: true);
+
+        // Adam's square root appears in its kernel only: each rule is compiled on its own.
+        Assert.DoesNotContain("sqrt", none, StringComparison.Ordinal);
+        Assert.DoesNotContain("sqrt", sgd, StringComparison.Ordinal);
+        Assert.Contains("sqrt.rn.f32", adam, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Forward_WithoutBiasOrPreActivation_WritesOnlyTheOutput()

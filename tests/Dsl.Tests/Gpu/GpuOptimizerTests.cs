@@ -322,7 +322,10 @@ public sealed class GpuOptimizerTests
     [Fact]
     public void UpdateKernel_CompilesToPtxWithoutExternalCalls()
     {
-        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(GpuOptimizerKernels.UpdateKernel, explicitlyGrouped: false);
+        Action<Index1D, ArrayView<float>, AdamUpdate> adam = GpuOptimizerKernels.UpdateKernel;
+        Action<Index1D, ArrayView<float>, SgdUpdate> sgd = GpuOptimizerKernels.UpdateKernel;
+        string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(adam, explicitlyGrouped: false);
+        GpuPtxAssert.CompilesWithoutExternalCalls(sgd, explicitlyGrouped: false);
 
         // Adam's denominator: a correctly rounded square root, not a call.
         Assert.Contains("sqrt.rn.f32", ptx, StringComparison.Ordinal);

@@ -175,7 +175,7 @@ public sealed class GpuReductionTests
         {
             "sum" => GpuReduction.SumKernel,
             "count" => GpuReduction.CountKernel,
-            "bias" => GpuBiasGradient.ColumnSumKernel,
+            "bias" => (Action<ArrayView<float>, ArrayView<float>, int, int, NoUpdate>)GpuBiasGradient.ColumnSumKernel,
             _ => throw new ArgumentOutOfRangeException(nameof(kernel)),
         };
 
