@@ -29,17 +29,17 @@ public static class GemmTileSelection
 
     /// <summary>The tile the environment asks for: <see cref="GemmTile.Auto"/> when the variable is unset.</summary>
     /// <exception cref="ArgumentException">The variable holds something other than auto, standard or wide.</exception>
-    public static GemmTile FromEnvironment()
+    public static GemmTile FromEnvironment() => Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    /// <summary>The tile a value of <see cref="EnvironmentVariable"/> names (case-insensitive; null or empty: <see cref="GemmTile.Auto"/>).</summary>
+    /// <exception cref="ArgumentException">The value is something other than auto, standard or wide.</exception>
+    public static GemmTile Parse(string? value) => value?.Trim().ToLowerInvariant() switch
     {
-        string? forced = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        return forced?.Trim().ToLowerInvariant() switch
-        {
-            null or "" or "auto" => GemmTile.Auto,
-            "standard" => GemmTile.Standard,
-            "wide" => GemmTile.Wide,
-            _ => throw new ArgumentException($"{EnvironmentVariable} must be auto, standard or wide, not '{forced}'."),
-        };
-    }
+        null or "" or "auto" => GemmTile.Auto,
+        "standard" => GemmTile.Standard,
+        "wide" => GemmTile.Wide,
+        _ => throw new ArgumentException($"{EnvironmentVariable} must be auto, standard or wide, not '{value}'."),
+    };
 
     /// <summary>Whether a launch computing an <paramref name="m"/> x <paramref name="n"/> C uses the wide kernel.</summary>
     /// <param name="tile">The launcher's tile (<see cref="GemmTile.Auto"/>: decide here).</param>

@@ -9,8 +9,10 @@ namespace Dsl.Gpu;
 
 /// <summary>
 /// One ILGPU accelerator (a CUDA or OpenCL GPU, or ILGPU's CPU simulator) with its context and the cache
-/// of loaded kernels. Kernels are compiled once per accelerator and kept as typed launcher delegates:
-/// a network loads its launchers when it is created, so a training step only launches.
+/// of loaded kernels. Kernels are compiled once per accelerator and kept as typed launcher delegates: a
+/// network loads most of its launchers when it is created; the GEMMs and the kernels specialised for an
+/// optimizer's update rule compile on their first launch (so only those a network's shapes and optimizer
+/// use), after which a training step only launches.
 /// </summary>
 public sealed class GpuAccelerator : IDisposable
 {

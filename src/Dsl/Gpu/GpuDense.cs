@@ -34,7 +34,10 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     private readonly GemmLauncher<WeightGradientEpilogue<AdamUpdate>> _weightGradientAdam;
     private readonly GemmLauncher<DerivativeEpilogue<TPreviousActivation>> _inputGradient;
 
-    /// <summary>Prepares the layer's three GEMMs on <paramref name="gpu"/> (their kernels compile on first use).</summary>
+    /// <summary>
+    /// Prepares the layer's GEMMs on <paramref name="gpu"/>: forward, input gradient, and the weight gradient once per
+    /// update rule (kernels compile on first use).
+    /// </summary>
     /// <param name="activation">phi, with its parameters (e.g. a LeakyRelu slope).</param>
     /// <param name="previousActivation">The previous layer's activation, for <see cref="BackwardInput"/>.</param>
     public GpuDense(GpuAccelerator gpu, TActivation activation, TPreviousActivation previousActivation)

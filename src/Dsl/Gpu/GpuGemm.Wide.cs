@@ -16,8 +16,12 @@ public static partial class GpuGemm
     /// <summary>Depth of a wide staged slab: 128 x 8 floats, 4 per thread as in the standard kernel.</summary>
     internal const int WideDepth = 8;
 
-    /// <summary>Floats per depth row of a wide slab: 128 plus one of padding against bank conflicts.</summary>
-    internal const int WideSlabStride = WideTile + 1;
+    /// <summary>
+    /// Floats per depth row of a wide slab: 128 plus 4 of padding. Staging a depth-contiguous operand, a warp writes
+    /// 4 outer indices x 8 depths at (4 depth + outer) mod 32 banks, all distinct (with a pad of 1 they would meet
+    /// up to 4 to a bank); outer-contiguous staging and the reads touch consecutive floats either way.
+    /// </summary>
+    internal const int WideSlabStride = WideTile + 4;
 
     /// <summary>
     /// One group's 128 x 128 tile of C: group (Grid.IdxX, Grid.IdxY) covers columns from 128 Grid.IdxX and rows

@@ -14,16 +14,19 @@ namespace Dsl.Gpu;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One explicitly grouped kernel: a group of 16 x 16 = 256 threads computes a 64 x 64 tile of C. Per depth
+/// Two explicitly grouped kernels, chosen per launch (<see cref="GemmTileSelection"/>). The standard one: a group of
+/// 16 x 16 = 256 threads computes a 64 x 64 tile of C. Per depth
 /// step of 16 it stages a 64 x 16 slab of op(A) and a 16 x 64 slab of op(B) in shared memory (depth-major,
 /// rows padded to 65 floats: staging an operand whose depth is contiguous writes down a column of the slab,
 /// which without the pad would put a half-warp's 16 writes in one bank; with it they spread, at most two to a
 /// bank), then each thread accumulates a 4 x 4 register tile. A thread owns rows ty + 16 i and columns tx + 16 j (i, j in 0..3),
 /// so the 16 threads of a half-warp read 16 consecutive shared floats and store 16 consecutive columns of C.
 /// Rows, columns and depths past the matrix are staged as zeros and never stored, so any m, n, k works.
+/// The wide one (<c>GpuGemm.Wide.cs</c>) does the same with a 128 x 128 tile, depth steps of 8 and 8 x 8
+/// accumulators per thread, for large products.
 /// </para>
 /// <para>
-/// The kernel is generic over how each operand is stored (<see cref="DepthContiguous"/> or
+/// The kernels are generic over how each operand is stored (<see cref="DepthContiguous"/> or
 /// <see cref="OuterContiguous"/>) and over the epilogue, so each transpose combination and epilogue is its
 /// own specialised kernel with the layout decisions folded at compile time.
 /// </para>
@@ -167,7 +170,7 @@ public static partial class GpuGemm
     /// as slab[depth * slabStride + outer], zeros outside the matrix: 64 x 16 for <see cref="Kernel{TA, TB, TEpilogue}"/>,
     /// 128 x 8 for <see cref="WideKernel{TA, TB, TEpilogue}"/>, 4 elements per thread either way. Consecutive threads
     /// walk the operand's contiguous direction so that global reads coalesce. The tile sizes are constants at every
-    /// call, so after inlining the divisions below are shifts and masks.
+    /// call, so after inlining the divisions below are divisions by constant powers of two.
     /// </summary>
     private static void Stage<TLayout>(ArrayView<float> slab, ArrayView<float> operand, int leadingDimension,
         int outerStart, int outerCount, int depthStart, int depthCount, int thread, int tileOuter, int tileDepth, int slabStride)

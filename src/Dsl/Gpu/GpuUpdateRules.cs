@@ -32,6 +32,12 @@ public interface IGpuUpdateRule
 /// <summary>No update: a kernel given this rule only computes and stores gradients.</summary>
 public readonly struct NoUpdate : IGpuUpdateRule
 {
+    // Unused. A field-less struct is 1 byte to .NET; one int gives it the same plain layout on the host and in a
+    // CUDA kernel's parameters, where an empty struct's marshalling has not been tried (no GPU here).
+#pragma warning disable CS0169 // never read: it exists for its size
+    private readonly int _unused;
+#pragma warning restore CS0169
+
     /// <inheritdoc />
     public void Apply(long index, float gradient)
     {
@@ -40,7 +46,9 @@ public readonly struct NoUpdate : IGpuUpdateRule
 
 /// <summary>
 /// torch.optim.SGD (dampening 0) for parameter i: g = grad + weightDecay p; b = momentum b + g (b starts at zero, so
-/// b = g on the first step); g = nesterov ? g + momentum b : b; p -= learningRate g.
+/// b = g on the first step); g = nesterov ? g + momentum b : b; p -= learningRate g. Obtain it from
+/// <see cref="GpuParameterUpdate.Sgd"/>, which checks its range (<see cref="GpuParameterUpdate.CheckCovers"/>); the
+/// default value has empty views and must not reach a kernel.
 /// </summary>
 public readonly struct SgdUpdate : IGpuUpdateRule
 {
@@ -81,7 +89,8 @@ public readonly struct SgdUpdate : IGpuUpdateRule
 
 /// <summary>
 /// Adam or AdamW for parameter i: p *= shrink (AdamW); g = grad + l2Penalty p (Adam); m = beta1 m + (1 - beta1) g;
-/// v = beta2 v + (1 - beta2) g^2; p -= stepSize m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon).
+/// v = beta2 v + (1 - beta2) g^2; p -= stepSize m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon). Obtain it from
+/// <see cref="GpuParameterUpdate.Adam"/>; the default value has empty views and must not reach a kernel.
 /// </summary>
 public readonly struct AdamUpdate : IGpuUpdateRule
 {

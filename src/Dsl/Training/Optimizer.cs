@@ -30,9 +30,10 @@ public abstract class Optimizer
     // Where the bound state lives: null on the host (or while unbound), else the accelerator holding its buffers.
     private GpuAccelerator? _boundDevice;
 
-    // The standalone update kernel of _boundDevice for this optimizer's rule (an Action<AcceleratorStream, Index1D,
-    // ArrayView<float>, TRule>), loaded by the first device Step (not by BeginDeviceStep).
-    private Delegate? _deviceUpdate;
+    // The standalone update kernel of _boundDevice for this optimizer's rule (DeviceRule picks which field), loaded
+    // by the first device Step (not by BeginDeviceStep).
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, SgdUpdate>? _sgdUpdate;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, AdamUpdate>? _adamUpdate;
 
     /// <summary>Creates the optimizer with the given learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative, NaN or infinite.</exception>
@@ -144,26 +145,25 @@ public abstract class Optimizer
         CheckDeviceStep(gpu, stream, parameters);
         // Loaded (compiled once per accelerator) after the checks and before anything changes. Steps that fuse the
         // update into their own kernels (BeginDeviceStep) never load it. A launcher already held is the bound device's.
-        Delegate launcher = _deviceUpdate ?? DeviceRule switch
-        {
-            GpuUpdateRule.Sgd => GpuOptimizerKernels.Load<SgdUpdate>(gpu),
-            _ => GpuOptimizerKernels.Load<AdamUpdate>(gpu),
-        };
+        var sgdUpdate = DeviceRule == GpuUpdateRule.Sgd ? _sgdUpdate ?? GpuOptimizerKernels.Load<SgdUpdate>(gpu) : null;
+        var adamUpdate = DeviceRule == GpuUpdateRule.Adam ? _adamUpdate ?? GpuOptimizerKernels.Load<AdamUpdate>(gpu) : null;
         GpuParameterUpdate update = BeginDeviceStep(gpu, stream, parameters);
-        _deviceUpdate = launcher;
+        _sgdUpdate = sgdUpdate;
+        _adamUpdate = adamUpdate;
         int length = (int)parameters.Length;
         if (length == 0)
         {
             return;
         }
 
+        // DeviceRule is fixed per optimizer type and DeviceUpdate builds an update of that rule.
         if (update.Rule == GpuUpdateRule.Sgd)
         {
-            ((Action<AcceleratorStream, Index1D, ArrayView<float>, SgdUpdate>)launcher)(stream, length, gradients, update.Sgd);
+            sgdUpdate!(stream, length, gradients, update.Sgd);
         }
         else
         {
-            ((Action<AcceleratorStream, Index1D, ArrayView<float>, AdamUpdate>)launcher)(stream, length, gradients, update.Adam);
+            adamUpdate!(stream, length, gradients, update.Adam);
         }
     }
 
@@ -241,7 +241,8 @@ public abstract class Optimizer
             }
 
             ReleaseDeviceState();
-            _deviceUpdate = null;
+            _sgdUpdate = null;
+            _adamUpdate = null;
         }
         else
         {

@@ -183,6 +183,7 @@ public sealed class GpuGemmTests
 
         string wide = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<StoreEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
         Assert.Contains("bar.sync", wide, StringComparison.Ordinal);
+        Assert.DoesNotContain("ld.local", wide, StringComparison.Ordinal); // the 64 accumulators stay in registers in the PTX
         GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<AccumulateEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
     }
 
@@ -211,7 +212,7 @@ public sealed class GpuGemmTests
     public void WideKernel_MatchesFloat64Reference_AtOddSizes(Transpose transA, Transpose transB, bool accumulate)
     {
         var random = new Random(HashCode.Combine(transA, transB, accumulate, 128));
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 7, 9), (7, 66, 17), (130, 129, 3), (128, 64, 8) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 7, 9), (7, 66, 17), (130, 129, 17), (128, 64, 8), (260, 131, 9) })
         {
             var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
             RunOnGpu(problem, GemmTile.Wide);
@@ -247,19 +248,20 @@ public sealed class GpuGemmTests
         Assert.False(GemmTileSelection.UsesWide(GemmTile.Standard, 4096, 4096, 132));
         Assert.True(GemmTileSelection.UsesWide(GemmTile.Wide, 1, 1, 132));
 
+        Assert.Equal(GemmTile.Wide, GemmTileSelection.Parse(" Wide "));
+        Assert.Equal(GemmTile.Standard, GemmTileSelection.Parse("standard"));
+        Assert.Equal(GemmTile.Auto, GemmTileSelection.Parse(null));
+        Assert.Equal(GemmTile.Auto, GemmTileSelection.Parse("auto"));
+        var bad = Assert.Throws<ArgumentException>(() => GemmTileSelection.Parse("128"));
+        Assert.Contains(GemmTileSelection.EnvironmentVariable, bad.Message, StringComparison.Ordinal);
+
+        // The variable reaches launchers built while it is set (only valid values: other test classes build
+        // networks concurrently, and would see it).
         string? saved = Environment.GetEnvironmentVariable(GemmTileSelection.EnvironmentVariable);
         try
         {
-            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "Wide");
-            Assert.Equal(GemmTile.Wide, GemmTileSelection.FromEnvironment());
+            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "wide");
             Assert.Equal(GemmTile.Wide, GpuGemm.Load<StoreEpilogue>(_gpu, Transpose.No, Transpose.No).Tile);
-            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "standard");
-            Assert.Equal(GemmTile.Standard, GemmTileSelection.FromEnvironment());
-            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "128");
-            var bad = Assert.Throws<ArgumentException>(() => GemmTileSelection.FromEnvironment());
-            Assert.Contains(GemmTileSelection.EnvironmentVariable, bad.Message, StringComparison.Ordinal);
-            Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, null);
-            Assert.Equal(GemmTile.Auto, GemmTileSelection.FromEnvironment());
         }
         finally
         {
