@@ -51,33 +51,8 @@ public sealed class GpuNetworkTests
         INetwork gpu = WithFused(fused, () => Create(name, _gpu));
         Assert.Equal(cpu.Parameters.ToArray(), gpu.Parameters.ToArray());
 
-        var random = new Random(name.Length + (fused == "1" ? 100 : 0));
         const int batch = 37; // several tiles of the fused kernel, the last one partial
-        float[] inputs = RandomFloats(random, batch * cpu.InputSize);
-        Optimizer cpuOptimizer = new Adam(0.01f);
-        Optimizer gpuOptimizer = new Adam(0.01f);
-        for (int step = 0; step < 10; step++)
-        {
-            float cpuLoss;
-            float gpuLoss;
-            if (cpu is IClassifierNetwork cpuClassifier)
-            {
-                int[] labels = RandomLabels(random, batch, cpu.OutputSize);
-                cpuLoss = cpuClassifier.TrainStep(inputs, labels, cpuOptimizer);
-                gpuLoss = ((IClassifierNetwork)gpu).TrainStep(inputs, labels, gpuOptimizer);
-            }
-            else
-            {
-                float[] targets = RandomFloats(random, batch * cpu.OutputSize);
-                cpuLoss = ((IRegressionNetwork)cpu).TrainStep(inputs, targets, cpuOptimizer);
-                gpuLoss = ((IRegressionNetwork)gpu).TrainStep(inputs, targets, gpuOptimizer);
-            }
-
-            Assert.True(Math.Abs(cpuLoss - gpuLoss) <= 1e-4 * Math.Max(1, Math.Abs(cpuLoss)), $"step {step}: loss cpu {cpuLoss} gpu {gpuLoss}");
-        }
-
-        AssertClose(cpu.Parameters.ToArray(), gpu.Parameters.ToArray(), 2e-4, "parameters after 10 steps");
-        AssertClose(cpu.Gradients.ToArray(), gpu.Gradients.ToArray(), 2e-4, "gradients of the 10th step");
+        float[] inputs = TrainTenStepsOnBoth(cpu, gpu, new Adam(0.01f), new Adam(0.01f), new Random(name.Length + (fused == "1" ? 100 : 0)), batch);
 
         float[] cpuOut = new float[batch * cpu.OutputSize];
         float[] gpuOut = new float[batch * cpu.OutputSize];
@@ -99,24 +74,9 @@ public sealed class GpuNetworkTests
     {
         INetwork cpu = Create("NetB", _cpu);
         INetwork gpu = WithFused("0", () => Create("NetB", _gpu));
-        Optimizer cpuOptimizer = CreateOptimizer(optimizer);
         Optimizer gpuOptimizer = CreateOptimizer(optimizer);
-        var random = new Random(optimizer.Length);
-        const int batch = 23;
-        float[] inputs = RandomFloats(random, batch * cpu.InputSize);
-        var cpuClassifier = (IClassifierNetwork)cpu;
-        var gpuClassifier = (IClassifierNetwork)gpu;
-        for (int step = 0; step < 10; step++)
-        {
-            int[] labels = RandomLabels(random, batch, cpu.OutputSize);
-            float cpuLoss = cpuClassifier.TrainStep(inputs, labels, cpuOptimizer);
-            float gpuLoss = gpuClassifier.TrainStep(inputs, labels, gpuOptimizer);
-            Assert.True(Math.Abs(cpuLoss - gpuLoss) <= 1e-4 * Math.Max(1, Math.Abs(cpuLoss)), $"step {step}: loss cpu {cpuLoss} gpu {gpuLoss}");
-        }
-
+        TrainTenStepsOnBoth(cpu, gpu, CreateOptimizer(optimizer), gpuOptimizer, new Random(optimizer.Length), batch: 23);
         Assert.Equal(10, gpuOptimizer.StepCount);
-        AssertClose(cpu.Parameters.ToArray(), gpu.Parameters.ToArray(), 2e-4, "parameters after 10 steps");
-        AssertClose(cpu.Gradients.ToArray(), gpu.Gradients.ToArray(), 2e-4, "gradients of the 10th step");
         gpu.Dispose();
     }
 
@@ -142,33 +102,7 @@ public sealed class GpuNetworkTests
             Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, saved);
         }
 
-        var random = new Random(name.Length + 500);
-        const int batch = 37;
-        float[] inputs = RandomFloats(random, batch * cpu.InputSize);
-        Optimizer cpuOptimizer = new Adam(0.01f);
-        Optimizer gpuOptimizer = new Adam(0.01f);
-        for (int step = 0; step < 10; step++)
-        {
-            float cpuLoss;
-            float gpuLoss;
-            if (cpu is IClassifierNetwork cpuClassifier)
-            {
-                int[] labels = RandomLabels(random, batch, cpu.OutputSize);
-                cpuLoss = cpuClassifier.TrainStep(inputs, labels, cpuOptimizer);
-                gpuLoss = ((IClassifierNetwork)gpu).TrainStep(inputs, labels, gpuOptimizer);
-            }
-            else
-            {
-                float[] targets = RandomFloats(random, batch * cpu.OutputSize);
-                cpuLoss = ((IRegressionNetwork)cpu).TrainStep(inputs, targets, cpuOptimizer);
-                gpuLoss = ((IRegressionNetwork)gpu).TrainStep(inputs, targets, gpuOptimizer);
-            }
-
-            Assert.True(Math.Abs(cpuLoss - gpuLoss) <= 1e-4 * Math.Max(1, Math.Abs(cpuLoss)), $"step {step}: loss cpu {cpuLoss} gpu {gpuLoss}");
-        }
-
-        AssertClose(cpu.Parameters.ToArray(), gpu.Parameters.ToArray(), 2e-4, "parameters after 10 steps");
-        AssertClose(cpu.Gradients.ToArray(), gpu.Gradients.ToArray(), 2e-4, "gradients of the 10th step");
+        TrainTenStepsOnBoth(cpu, gpu, new Adam(0.01f), new Adam(0.01f), new Random(name.Length + 500), batch: 37);
         gpu.Dispose();
 
         // The wide kernel ran: its ReLU forward instantiation is loaded (no GEMM test uses that epilogue).
@@ -375,6 +309,39 @@ public sealed class GpuNetworkTests
 
         Assert.Equal(before, model.Parameters.ToArray());
         Assert.Equal(0, optimizer.StepCount);
+    }
+
+    /// <summary>
+    /// Ten training steps of both networks on the same random batch (inputs drawn once, labels or targets per step):
+    /// every loss within 1e-4 relative, then parameters and the last gradients within 2e-4 of the largest magnitude.
+    /// Returns the inputs.
+    /// </summary>
+    private static float[] TrainTenStepsOnBoth(INetwork cpu, INetwork gpu, Optimizer cpuOptimizer, Optimizer gpuOptimizer, Random random, int batch)
+    {
+        float[] inputs = RandomFloats(random, batch * cpu.InputSize);
+        for (int step = 0; step < 10; step++)
+        {
+            float cpuLoss;
+            float gpuLoss;
+            if (cpu is IClassifierNetwork cpuClassifier)
+            {
+                int[] labels = RandomLabels(random, batch, cpu.OutputSize);
+                cpuLoss = cpuClassifier.TrainStep(inputs, labels, cpuOptimizer);
+                gpuLoss = ((IClassifierNetwork)gpu).TrainStep(inputs, labels, gpuOptimizer);
+            }
+            else
+            {
+                float[] targets = RandomFloats(random, batch * cpu.OutputSize);
+                cpuLoss = ((IRegressionNetwork)cpu).TrainStep(inputs, targets, cpuOptimizer);
+                gpuLoss = ((IRegressionNetwork)gpu).TrainStep(inputs, targets, gpuOptimizer);
+            }
+
+            Assert.True(Math.Abs(cpuLoss - gpuLoss) <= 1e-4 * Math.Max(1, Math.Abs(cpuLoss)), $"step {step}: loss cpu {cpuLoss} gpu {gpuLoss}");
+        }
+
+        AssertClose(cpu.Parameters.ToArray(), gpu.Parameters.ToArray(), 2e-4, "parameters after 10 steps");
+        AssertClose(cpu.Gradients.ToArray(), gpu.Gradients.ToArray(), 2e-4, "gradients of the 10th step");
+        return inputs;
     }
 
     private static T WithFused<T>(string value, Func<T> create)
