@@ -11,7 +11,7 @@ internal sealed class GemmProblem
 {
     private const float Sentinel = -12345f;
 
-    private GemmProblem(Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int stridePadding, int? stride)
+    private GemmProblem(Transpose transA, Transpose transB, int m, int n, int k, bool accumulate, int lda, int ldb, int ldc)
     {
         TransA = transA;
         TransB = transB;
@@ -19,9 +19,9 @@ internal sealed class GemmProblem
         N = n;
         K = k;
         Accumulate = accumulate;
-        Lda = stride ?? (transA == Transpose.No ? k : m) + stridePadding;
-        Ldb = stride ?? (transB == Transpose.No ? n : k) + stridePadding + 1;
-        Ldc = stride ?? n + stridePadding + 2;
+        Lda = lda;
+        Ldb = ldb;
+        Ldc = ldc;
         A = new float[(transA == Transpose.No ? m : k) * Lda];
         B = new float[(transB == Transpose.No ? k : n) * Ldb];
         C = new float[m * Ldc];
@@ -77,8 +77,20 @@ internal sealed class GemmProblem
     /// </summary>
     public static GemmProblem Random(Random random, Transpose transA, Transpose transB, int m, int n, int k,
         bool accumulate, int stridePadding, int? stride = null)
+        => Random(random, new GemmProblem(transA, transB, m, n, k, accumulate,
+            stride ?? (transA == Transpose.No ? k : m) + stridePadding,
+            stride ?? (transB == Transpose.No ? n : k) + stridePadding + 1,
+            stride ?? n + stridePadding + 2));
+
+    /// <summary>Operands and C uniform in [-1, 1), every matrix dense (each stride its row length), stored C.</summary>
+    public static GemmProblem RandomDense(Random random, Transpose transA, Transpose transB, int m, int n, int k)
+        => Random(random, new GemmProblem(transA, transB, m, n, k, accumulate: false,
+            transA == Transpose.No ? k : m, transB == Transpose.No ? n : k, n));
+
+    private static GemmProblem Random(Random random, GemmProblem problem)
     {
-        var problem = new GemmProblem(transA, transB, m, n, k, accumulate, stridePadding, stride);
+        int m = problem.M;
+        int n = problem.N;
         TestData.FillUniform(random, problem.A);
         TestData.FillUniform(random, problem.B);
         TestData.FillUniform(random, problem.C);

@@ -8,8 +8,8 @@ namespace Dsl.Generators.Emit;
 /// <summary>
 /// Writes a network's GPU path (ILGPU): the host/device bookkeeping members of the network class and the
 /// nested <c>GpuPath</c> class that owns the device buffers, the kernel launchers (loaded once when the
-/// network is created, specialised by activation struct) and the launch sequence of a step, derived from
-/// the same <see cref="NetworkPlan"/> as the CPU sequence.
+/// network is created, specialised by activation struct and by a struct per layer holding its widths as
+/// literals) and the launch sequence of a step, derived from the same <see cref="NetworkPlan"/> as the CPU sequence.
 /// </summary>
 /// <remarks>
 /// Two sequences are written. The layer-by-layer one launches, per layer, a tiled GEMM whose epilogue adds
@@ -197,7 +197,7 @@ internal static class GpuEmitter
         w.Line("private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;");
         w.Line("private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;");
         w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered");
-        w.Line("// The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.");
+        w.Line("// The layer-by-layer sequence, specialised by widths (constants) and activation structs: dense layer i is _dense{i}.");
         foreach (LayerPlan layer in plan.Layers)
         {
             w.Line($"private readonly {DenseType(plan, layer)}? _dense{I(layer.Index)};");
@@ -519,14 +519,36 @@ internal static class GpuEmitter
         w.Line("_loss.Dispose();");
         w.Line("_fusedWorkspace.Dispose();");
         w.CloseBrace();
+        EmitWidths(w, plan);
         w.CloseBrace();
     }
+
+    /// <summary>
+    /// One struct per dense layer holding its widths as literals: the layer's GEMM kernels are specialised on it, so
+    /// they compile with every size but the batch (rows) as a constant.
+    /// </summary>
+    private static void EmitWidths(SourceWriter w, NetworkPlan plan)
+    {
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            w.Line();
+            w.Line($"// {layer.Layer.PropertyName}'s widths, compiled into its GEMM kernels (the batch stays a launch argument).");
+            w.Line($"private readonly struct {WidthsType(layer)} : global::Dsl.Gpu.IDenseWidths");
+            w.OpenBrace();
+            w.Line("public bool AreConstant => true;");
+            w.Line($"public int FanIn => {I(layer.FanIn)};");
+            w.Line($"public int Units => {I(layer.Units)};");
+            w.CloseBrace();
+        }
+    }
+
+    private static string WidthsType(LayerPlan layer) => layer.Layer.PropertyName + "Widths";
 
     /// <summary>The view of rows [0, rows) of a (capacity, width) device buffer.</summary>
     private static string View(string buffer, int width) => $"{buffer}.Slice(0, (long)rows * {I(width)})";
 
     private static string DenseType(NetworkPlan plan, LayerPlan layer)
-        => $"global::Dsl.Gpu.GpuDense<{GpuActivationType(layer.Layer)}, {PreviousActivationType(plan, layer)}>";
+        => $"global::Dsl.Gpu.GpuDense<{WidthsType(layer)}, {GpuActivationType(layer.Layer)}, {PreviousActivationType(plan, layer)}>";
 
     private static string DenseConstruction(NetworkPlan plan, LayerPlan layer)
     {

@@ -56,6 +56,9 @@ public sealed class GpuAccelerator : IDisposable
     /// <summary>Whether <paramref name="kernel"/>'s method has been loaded, with any launcher type (for tests of which kernels a step uses).</summary>
     internal bool HasLoaded(Delegate kernel) => _kernels.Keys.Any(key => key.Kernel == kernel.Method);
 
+    /// <summary>The kernel methods loaded so far, each specialisation once (for tests of which instantiations a network uses).</summary>
+    internal IEnumerable<System.Reflection.MethodInfo> LoadedKernels => _kernels.Keys.Select(key => key.Kernel).Distinct();
+
     /// <summary>The CUDA GPU with the given index among this machine's CUDA devices.</summary>
     /// <exception cref="DeviceUnavailableException">There is no such device.</exception>
     public static GpuAccelerator Cuda(int index)

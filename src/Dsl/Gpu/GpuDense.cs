@@ -10,29 +10,35 @@ namespace Dsl.Gpu;
 /// fanIn) row-major like PyTorch's nn.Linear, bias b (units), pre-activation z = x W^T + b and output
 /// y = phi(z), both (batch, units); all views dense and row-major.
 /// </summary>
+/// <typeparam name="TWidths">
+/// fanIn and units as constants compiled into the layer's kernels (a generated network's per-layer struct), or
+/// <see cref="LaunchWidths"/> to take them from each call. With constants, every call must pass those widths.
+/// </typeparam>
 /// <typeparam name="TActivation">phi, this layer's activation (used by <see cref="Forward"/>).</typeparam>
 /// <typeparam name="TPreviousActivation">
 /// The previous layer's activation, whose derivative <see cref="BackwardInput"/> fuses into the gradient it
 /// passes back (<see cref="GpuIdentity"/> when the input is the network's input and no such gradient is needed).
 /// </typeparam>
 /// <remarks>
-/// Each GEMM kernel (64 x 64 or 128 x 128 tiles, whichever the shapes pick) is compiled once per accelerator, then
+/// Each GEMM kernel (64 x 64 or 128 x 128 tiles, whichever the shapes pick; one per layer when its widths are constants)
+/// is compiled once per accelerator, then
 /// cached by <see cref="GpuAccelerator"/>, by the first launch that uses it; after that the methods only enqueue
 /// launches on the given stream and allocate nothing. The bias gradient (column sums of dz) is a separate
 /// kernel, not part of this class.
 /// </remarks>
-public sealed class GpuDense<TActivation, TPreviousActivation>
+public sealed class GpuDense<TWidths, TActivation, TPreviousActivation>
+    where TWidths : struct, IDenseWidths
     where TActivation : struct, IGpuActivation
     where TPreviousActivation : struct, IGpuActivation
 {
     private readonly TActivation _activation;
     private readonly TPreviousActivation _previousActivation;
-    private readonly GemmLauncher<BiasActivationEpilogue<TActivation>> _forward;
+    private readonly GemmLauncher<DenseForwardSizes<TWidths>, BiasActivationEpilogue<TActivation>> _forward;
     // dW, one GEMM per update rule the layer is trained with (each compiles on its first launch).
-    private readonly GemmLauncher<WeightGradientEpilogue<NoUpdate>> _weightGradient;
-    private readonly GemmLauncher<WeightGradientEpilogue<SgdUpdate>> _weightGradientSgd;
-    private readonly GemmLauncher<WeightGradientEpilogue<AdamUpdate>> _weightGradientAdam;
-    private readonly GemmLauncher<DerivativeEpilogue<TPreviousActivation>> _inputGradient;
+    private readonly GemmLauncher<DenseWeightGradientSizes<TWidths>, WeightGradientEpilogue<NoUpdate>> _weightGradient;
+    private readonly GemmLauncher<DenseWeightGradientSizes<TWidths>, WeightGradientEpilogue<SgdUpdate>> _weightGradientSgd;
+    private readonly GemmLauncher<DenseWeightGradientSizes<TWidths>, WeightGradientEpilogue<AdamUpdate>> _weightGradientAdam;
+    private readonly GemmLauncher<DenseInputGradientSizes<TWidths>, DerivativeEpilogue<TPreviousActivation>> _inputGradient;
 
     /// <summary>
     /// Prepares the layer's GEMMs on <paramref name="gpu"/>: forward, input gradient, and the weight gradient once per
@@ -46,13 +52,13 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
         _activation = activation;
         _previousActivation = previousActivation;
         // z = x W^T: (batch, fanIn) x (units, fanIn)^T.
-        _forward = GpuGemm.Load<BiasActivationEpilogue<TActivation>>(gpu, Transpose.No, Transpose.Yes);
+        _forward = GpuGemm.Load<DenseForwardSizes<TWidths>, BiasActivationEpilogue<TActivation>>(gpu, Transpose.No, Transpose.Yes);
         // dW = dz^T x: (batch, units)^T x (batch, fanIn).
-        _weightGradient = GpuGemm.Load<WeightGradientEpilogue<NoUpdate>>(gpu, Transpose.Yes, Transpose.No);
-        _weightGradientSgd = GpuGemm.Load<WeightGradientEpilogue<SgdUpdate>>(gpu, Transpose.Yes, Transpose.No);
-        _weightGradientAdam = GpuGemm.Load<WeightGradientEpilogue<AdamUpdate>>(gpu, Transpose.Yes, Transpose.No);
+        _weightGradient = GpuGemm.Load<DenseWeightGradientSizes<TWidths>, WeightGradientEpilogue<NoUpdate>>(gpu, Transpose.Yes, Transpose.No);
+        _weightGradientSgd = GpuGemm.Load<DenseWeightGradientSizes<TWidths>, WeightGradientEpilogue<SgdUpdate>>(gpu, Transpose.Yes, Transpose.No);
+        _weightGradientAdam = GpuGemm.Load<DenseWeightGradientSizes<TWidths>, WeightGradientEpilogue<AdamUpdate>>(gpu, Transpose.Yes, Transpose.No);
         // dzPrev = (dz W) * phiPrev': (batch, units) x (units, fanIn).
-        _inputGradient = GpuGemm.Load<DerivativeEpilogue<TPreviousActivation>>(gpu, Transpose.No, Transpose.No);
+        _inputGradient = GpuGemm.Load<DenseInputGradientSizes<TWidths>, DerivativeEpilogue<TPreviousActivation>>(gpu, Transpose.No, Transpose.No);
     }
 
     /// <summary>True when the backward pass needs this layer's pre-activation z kept by <see cref="Forward"/>.</summary>
@@ -69,6 +75,7 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     public void Forward(AcceleratorStream stream, ArrayView<float> output, ArrayView<float> preActivation,
         ArrayView<float> input, ArrayView<float> weight, ArrayView<float> bias, int batch, int fanIn, int units)
     {
+        CheckWidths(fanIn, units);
         long size = (long)batch * units;
         Require(output, size, nameof(output), "(batch, units)");
         RequireOptional(preActivation, size, nameof(preActivation), "(batch, units)");
@@ -86,10 +93,11 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
     /// <param name="dPreActivation">dz (batch, units).</param>
     /// <param name="input">x (batch, fanIn).</param>
     /// <param name="update">The step's update with its origin at W's first element (<see cref="GpuParameterUpdate.At"/>), or none.</param>
-    /// <exception cref="ArgumentException">A view is shorter than its shape, or the update's buffer does not hold W.</exception>
+    /// <exception cref="ArgumentException">A view is shorter than its shape, the widths differ from constant <typeparamref name="TWidths"/>, or the update's buffer does not hold W.</exception>
     public void BackwardWeights(AcceleratorStream stream, ArrayView<float> dWeight, ArrayView<float> dPreActivation,
         ArrayView<float> input, int batch, int fanIn, int units, GpuParameterUpdate update = default)
     {
+        CheckWidths(fanIn, units);
         Require(dWeight, (long)units * fanIn, nameof(dWeight), "(units, fanIn)");
         update.CheckCovers((long)units * fanIn, nameof(update));
         switch (update.Rule)
@@ -119,6 +127,7 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
         ArrayView<float> weight, ArrayView<float> previousPreActivation, ArrayView<float> previousOutput,
         int batch, int fanIn, int units)
     {
+        CheckWidths(fanIn, units);
         long size = (long)batch * fanIn;
         Require(dPreviousPreActivation, size, nameof(dPreviousPreActivation), "(batch, fanIn)");
         Require(previousOutput, size, nameof(previousOutput), "(batch, fanIn)");
@@ -133,6 +142,18 @@ public sealed class GpuDense<TActivation, TPreviousActivation>
 
         var epilogue = new DerivativeEpilogue<TPreviousActivation>(dPreviousPreActivation, previousPreActivation, previousOutput, fanIn, _previousActivation);
         _inputGradient.Launch(stream, batch, fanIn, units, dPreActivation, units, weight, fanIn, epilogue);
+    }
+
+    /// <summary>With constant widths the kernels ignore the arguments, so arguments that differ are refused, not run.</summary>
+    private static void CheckWidths(int fanIn, int units)
+    {
+        TWidths widths = default;
+        if (widths.AreConstant && (fanIn != widths.FanIn || units != widths.Units))
+        {
+            throw new ArgumentException(
+                $"This layer's kernels were compiled for fanIn = {widths.FanIn}, units = {widths.Units} ({typeof(TWidths).Name}), " +
+                $"but the call passes fanIn = {fanIn}, units = {units}.", nameof(fanIn));
+        }
     }
 
     private static void Require(ArrayView<float> view, long size, string name, string shape)

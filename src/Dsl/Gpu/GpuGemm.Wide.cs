@@ -7,7 +7,7 @@ namespace Dsl.Gpu;
 // step a thread reads 8 floats of each slab for 64 multiply-adds, twice the standard kernel's 16 per 8 reads,
 // so large products are less bound by shared-memory bandwidth. It needs a quarter as many groups as the
 // 64 x 64 kernel, so it only pays when C is large enough to keep every multiprocessor busy with them:
-// GemmTileSelection decides. Same operand layouts, epilogues and edge handling as Kernel<TA, TB, TEpilogue>.
+// GemmTileSelection decides. Same operand layouts, constant sizes, epilogues and edge handling as Kernel<TA, TB, TSizes, TEpilogue>.
 public static partial class GpuGemm
 {
     /// <summary>Rows and columns of C per group in the wide kernel.</summary>
@@ -30,12 +30,15 @@ public static partial class GpuGemm
     /// </summary>
     /// <typeparam name="TA">How A is stored, indexed (row of C, depth).</typeparam>
     /// <typeparam name="TB">How B is stored, indexed (column of C, depth).</typeparam>
+    /// <typeparam name="TSizes">Which sizes are compile-time constants; the others come from <paramref name="launched"/>.</typeparam>
     /// <typeparam name="TEpilogue">What happens to each finished element of C.</typeparam>
-    internal static void WideKernel<TA, TB, TEpilogue>(GemmShape shape, ArrayView<float> a, ArrayView<float> b, TEpilogue epilogue)
+    internal static void WideKernel<TA, TB, TSizes, TEpilogue>(GemmShape launched, ArrayView<float> a, ArrayView<float> b, TEpilogue epilogue)
         where TA : struct, IOperandLayout
         where TB : struct, IOperandLayout
+        where TSizes : struct, IGemmSizes
         where TEpilogue : struct, IGpuEpilogue
     {
+        GemmShape shape = default(TSizes).Resolve(launched); // after inlining, the fixed sizes are literals
         // slab[depth * WideSlabStride + outer], as in the standard kernel.
         ArrayView<float> aSlab = SharedMemory.Allocate<float>(WideDepth * WideSlabStride);
         ArrayView<float> bSlab = SharedMemory.Allocate<float>(WideDepth * WideSlabStride);

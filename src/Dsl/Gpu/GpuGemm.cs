@@ -27,8 +27,10 @@ namespace Dsl.Gpu;
 /// </para>
 /// <para>
 /// The kernels are generic over how each operand is stored (<see cref="DepthContiguous"/> or
-/// <see cref="OuterContiguous"/>) and over the epilogue, so each transpose combination and epilogue is its
-/// own specialised kernel with the layout decisions folded at compile time.
+/// <see cref="OuterContiguous"/>), over the epilogue and over which sizes are constants (<see cref="IGemmSizes"/>),
+/// so each transpose combination, epilogue and set of constant sizes is its own specialised kernel with the layout
+/// decisions and the known sizes folded at compile time. A generated network fixes every size but the batch
+/// (<see cref="IDenseWidths"/>); <see cref="LaunchSizes"/> takes all of them from the launch.
 /// </para>
 /// </remarks>
 public static partial class GpuGemm
@@ -52,7 +54,16 @@ public static partial class GpuGemm
     internal const int SlabStride = TileRows + 1;
 
     /// <summary>
-    /// The launcher of the kernels specialised for the transposes and <typeparamref name="TEpilogue"/>. Each kernel (64 x 64
+    /// The launcher of the kernels specialised for the transposes and <typeparamref name="TEpilogue"/>, with every size
+    /// taken from the launch (<see cref="LaunchSizes"/>). See <see cref="Load{TSizes, TEpilogue}"/>.
+    /// </summary>
+    public static GemmLauncher<LaunchSizes, TEpilogue> Load<TEpilogue>(GpuAccelerator gpu, Transpose transA, Transpose transB, GemmTile tile = GemmTile.Auto)
+        where TEpilogue : struct, IGpuEpilogue
+        => Load<LaunchSizes, TEpilogue>(gpu, transA, transB, tile);
+
+    /// <summary>
+    /// The launcher of the kernels specialised for the transposes, <typeparamref name="TEpilogue"/> and the sizes that
+    /// <typeparamref name="TSizes"/> fixes as constants (each launch must then pass those same sizes). Each kernel (64 x 64
     /// or 128 x 128, <see cref="GemmTile"/>) is compiled, once per accelerator and cached by <paramref name="gpu"/>, by the
     /// first launch that uses it, so a network compiles only the GEMMs its shapes need. Call when a layer is built,
     /// not per step.
@@ -61,16 +72,17 @@ public static partial class GpuGemm
     /// Which tile the launches use; <see cref="GemmTile.Auto"/> takes <see cref="GemmTileSelection.EnvironmentVariable"/> when
     /// it is set, else decides per launch by the size of C.
     /// </param>
-    public static GemmLauncher<TEpilogue> Load<TEpilogue>(GpuAccelerator gpu, Transpose transA, Transpose transB, GemmTile tile = GemmTile.Auto)
+    public static GemmLauncher<TSizes, TEpilogue> Load<TSizes, TEpilogue>(GpuAccelerator gpu, Transpose transA, Transpose transB, GemmTile tile = GemmTile.Auto)
+        where TSizes : struct, IGemmSizes
         where TEpilogue : struct, IGpuEpilogue
     {
         ArgumentNullException.ThrowIfNull(gpu);
         var (standard, wide) = (transA, transB) switch
         {
-            (Transpose.No, Transpose.No) => Loaders<DepthContiguous, OuterContiguous, TEpilogue>(gpu),
-            (Transpose.No, Transpose.Yes) => Loaders<DepthContiguous, DepthContiguous, TEpilogue>(gpu),
-            (Transpose.Yes, Transpose.No) => Loaders<OuterContiguous, OuterContiguous, TEpilogue>(gpu),
-            (Transpose.Yes, Transpose.Yes) => Loaders<OuterContiguous, DepthContiguous, TEpilogue>(gpu),
+            (Transpose.No, Transpose.No) => Loaders<DepthContiguous, OuterContiguous, TSizes, TEpilogue>(gpu),
+            (Transpose.No, Transpose.Yes) => Loaders<DepthContiguous, DepthContiguous, TSizes, TEpilogue>(gpu),
+            (Transpose.Yes, Transpose.No) => Loaders<OuterContiguous, OuterContiguous, TSizes, TEpilogue>(gpu),
+            (Transpose.Yes, Transpose.Yes) => Loaders<OuterContiguous, DepthContiguous, TSizes, TEpilogue>(gpu),
             _ => throw new ArgumentOutOfRangeException(nameof(transA), $"Unknown transposes ({transA}, {transB})."),
         };
         GemmTile chosen = tile == GemmTile.Auto ? GemmTileSelection.FromEnvironment() : tile;
@@ -82,39 +94,46 @@ public static partial class GpuGemm
         // On ILGPU's CPU simulator Auto always takes the standard kernel (the simulator has one "multiprocessor", and
         // its timings say nothing about a GPU); tests that want the wide kernel ask for it.
         int multiprocessors = gpu.Type == AcceleratorType.CPU ? int.MaxValue : gpu.Accelerator.NumMultiprocessors;
-        return new GemmLauncher<TEpilogue>(standard, wide, chosen, multiprocessors, transA, transB);
+        return new GemmLauncher<TSizes, TEpilogue>(standard, wide, chosen, multiprocessors, transA, transB);
     }
 
     /// <summary>
     /// The kernel method specialised for the transposes and epilogue, the 64 x 64 one or (<paramref name="wide"/>) the
-    /// 128 x 128 one (for compiling it to PTX in tests).
+    /// 128 x 128 one, with every size from the launch (for compiling it to PTX in tests).
     /// </summary>
     internal static MethodInfo KernelMethod<TEpilogue>(Transpose transA, Transpose transB, bool wide = false)
+        where TEpilogue : struct, IGpuEpilogue
+        => KernelMethod<LaunchSizes, TEpilogue>(transA, transB, wide);
+
+    /// <summary>As <see cref="KernelMethod{TEpilogue}"/>, with the sizes <typeparamref name="TSizes"/> fixes as constants.</summary>
+    internal static MethodInfo KernelMethod<TSizes, TEpilogue>(Transpose transA, Transpose transB, bool wide = false)
+        where TSizes : struct, IGemmSizes
         where TEpilogue : struct, IGpuEpilogue
     {
         Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> kernel = (transA, transB, wide) switch
         {
-            (Transpose.No, Transpose.No, false) => Kernel<DepthContiguous, OuterContiguous, TEpilogue>,
-            (Transpose.No, Transpose.Yes, false) => Kernel<DepthContiguous, DepthContiguous, TEpilogue>,
-            (Transpose.Yes, Transpose.No, false) => Kernel<OuterContiguous, OuterContiguous, TEpilogue>,
-            (_, _, false) => Kernel<OuterContiguous, DepthContiguous, TEpilogue>,
-            (Transpose.No, Transpose.No, true) => WideKernel<DepthContiguous, OuterContiguous, TEpilogue>,
-            (Transpose.No, Transpose.Yes, true) => WideKernel<DepthContiguous, DepthContiguous, TEpilogue>,
-            (Transpose.Yes, Transpose.No, true) => WideKernel<OuterContiguous, OuterContiguous, TEpilogue>,
-            (_, _, true) => WideKernel<OuterContiguous, DepthContiguous, TEpilogue>,
+            (Transpose.No, Transpose.No, false) => Kernel<DepthContiguous, OuterContiguous, TSizes, TEpilogue>,
+            (Transpose.No, Transpose.Yes, false) => Kernel<DepthContiguous, DepthContiguous, TSizes, TEpilogue>,
+            (Transpose.Yes, Transpose.No, false) => Kernel<OuterContiguous, OuterContiguous, TSizes, TEpilogue>,
+            (_, _, false) => Kernel<OuterContiguous, DepthContiguous, TSizes, TEpilogue>,
+            (Transpose.No, Transpose.No, true) => WideKernel<DepthContiguous, OuterContiguous, TSizes, TEpilogue>,
+            (Transpose.No, Transpose.Yes, true) => WideKernel<DepthContiguous, DepthContiguous, TSizes, TEpilogue>,
+            (Transpose.Yes, Transpose.No, true) => WideKernel<OuterContiguous, OuterContiguous, TSizes, TEpilogue>,
+            (_, _, true) => WideKernel<OuterContiguous, DepthContiguous, TSizes, TEpilogue>,
         };
         return kernel.Method;
     }
 
     /// <summary>Loaders of the 64 x 64 and the 128 x 128 kernel for one layout pair; each compiles (once per accelerator) when first called.</summary>
     private static (Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Standard,
-        Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Wide) Loaders<TA, TB, TEpilogue>(GpuAccelerator gpu)
+        Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> Wide) Loaders<TA, TB, TSizes, TEpilogue>(GpuAccelerator gpu)
         where TA : struct, IOperandLayout
         where TB : struct, IOperandLayout
+        where TSizes : struct, IGemmSizes
         where TEpilogue : struct, IGpuEpilogue
     {
-        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> standard = Kernel<TA, TB, TEpilogue>;
-        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> wide = WideKernel<TA, TB, TEpilogue>;
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> standard = Kernel<TA, TB, TSizes, TEpilogue>;
+        Action<GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue> wide = WideKernel<TA, TB, TSizes, TEpilogue>;
         return (() => gpu.Kernel(standard, accelerator => accelerator.LoadKernel(standard)),
             () => gpu.Kernel(wide, accelerator => accelerator.LoadKernel(wide)));
     }
@@ -126,12 +145,15 @@ public static partial class GpuGemm
     /// </summary>
     /// <typeparam name="TA">How A is stored, indexed (row of C, depth).</typeparam>
     /// <typeparam name="TB">How B is stored, indexed (column of C, depth).</typeparam>
+    /// <typeparam name="TSizes">Which sizes are compile-time constants; the others come from <paramref name="launched"/>.</typeparam>
     /// <typeparam name="TEpilogue">What happens to each finished element of C.</typeparam>
-    internal static void Kernel<TA, TB, TEpilogue>(GemmShape shape, ArrayView<float> a, ArrayView<float> b, TEpilogue epilogue)
+    internal static void Kernel<TA, TB, TSizes, TEpilogue>(GemmShape launched, ArrayView<float> a, ArrayView<float> b, TEpilogue epilogue)
         where TA : struct, IOperandLayout
         where TB : struct, IOperandLayout
+        where TSizes : struct, IGemmSizes
         where TEpilogue : struct, IGpuEpilogue
     {
+        GemmShape shape = default(TSizes).Resolve(launched); // after inlining, the fixed sizes are literals
         // slab[depth * SlabStride + outer]: op(A) rows resp. op(B) columns of this tile at one depth are adjacent.
         ArrayView<float> aSlab = SharedMemory.Allocate<float>(TileDepth * SlabStride);
         ArrayView<float> bSlab = SharedMemory.Allocate<float>(TileDepth * SlabStride);
@@ -167,8 +189,8 @@ public static partial class GpuGemm
 
     /// <summary>
     /// Copies the operand's tileOuter (outer) x tileDepth (depth) slab at (outerStart, depthStart) into shared memory
-    /// as slab[depth * slabStride + outer], zeros outside the matrix: 64 x 16 for <see cref="Kernel{TA, TB, TEpilogue}"/>,
-    /// 128 x 8 for <see cref="WideKernel{TA, TB, TEpilogue}"/>, 4 elements per thread either way. Consecutive threads
+    /// as slab[depth * slabStride + outer], zeros outside the matrix: 64 x 16 for <see cref="Kernel{TA, TB, TSizes, TEpilogue}"/>,
+    /// 128 x 8 for <see cref="WideKernel{TA, TB, TSizes, TEpilogue}"/>, 4 elements per thread either way. Consecutive threads
     /// walk the operand's contiguous direction so that global reads coalesce. The tile sizes are constants at every
     /// call, so after inlining the divisions below are divisions by constant powers of two.
     /// </summary>
@@ -271,7 +293,7 @@ public static partial class GpuGemm
 /// The GEMM's sizes and strides as one kernel argument: C is m x n, the depth k, A and B stored with row
 /// strides lda and ldb. Public only because ILGPU's launchers must see the kernel's parameter types.
 /// </summary>
-public readonly struct GemmShape(int m, int n, int k, int lda, int ldb)
+public readonly struct GemmShape(int m, int n, int k, int lda, int ldb) : IEquatable<GemmShape>
 {
     /// <summary>Rows of C and of op(A).</summary>
     public readonly int M = m;
@@ -287,6 +309,44 @@ public readonly struct GemmShape(int m, int n, int k, int lda, int ldb)
 
     /// <summary>Row stride of B as stored.</summary>
     public readonly int Ldb = ldb;
+
+    /// <inheritdoc />
+    public bool Equals(GemmShape other) => M == other.M && N == other.N && K == other.K && Lda == other.Lda && Ldb == other.Ldb;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is GemmShape other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(M, N, K, Lda, Ldb);
+
+    /// <summary>"(m, n, k) = (..), lda = .., ldb = ..".</summary>
+    public override string ToString() => FormattableString.Invariant($"(m, n, k) = ({M}, {N}, {K}), lda = {Lda}, ldb = {Ldb}");
+
+    public static bool operator ==(GemmShape left, GemmShape right) => left.Equals(right);
+
+    public static bool operator !=(GemmShape left, GemmShape right) => !left.Equals(right);
+}
+
+/// <summary>
+/// Which of a GEMM's sizes its kernel knows when it is compiled. The kernels are generic over it: an implementation
+/// whose <see cref="Resolve"/> returns literals for some sizes makes those sizes constants in the compiled kernel
+/// (ILGPU inlines the call and folds them into loop bounds, edge tests and address arithmetic), one kernel per
+/// implementation. A generated network fixes everything but the batch (<see cref="IDenseWidths"/>).
+/// </summary>
+public interface IGemmSizes
+{
+    /// <summary>
+    /// The shape the kernel computes with: <paramref name="launched"/> with every size this type fixes replaced by its
+    /// constant. Must not depend on anything but <paramref name="launched"/> and constants.
+    /// </summary>
+    GemmShape Resolve(GemmShape launched);
+}
+
+/// <summary>No constant sizes: every size comes from the launch, so one kernel serves every shape.</summary>
+public readonly struct LaunchSizes : IGemmSizes
+{
+    /// <inheritdoc />
+    public GemmShape Resolve(GemmShape launched) => launched;
 }
 
 /// <summary>
@@ -324,11 +384,14 @@ public readonly struct OuterContiguous : IOperandLayout
 }
 
 /// <summary>
-/// The GEMM kernels for one pair of transposes and one epilogue type. A launch allocates nothing, except the first
-/// launch on each kernel, which compiles it (or takes it from the accelerator's cache). Obtain it from
-/// <see cref="GpuGemm.Load{TEpilogue}"/>.
+/// The GEMM kernels for one pair of transposes, one epilogue type and one set of constant sizes. A launch allocates
+/// nothing, except the first launch on each kernel, which compiles it (or takes it from the accelerator's cache).
+/// Obtain it from <see cref="GpuGemm.Load{TSizes, TEpilogue}"/>.
 /// </summary>
-public sealed class GemmLauncher<TEpilogue>
+/// <typeparam name="TSizes">The sizes compiled into the kernels (<see cref="LaunchSizes"/>: none).</typeparam>
+/// <typeparam name="TEpilogue">What happens to each finished element of C.</typeparam>
+public sealed class GemmLauncher<TSizes, TEpilogue>
+    where TSizes : struct, IGemmSizes
     where TEpilogue : struct, IGpuEpilogue
 {
     private readonly Func<Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<float>, TEpilogue>> _loadStandard;
@@ -366,7 +429,10 @@ public sealed class GemmLauncher<TEpilogue>
     /// </summary>
     /// <param name="a">A: stored m x k, or k x m when transposed, row stride <paramref name="lda"/>.</param>
     /// <param name="b">B: stored k x n, or n x k when transposed, row stride <paramref name="ldb"/>.</param>
-    /// <exception cref="ArgumentException">A size is negative, a stride is below its row length, or a view is too short.</exception>
+    /// <exception cref="ArgumentException">
+    /// A size is negative, a stride is below its row length, a view is too short, or a size differs from the constant
+    /// <typeparamref name="TSizes"/> compiled into the kernel.
+    /// </exception>
     public void Launch(AcceleratorStream stream, int m, int n, int k,
         ArrayView<float> a, int lda, ArrayView<float> b, int ldb, TEpilogue epilogue)
     {
@@ -378,12 +444,21 @@ public sealed class GemmLauncher<TEpilogue>
         bool transposeB = TransB == Transpose.Yes;
         ValidateOperand("a", "A", "lda", a.Length, lda, transposeA ? k : m, transposeA ? m : k);
         ValidateOperand("b", "B", "ldb", b.Length, ldb, transposeB ? n : k, transposeB ? k : n);
+        var shape = new GemmShape(m, n, k, lda, ldb);
+        // The kernel computes with the constants, not with these arguments: a launch that disagrees with them would
+        // read and write with the wrong sizes without any error on the GPU.
+        GemmShape compiled = default(TSizes).Resolve(shape);
+        if (!compiled.Equals(shape))
+        {
+            throw new ArgumentException(
+                $"This GEMM was compiled for {compiled} ({typeof(TSizes).Name}), but the launch asks for {shape}.", nameof(m));
+        }
+
         if (m == 0 || n == 0)
         {
             return;
         }
 
-        var shape = new GemmShape(m, n, k, lda, ldb);
         var threads = new Index2D(GpuGemm.GroupSide, GpuGemm.GroupSide);
         if (GemmTileSelection.UsesWide(_tile, m, n, _multiprocessors))
         {

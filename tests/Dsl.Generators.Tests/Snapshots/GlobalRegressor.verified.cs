@@ -472,10 +472,10 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;
         private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
-        // The layer-by-layer sequence, specialised by activation struct: dense layer i is _dense{i}.
-        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>? _dense0;
-        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>? _dense1;
-        private readonly global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>? _dense2;
+        // The layer-by-layer sequence, specialised by widths (constants) and activation structs: dense layer i is _dense{i}.
+        private readonly global::Dsl.Gpu.GpuDense<FirstWidths, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>? _dense0;
+        private readonly global::Dsl.Gpu.GpuDense<SecondWidths, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>? _dense1;
+        private readonly global::Dsl.Gpu.GpuDense<OutputWidths, global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>? _dense2;
         private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
         private readonly global::Dsl.Gpu.GpuActivationBackward<global::Dsl.Gpu.GpuSigmoid>? _outputActivationBackward;
 
@@ -502,9 +502,9 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
             if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [8, 6, 3], [global::Dsl.Activation.Tanh, global::Dsl.Activation.LeakyRelu, global::Dsl.Activation.Sigmoid])))
             {
-                _dense0 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuTanh(), new global::Dsl.Gpu.GpuIdentity());
-                _dense1 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>(gpu, new global::Dsl.Gpu.GpuLeakyRelu(0.2f), new global::Dsl.Gpu.GpuTanh());
-                _dense2 = new global::Dsl.Gpu.GpuDense<global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>(gpu, new global::Dsl.Gpu.GpuSigmoid(), new global::Dsl.Gpu.GpuLeakyRelu(0.2f));
+                _dense0 = new global::Dsl.Gpu.GpuDense<FirstWidths, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuTanh(), new global::Dsl.Gpu.GpuIdentity());
+                _dense1 = new global::Dsl.Gpu.GpuDense<SecondWidths, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>(gpu, new global::Dsl.Gpu.GpuLeakyRelu(0.2f), new global::Dsl.Gpu.GpuTanh());
+                _dense2 = new global::Dsl.Gpu.GpuDense<OutputWidths, global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>(gpu, new global::Dsl.Gpu.GpuSigmoid(), new global::Dsl.Gpu.GpuLeakyRelu(0.2f));
                 _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
                 _outputActivationBackward = new global::Dsl.Gpu.GpuActivationBackward<global::Dsl.Gpu.GpuSigmoid>(gpu, new global::Dsl.Gpu.GpuSigmoid());
                 return;
@@ -669,6 +669,30 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _evaluationLosses.Dispose();
             _loss.Dispose();
             _fusedWorkspace.Dispose();
+        }
+
+        // First's widths, compiled into its GEMM kernels (the batch stays a launch argument).
+        private readonly struct FirstWidths : global::Dsl.Gpu.IDenseWidths
+        {
+            public bool AreConstant => true;
+            public int FanIn => 5;
+            public int Units => 8;
+        }
+
+        // Second's widths, compiled into its GEMM kernels (the batch stays a launch argument).
+        private readonly struct SecondWidths : global::Dsl.Gpu.IDenseWidths
+        {
+            public bool AreConstant => true;
+            public int FanIn => 8;
+            public int Units => 6;
+        }
+
+        // Output's widths, compiled into its GEMM kernels (the batch stays a launch argument).
+        private readonly struct OutputWidths : global::Dsl.Gpu.IDenseWidths
+        {
+            public bool AreConstant => true;
+            public int FanIn => 6;
+            public int Units => 3;
         }
     }
 }

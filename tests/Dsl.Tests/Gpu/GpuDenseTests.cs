@@ -8,7 +8,7 @@ using Xunit;
 namespace Dsl.Tests.Gpu;
 
 /// <summary>
-/// <see cref="GpuDense{TActivation, TPreviousActivation}"/> on ILGPU's CPU simulator: forward (bias and
+/// <see cref="GpuDense{TWidths, TActivation, TPreviousActivation}"/> on ILGPU's CPU simulator: forward (bias and
 /// activation fused, pre-activation kept), weight gradient and input gradient (previous activation's
 /// derivative fused), each against a naive float64 reference and against the CPU <see cref="Dense"/>, for
 /// every activation at odd sizes; the epilogues' kernels compiled to PTX.
@@ -79,7 +79,7 @@ public sealed class GpuDenseTests
         using var weightBuffer = accelerator.Allocate1D(weight);
         using var output = accelerator.Allocate1D<float>(Batch * Units);
 
-        var layer = new GpuDense<GpuRelu, GpuIdentity>(_gpu, new GpuRelu(), new GpuIdentity());
+        var layer = new GpuDense<LaunchWidths, GpuRelu, GpuIdentity>(_gpu, new GpuRelu(), new GpuIdentity());
         layer.Forward(accelerator.DefaultStream, output.View, ArrayView<float>.Empty, xBuffer.View, weightBuffer.View, ArrayView<float>.Empty, Batch, FanIn, Units);
         accelerator.Synchronize();
 
@@ -102,12 +102,35 @@ public sealed class GpuDenseTests
     [Fact]
     public void Layers_OfTheSameTypes_ShareTheirKernels()
     {
-        _ = new GpuDense<GpuTanh, GpuSigmoid>(_gpu, new GpuTanh(), new GpuSigmoid());
+        _ = new GpuDense<LaunchWidths, GpuTanh, GpuSigmoid>(_gpu, new GpuTanh(), new GpuSigmoid());
         int loaded = _gpu.LoadedKernelCount;
-        var second = new GpuDense<GpuTanh, GpuSigmoid>(_gpu, new GpuTanh(), new GpuSigmoid());
+        var second = new GpuDense<LaunchWidths, GpuTanh, GpuSigmoid>(_gpu, new GpuTanh(), new GpuSigmoid());
         Assert.Equal(loaded, _gpu.LoadedKernelCount);
         Assert.False(second.NeedsPreActivation);
-        Assert.True(new GpuDense<GpuGelu, GpuIdentity>(_gpu, new GpuGelu(), new GpuIdentity()).NeedsPreActivation);
+        Assert.True(new GpuDense<LaunchWidths, GpuGelu, GpuIdentity>(_gpu, new GpuGelu(), new GpuIdentity()).NeedsPreActivation);
+    }
+
+    /// <summary>Widths compiled into a layer's kernels: fanIn 3, units 5.</summary>
+    private readonly struct Widths3x5 : IDenseWidths
+    {
+        public bool AreConstant => true;
+        public int FanIn => 3;
+        public int Units => 5;
+    }
+
+    [Fact]
+    public void ConstantWidths_RefuseCallsWithOtherWidths()
+    {
+        Accelerator accelerator = _gpu.Accelerator;
+        using var large = accelerator.Allocate1D<float>(100);
+        AcceleratorStream stream = accelerator.DefaultStream;
+        var layer = new GpuDense<Widths3x5, GpuRelu, GpuIdentity>(_gpu, new GpuRelu(), new GpuIdentity());
+
+        var forward = Assert.Throws<ArgumentException>(() => layer.Forward(stream, large.View, default, large.View, large.View, default, 4, 3, 6));
+        Assert.Contains("compiled for fanIn = 3, units = 5", forward.Message, StringComparison.Ordinal);
+        Assert.Contains("passes fanIn = 3, units = 6", forward.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => layer.BackwardInput(stream, large.View, large.View, large.View, default, large.View, 4, 2, 5));
+        Assert.Throws<ArgumentException>(() => layer.BackwardWeights(stream, large.View, large.View, large.View, 4, 4, 5));
     }
 
     [Fact]
@@ -117,7 +140,7 @@ public sealed class GpuDenseTests
         using var small = accelerator.Allocate1D<float>(10);
         using var large = accelerator.Allocate1D<float>(100);
         AcceleratorStream stream = accelerator.DefaultStream;
-        var layer = new GpuDense<GpuSilu, GpuGelu>(_gpu, new GpuSilu(), new GpuGelu());
+        var layer = new GpuDense<LaunchWidths, GpuSilu, GpuGelu>(_gpu, new GpuSilu(), new GpuGelu());
 
         // (batch, units) = (4, 5) needs 20 floats of output, pre-activation and 5 of bias.
         var output = Assert.Throws<ArgumentException>(() => layer.Forward(stream, small.View, large.View, large.View, large.View, large.View, 4, 3, 5));
@@ -166,7 +189,7 @@ public sealed class GpuDenseTests
             using var previousOutputBuffer = accelerator.Allocate1D(previousOutput);
             using var dPreviousBuffer = accelerator.Allocate1D<float>(batch * fanIn);
 
-            var layer = new GpuDense<TGpu, TGpu>(gpu, gpuActivation, gpuActivation);
+            var layer = new GpuDense<LaunchWidths, TGpu, TGpu>(gpu, gpuActivation, gpuActivation);
             layer.Forward(stream, outputBuffer.View, preActivationBuffer.View, xBuffer.View, weightBuffer.View,
                 hasBias ? biasBuffer.View : ArrayView<float>.Empty, batch, fanIn, units);
             layer.BackwardWeights(stream, dWeightBuffer.View, dPreActivationBuffer.View, xBuffer.View, batch, fanIn, units);

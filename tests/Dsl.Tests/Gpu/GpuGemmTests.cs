@@ -136,7 +136,7 @@ public sealed class GpuGemmTests
         using var gpu = GpuAccelerator.CpuSimulator();
         AcceleratorStream stream = gpu.Accelerator.DefaultStream;
         using var one = gpu.Accelerator.Allocate1D<float>(1);
-        void LaunchOneByOne(GemmLauncher<StoreEpilogue> launcher) => launcher.Launch(stream, 1, 1, 1, one.View, 1, one.View, 1, new StoreEpilogue(one.View, 1));
+        void LaunchOneByOne(GemmLauncher<LaunchSizes, StoreEpilogue> launcher) => launcher.Launch(stream, 1, 1, 1, one.View, 1, one.View, 1, new StoreEpilogue(one.View, 1));
 
         var first = GpuGemm.Load<StoreEpilogue>(gpu, Transpose.Yes, Transpose.No);
         Assert.Equal(0, gpu.LoadedKernelCount); // nothing compiles before a launch needs it
@@ -269,8 +269,123 @@ public sealed class GpuGemmTests
         }
     }
 
+    /// <summary>A dense layer's widths as constants, odd and past one 64-wide tile: fanIn 37, units 70.</summary>
+    private readonly struct Widths37x70 : IDenseWidths
+    {
+        public bool AreConstant => true;
+        public int FanIn => 37;
+        public int Units => 70;
+    }
+
+    /// <summary>
+    /// Each dense GEMM with its widths compiled in as constants (batch 67 from the launch): the float64 reference, and
+    /// the same bits as the kernel that takes every size from the launch (same code, same order of sums), so a
+    /// constant in the wrong place (a swapped stride, n for k) cannot pass. Both tiles.
+    /// </summary>
+    [Theory]
+    [InlineData(GemmTile.Standard)]
+    [InlineData(GemmTile.Wide)]
+    public void ConstantSizes_MatchTheReference_AndTheLaunchSizedKernel_InEachDenseRole(GemmTile tile)
+    {
+        const int batch = 67, fanIn = 37, units = 70;
+        var random = new Random((int)tile + 37);
+        // Forward z = x W^T: C (batch, units) from x (batch, fanIn) and W (units, fanIn).
+        AssertConstantSizesAgree<DenseForwardSizes<Widths37x70>>(GemmProblem.RandomDense(random, Transpose.No, Transpose.Yes, batch, units, fanIn), tile);
+        // Input gradient dx = dz W: C (batch, fanIn) from dz (batch, units) and W (units, fanIn).
+        AssertConstantSizesAgree<DenseInputGradientSizes<Widths37x70>>(GemmProblem.RandomDense(random, Transpose.No, Transpose.No, batch, fanIn, units), tile);
+        // Weight gradient dW = dz^T x: C (units, fanIn) from dz (batch, units) and x (batch, fanIn), depth batch.
+        AssertConstantSizesAgree<DenseWeightGradientSizes<Widths37x70>>(GemmProblem.RandomDense(random, Transpose.Yes, Transpose.No, units, fanIn, batch), tile);
+    }
+
+    private void AssertConstantSizesAgree<TSizes>(GemmProblem problem, GemmTile tile)
+        where TSizes : struct, IGemmSizes
+    {
+        RunOnGpu<TSizes>(problem, tile);
+        AssertMatchesReference(problem);
+        float[] constant = (float[])problem.C.Clone();
+        problem.C.AsSpan().Clear();
+        RunOnGpu<LaunchSizes>(problem, tile);
+        Assert.Equal(problem.C, constant);
+    }
+
+    /// <summary>
+    /// The kernel computes with its constants, not with the launch's sizes, so a launch whose sizes differ (here a
+    /// fanIn of 36 against the compiled 37) is refused with both shapes named, before anything compiles. Only the
+    /// batch may vary.
+    /// </summary>
+    [Fact]
+    public void ConstantSizes_RefuseALaunchWithOtherSizes_BeforeCompiling()
+    {
+        using var gpu = GpuAccelerator.CpuSimulator(); // an empty kernel cache
+        AcceleratorStream stream = gpu.Accelerator.DefaultStream;
+        using var a = gpu.Accelerator.Allocate1D<float>(5 * 37);
+        using var b = gpu.Accelerator.Allocate1D<float>(70 * 37);
+        using var c = gpu.Accelerator.Allocate1D<float>(5 * 70);
+        var forward = GpuGemm.Load<DenseForwardSizes<Widths37x70>, StoreEpilogue>(gpu, Transpose.No, Transpose.Yes);
+
+        var error = Assert.Throws<ArgumentException>(() => forward.Launch(stream, 5, 70, 36, a.View, 36, b.View, 36, new StoreEpilogue(c.View, 70)));
+        Assert.Contains("compiled for (m, n, k) = (5, 70, 37), lda = 37, ldb = 37", error.Message, StringComparison.Ordinal);
+        Assert.Contains("asks for (m, n, k) = (5, 70, 36), lda = 36, ldb = 36", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gpu.LoadedKernelCount);
+
+        forward.Launch(stream, 5, 70, 37, a.View, 37, b.View, 37, new StoreEpilogue(c.View, 70));
+        forward.Launch(stream, 3, 70, 37, a.View, 37, b.View, 37, new StoreEpilogue(c.View, 70)); // another batch, the same kernel
+        stream.Synchronize();
+        Assert.Equal(1, gpu.LoadedKernelCount);
+    }
+
+    /// <summary>
+    /// In the PTX, a size the sizes type fixes is a literal: the register loaded from that field of the launch's
+    /// GemmShape is never read (ptxas drops the load), and the literal appears in the comparisons; a size from the
+    /// launch is read. Fields of GemmShape by byte offset: M 0, N 4, K 8, Lda 12, Ldb 16.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ConstantSizes_AreLiteralsInThePtx(bool wide)
+    {
+        string forward = KernelCompilation.Ptx(GpuGemm.KernelMethod<DenseForwardSizes<Widths37x70>, StoreEpilogue>(Transpose.No, Transpose.Yes, wide), explicitlyGrouped: true);
+        Assert.Equal(["M"], LaunchFieldsRead(forward));
+        Assert.Matches(@"setp\.\w+\.s32\s+%p\d+, %r\d+, 37;", forward); // the depth loop's bound, k = fanIn
+        Assert.Matches(@"setp\.\w+\.s32\s+%p\d+, %r\d+, 70;", forward); // the column edge, n = units
+
+        string inputGradient = KernelCompilation.Ptx(GpuGemm.KernelMethod<DenseInputGradientSizes<Widths37x70>, StoreEpilogue>(Transpose.No, Transpose.No, wide), explicitlyGrouped: true);
+        Assert.Equal(["M"], LaunchFieldsRead(inputGradient));
+
+        string weightGradient = KernelCompilation.Ptx(GpuGemm.KernelMethod<DenseWeightGradientSizes<Widths37x70>, StoreEpilogue>(Transpose.Yes, Transpose.No, wide), explicitlyGrouped: true);
+        Assert.Equal(["K"], LaunchFieldsRead(weightGradient));
+
+        string launchSized = KernelCompilation.Ptx(GpuGemm.KernelMethod<LaunchSizes, StoreEpilogue>(Transpose.No, Transpose.Yes, wide), explicitlyGrouped: true);
+        Assert.Equal(["M", "N", "K", "Lda", "Ldb"], LaunchFieldsRead(launchSized));
+    }
+
+    /// <summary>The GemmShape fields whose loaded register the kernel reads again after loading it.</summary>
+    private static List<string> LaunchFieldsRead(string ptx)
+    {
+        string[] fields = ["M", "N", "K", "Lda", "Ldb"];
+        var read = new List<string>();
+        var loads = System.Text.RegularExpressions.Regex.Matches(ptx, @"ld\.param\.b32\s+(%r\d+), \[_launched_\d+(?:\+(\d+))?\];");
+        Assert.Equal(fields.Length, loads.Count);
+        foreach (System.Text.RegularExpressions.Match load in loads)
+        {
+            string register = load.Groups[1].Value;
+            int offset = load.Groups[2].Success ? int.Parse(load.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            int uses = System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(register) + @"(?!\d)").Count;
+            if (uses > 1)
+            {
+                read.Add(fields[offset / 4]);
+            }
+        }
+
+        return read;
+    }
+
     /// <summary>C = op(A) op(B) (or C += when accumulating) on the GPU, through Store- or AccumulateEpilogue.</summary>
-    private void RunOnGpu(GemmProblem problem, GemmTile tile = GemmTile.Auto)
+    private void RunOnGpu(GemmProblem problem, GemmTile tile = GemmTile.Auto) => RunOnGpu<LaunchSizes>(problem, tile);
+
+    /// <summary>The same with the sizes <typeparamref name="TSizes"/> compiled in.</summary>
+    private void RunOnGpu<TSizes>(GemmProblem problem, GemmTile tile)
+        where TSizes : struct, IGemmSizes
     {
         Accelerator accelerator = _gpu.Accelerator;
         AcceleratorStream stream = accelerator.DefaultStream;
@@ -279,12 +394,12 @@ public sealed class GpuGemmTests
         using var c = stream.Upload(problem.C);
         if (problem.Accumulate)
         {
-            GpuGemm.Load<AccumulateEpilogue>(_gpu, problem.TransA, problem.TransB, tile)
+            GpuGemm.Load<TSizes, AccumulateEpilogue>(_gpu, problem.TransA, problem.TransB, tile)
                 .Launch(stream, problem.M, problem.N, problem.K, a.View, problem.Lda, b.View, problem.Ldb, new AccumulateEpilogue(c.View, problem.Ldc));
         }
         else
         {
-            GpuGemm.Load<StoreEpilogue>(_gpu, problem.TransA, problem.TransB, tile)
+            GpuGemm.Load<TSizes, StoreEpilogue>(_gpu, problem.TransA, problem.TransB, tile)
                 .Launch(stream, problem.M, problem.N, problem.K, a.View, problem.Lda, b.View, problem.Ldb, new StoreEpilogue(c.View, problem.Ldc));
         }
 

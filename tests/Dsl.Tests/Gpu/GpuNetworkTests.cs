@@ -1,3 +1,4 @@
+using System.Reflection;
 using Dsl.Gpu;
 using Dsl.Tests.Networks;
 using Dsl.Training;
@@ -105,10 +106,61 @@ public sealed class GpuNetworkTests
         TrainTenStepsOnBoth(cpu, gpu, new Adam(0.01f), new Adam(0.01f), new Random(name.Length + 500), batch: 37);
         gpu.Dispose();
 
-        // The wide kernel ran: its ReLU forward instantiation is loaded (no GEMM test uses that epilogue).
-        Action<GemmShape, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, BiasActivationEpilogue<GpuRelu>> wideReluForward =
-            GpuGemm.WideKernel<DepthContiguous, DepthContiguous, BiasActivationEpilogue<GpuRelu>>;
-        Assert.True(_gpu.Gpu!.HasLoaded(wideReluForward));
+        // The wide kernel ran: a ReLU forward instantiation of it is loaded (no GEMM test uses that epilogue), specialised
+        // on one of the network's generated width structs.
+        Assert.Contains(_gpu.Gpu!.LoadedKernels, kernel =>
+            kernel.IsGenericMethod
+            && kernel.GetGenericMethodDefinition() == typeof(GpuGemm).GetMethod(nameof(GpuGemm.WideKernel), BindingFlags.NonPublic | BindingFlags.Static)
+            && kernel.GetGenericArguments()[3] == typeof(BiasActivationEpilogue<GpuRelu>)
+            && ConstantWidths(kernel.GetGenericArguments()[2], typeof(DenseForwardSizes<>)) is not null);
+    }
+
+    /// <summary>
+    /// Every layer-by-layer GEMM a generated network launches is specialised on that layer's widths as constants: after
+    /// a step, each loaded dense GEMM's sizes type is the forward, input-gradient or weight-gradient sizes of a width
+    /// struct nested in the network, and those structs hold exactly the declared layers' (fanIn, units).
+    /// </summary>
+    [Fact]
+    public void Layered_gemms_are_specialised_on_each_layers_widths_as_constants()
+    {
+        using Device gpu = Device.GpuSimulator(); // its own kernel cache: only this network's kernels
+        var random = new Random(23);
+        using var model = WithFused("0", () => new Mnist1dMlp(gpu, 1));
+        model.TrainStep(RandomFloats(random, 5 * 40), RandomLabels(random, 5, 10), new Sgd(0.1f));
+        model.Predict(RandomFloats(random, 3 * 40), new float[3 * 10]);
+
+        var seen = new HashSet<(Type Role, int FanIn, int Units)>();
+        foreach (MethodInfo kernel in gpu.Gpu!.LoadedKernels.Where(k => k.IsGenericMethod && k.DeclaringType == typeof(GpuGemm)))
+        {
+            Type sizes = kernel.GetGenericArguments()[2];
+            Type role = sizes.GetGenericTypeDefinition();
+            var widths = ConstantWidths(sizes, role);
+            Assert.NotNull(widths);
+            Assert.Equal(typeof(Mnist1dMlp), widths!.Value.Type.DeclaringType!.DeclaringType);
+            seen.Add((role, widths.Value.Widths.FanIn, widths.Value.Widths.Units));
+        }
+
+        // 40-100-100-10: three forwards and three weight gradients; input gradients for the two layers after the first.
+        var expected = new HashSet<(Type, int, int)>
+        {
+            (typeof(DenseForwardSizes<>), 40, 100), (typeof(DenseForwardSizes<>), 100, 100), (typeof(DenseForwardSizes<>), 100, 10),
+            (typeof(DenseWeightGradientSizes<>), 40, 100), (typeof(DenseWeightGradientSizes<>), 100, 100), (typeof(DenseWeightGradientSizes<>), 100, 10),
+            (typeof(DenseInputGradientSizes<>), 100, 100), (typeof(DenseInputGradientSizes<>), 100, 10),
+        };
+        Assert.Equal(expected, seen);
+    }
+
+    /// <summary>The constant widths struct inside <paramref name="sizes"/> when it is <paramref name="role"/> of one, else null.</summary>
+    private static (Type Type, IDenseWidths Widths)? ConstantWidths(Type sizes, Type role)
+    {
+        if (!sizes.IsGenericType || sizes.GetGenericTypeDefinition() != role)
+        {
+            return null;
+        }
+
+        Type widthsType = sizes.GetGenericArguments()[0];
+        var widths = (IDenseWidths)Activator.CreateInstance(widthsType)!;
+        return widths.AreConstant ? (widthsType, widths) : null;
     }
 
     /// <summary>

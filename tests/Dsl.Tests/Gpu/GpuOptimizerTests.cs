@@ -225,7 +225,7 @@ public sealed class GpuOptimizerTests
         const int total = weightCount + units;    // W (units, fanIn) then b (units), as a generated network lays them out
         var random = new Random(variant.Length);
         float[] initial = TestData.Uniform(random, total, -1, 1);
-        var layer = new GpuDense<GpuRelu, GpuIdentity>(_gpu, default, default);
+        var layer = new GpuDense<LaunchWidths, GpuRelu, GpuIdentity>(_gpu, default, default);
         var biasGradient = new GpuBiasGradient(_gpu);
         Optimizer fusedOptimizer = Create(variant);
         Optimizer standaloneOptimizer = Create(variant);
@@ -282,7 +282,7 @@ public sealed class GpuOptimizerTests
         Assert.Throws<NotSupportedException>(() => new HostOnlyOptimizer().BeginDeviceStep(_gpu, _stream, ten.View));
 
         // A kernel given an update whose buffer does not hold its range refuses to launch.
-        var layer = new GpuDense<GpuRelu, GpuIdentity>(_gpu, default, default);
+        var layer = new GpuDense<LaunchWidths, GpuRelu, GpuIdentity>(_gpu, default, default);
         using var dWeight = _gpu.Accelerator.Allocate1D<float>(3 * 4);
         using var dz = _gpu.Accelerator.Allocate1D<float>(2 * 4);
         using var x = _gpu.Accelerator.Allocate1D<float>(2 * 3);
