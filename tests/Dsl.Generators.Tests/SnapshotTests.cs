@@ -42,6 +42,41 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Layers_of_equal_widths_share_one_constant_widths_struct()
+    {
+        const string repeated = """
+            using Dsl;
+            [Network(Input = [16])]
+            public partial class Repeated
+            {
+                [Dense(16), Relu] public partial Layer A { get; }
+                [Dense(16), Relu] public partial Layer B { get; }
+                [Dense(16), Tanh] public partial Layer C { get; }
+                [Dense(3)] public partial Layer Logits { get; }
+            }
+            """;
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(repeated);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        string generated = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+
+        Assert.Single(Occurrences(generated, "private readonly struct Widths16x16 : global::Dsl.Gpu.IDenseWidths"));
+        Assert.Single(Occurrences(generated, "private readonly struct Widths16x3 : global::Dsl.Gpu.IDenseWidths"));
+        Assert.Equal(3, Occurrences(generated, "private readonly global::Dsl.Gpu.GpuDense<Widths16x16,").Count);
+        Assert.Contains("public int FanIn => 16;", generated, StringComparison.Ordinal);
+    }
+
+    private static List<int> Occurrences(string text, string value)
+    {
+        var found = new List<int>();
+        for (int at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + 1, StringComparison.Ordinal))
+        {
+            found.Add(at);
+        }
+
+        return found;
+    }
+
+    [Fact]
     public void Hint_name_includes_the_namespace_and_the_generated_suffix()
     {
         (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(Declarations.Mnist1dMlp);

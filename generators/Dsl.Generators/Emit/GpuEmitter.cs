@@ -524,15 +524,16 @@ internal static class GpuEmitter
     }
 
     /// <summary>
-    /// One struct per dense layer holding its widths as literals: the layer's GEMM kernels are specialised on it, so
-    /// they compile with every size but the batch (rows) as a constant.
+    /// One struct per distinct (fanIn, units) of the dense layers, holding them as literals: each layer's GEMM kernels are
+    /// specialised on its struct, so they compile with every size but the batch (rows) as a constant, and layers of equal
+    /// widths and activations share their kernels.
     /// </summary>
     private static void EmitWidths(SourceWriter w, NetworkPlan plan)
     {
-        foreach (LayerPlan layer in plan.Layers)
+        foreach (LayerPlan layer in plan.Layers.GroupBy(WidthsType).Select(group => group.First()))
         {
             w.Line();
-            w.Line($"// {layer.Layer.PropertyName}'s widths, compiled into its GEMM kernels (the batch stays a launch argument).");
+            w.Line($"// fanIn {I(layer.FanIn)}, units {I(layer.Units)} as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).");
             w.Line($"private readonly struct {WidthsType(layer)} : global::Dsl.Gpu.IDenseWidths");
             w.OpenBrace();
             w.Line("public bool AreConstant => true;");
@@ -542,7 +543,7 @@ internal static class GpuEmitter
         }
     }
 
-    private static string WidthsType(LayerPlan layer) => layer.Layer.PropertyName + "Widths";
+    private static string WidthsType(LayerPlan layer) => $"Widths{I(layer.FanIn)}x{I(layer.Units)}";
 
     /// <summary>The view of rows [0, rows) of a (capacity, width) device buffer.</summary>
     private static string View(string buffer, int width) => $"{buffer}.Slice(0, (long)rows * {I(width)})";

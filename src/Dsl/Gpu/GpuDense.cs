@@ -152,7 +152,7 @@ public sealed class GpuDense<TWidths, TActivation, TPreviousActivation>
         {
             throw new ArgumentException(
                 $"This layer's kernels were compiled for fanIn = {widths.FanIn}, units = {widths.Units} ({typeof(TWidths).Name}), " +
-                $"but the call passes fanIn = {fanIn}, units = {units}.", nameof(fanIn));
+                $"but the call passes fanIn = {fanIn}, units = {units}.", fanIn != widths.FanIn ? nameof(fanIn) : nameof(units));
         }
     }
 

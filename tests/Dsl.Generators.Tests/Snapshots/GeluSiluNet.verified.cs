@@ -483,9 +483,9 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
         private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
         // The layer-by-layer sequence, specialised by widths (constants) and activation structs: dense layer i is _dense{i}.
-        private readonly global::Dsl.Gpu.GpuDense<UpWidths, global::Dsl.Gpu.GpuGelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
-        private readonly global::Dsl.Gpu.GpuDense<MiddleWidths, global::Dsl.Gpu.GpuSilu, global::Dsl.Gpu.GpuGelu>? _dense1;
-        private readonly global::Dsl.Gpu.GpuDense<HeadWidths, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuSilu>? _dense2;
+        private readonly global::Dsl.Gpu.GpuDense<Widths6x11, global::Dsl.Gpu.GpuGelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
+        private readonly global::Dsl.Gpu.GpuDense<Widths11x7, global::Dsl.Gpu.GpuSilu, global::Dsl.Gpu.GpuGelu>? _dense1;
+        private readonly global::Dsl.Gpu.GpuDense<Widths7x4, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuSilu>? _dense2;
         private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
 
         public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
@@ -513,9 +513,9 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
             if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [11, 7, 4], [global::Dsl.Activation.Gelu, global::Dsl.Activation.Silu, global::Dsl.Activation.Identity])))
             {
-                _dense0 = new global::Dsl.Gpu.GpuDense<UpWidths, global::Dsl.Gpu.GpuGelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuGelu(), new global::Dsl.Gpu.GpuIdentity());
-                _dense1 = new global::Dsl.Gpu.GpuDense<MiddleWidths, global::Dsl.Gpu.GpuSilu, global::Dsl.Gpu.GpuGelu>(gpu, new global::Dsl.Gpu.GpuSilu(), new global::Dsl.Gpu.GpuGelu());
-                _dense2 = new global::Dsl.Gpu.GpuDense<HeadWidths, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuSilu>(gpu, new global::Dsl.Gpu.GpuIdentity(), new global::Dsl.Gpu.GpuSilu());
+                _dense0 = new global::Dsl.Gpu.GpuDense<Widths6x11, global::Dsl.Gpu.GpuGelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuGelu(), new global::Dsl.Gpu.GpuIdentity());
+                _dense1 = new global::Dsl.Gpu.GpuDense<Widths11x7, global::Dsl.Gpu.GpuSilu, global::Dsl.Gpu.GpuGelu>(gpu, new global::Dsl.Gpu.GpuSilu(), new global::Dsl.Gpu.GpuGelu());
+                _dense2 = new global::Dsl.Gpu.GpuDense<Widths7x4, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuSilu>(gpu, new global::Dsl.Gpu.GpuIdentity(), new global::Dsl.Gpu.GpuSilu());
                 _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
                 return;
             }
@@ -691,24 +691,24 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
             _fusedWorkspace.Dispose();
         }
 
-        // Up's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct UpWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 6, units 11 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths6x11 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 6;
             public int Units => 11;
         }
 
-        // Middle's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct MiddleWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 11, units 7 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths11x7 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 11;
             public int Units => 7;
         }
 
-        // Head's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct HeadWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 7, units 4 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths7x4 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 7;

@@ -473,9 +473,9 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
         private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
         // The layer-by-layer sequence, specialised by widths (constants) and activation structs: dense layer i is _dense{i}.
-        private readonly global::Dsl.Gpu.GpuDense<FirstWidths, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>? _dense0;
-        private readonly global::Dsl.Gpu.GpuDense<SecondWidths, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>? _dense1;
-        private readonly global::Dsl.Gpu.GpuDense<OutputWidths, global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>? _dense2;
+        private readonly global::Dsl.Gpu.GpuDense<Widths5x8, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>? _dense0;
+        private readonly global::Dsl.Gpu.GpuDense<Widths8x6, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>? _dense1;
+        private readonly global::Dsl.Gpu.GpuDense<Widths6x3, global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>? _dense2;
         private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
         private readonly global::Dsl.Gpu.GpuActivationBackward<global::Dsl.Gpu.GpuSigmoid>? _outputActivationBackward;
 
@@ -502,9 +502,9 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
             if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [8, 6, 3], [global::Dsl.Activation.Tanh, global::Dsl.Activation.LeakyRelu, global::Dsl.Activation.Sigmoid])))
             {
-                _dense0 = new global::Dsl.Gpu.GpuDense<FirstWidths, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuTanh(), new global::Dsl.Gpu.GpuIdentity());
-                _dense1 = new global::Dsl.Gpu.GpuDense<SecondWidths, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>(gpu, new global::Dsl.Gpu.GpuLeakyRelu(0.2f), new global::Dsl.Gpu.GpuTanh());
-                _dense2 = new global::Dsl.Gpu.GpuDense<OutputWidths, global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>(gpu, new global::Dsl.Gpu.GpuSigmoid(), new global::Dsl.Gpu.GpuLeakyRelu(0.2f));
+                _dense0 = new global::Dsl.Gpu.GpuDense<Widths5x8, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuTanh(), new global::Dsl.Gpu.GpuIdentity());
+                _dense1 = new global::Dsl.Gpu.GpuDense<Widths8x6, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>(gpu, new global::Dsl.Gpu.GpuLeakyRelu(0.2f), new global::Dsl.Gpu.GpuTanh());
+                _dense2 = new global::Dsl.Gpu.GpuDense<Widths6x3, global::Dsl.Gpu.GpuSigmoid, global::Dsl.Gpu.GpuLeakyRelu>(gpu, new global::Dsl.Gpu.GpuSigmoid(), new global::Dsl.Gpu.GpuLeakyRelu(0.2f));
                 _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
                 _outputActivationBackward = new global::Dsl.Gpu.GpuActivationBackward<global::Dsl.Gpu.GpuSigmoid>(gpu, new global::Dsl.Gpu.GpuSigmoid());
                 return;
@@ -671,24 +671,24 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _fusedWorkspace.Dispose();
         }
 
-        // First's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct FirstWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 5, units 8 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths5x8 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 5;
             public int Units => 8;
         }
 
-        // Second's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct SecondWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 8, units 6 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths8x6 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 8;
             public int Units => 6;
         }
 
-        // Output's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct OutputWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 6, units 3 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths6x3 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 6;

@@ -477,9 +477,9 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
         // The layer-by-layer sequence, specialised by widths (constants) and activation structs: dense layer i is _dense{i}.
-        private readonly global::Dsl.Gpu.GpuDense<Hidden1Widths, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
-        private readonly global::Dsl.Gpu.GpuDense<Hidden2Widths, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>? _dense1;
-        private readonly global::Dsl.Gpu.GpuDense<LogitsWidths, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>? _dense2;
+        private readonly global::Dsl.Gpu.GpuDense<Widths40x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
+        private readonly global::Dsl.Gpu.GpuDense<Widths100x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>? _dense1;
+        private readonly global::Dsl.Gpu.GpuDense<Widths100x10, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>? _dense2;
         private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
 
         public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
@@ -505,9 +505,9 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
             if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [100, 100, 10], [global::Dsl.Activation.Relu, global::Dsl.Activation.Relu, global::Dsl.Activation.Identity])))
             {
-                _dense0 = new global::Dsl.Gpu.GpuDense<Hidden1Widths, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuIdentity());
-                _dense1 = new global::Dsl.Gpu.GpuDense<Hidden2Widths, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuRelu());
-                _dense2 = new global::Dsl.Gpu.GpuDense<LogitsWidths, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuIdentity(), new global::Dsl.Gpu.GpuRelu());
+                _dense0 = new global::Dsl.Gpu.GpuDense<Widths40x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuIdentity());
+                _dense1 = new global::Dsl.Gpu.GpuDense<Widths100x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuRelu());
+                _dense2 = new global::Dsl.Gpu.GpuDense<Widths100x10, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuIdentity(), new global::Dsl.Gpu.GpuRelu());
                 _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
                 return;
             }
@@ -680,24 +680,24 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _fusedWorkspace.Dispose();
         }
 
-        // Hidden1's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct Hidden1Widths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 40, units 100 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths40x100 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 40;
             public int Units => 100;
         }
 
-        // Hidden2's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct Hidden2Widths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 100, units 100 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths100x100 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 100;
             public int Units => 100;
         }
 
-        // Logits's widths, compiled into its GEMM kernels (the batch stays a launch argument).
-        private readonly struct LogitsWidths : global::Dsl.Gpu.IDenseWidths
+        // fanIn 100, units 10 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
+        private readonly struct Widths100x10 : global::Dsl.Gpu.IDenseWidths
         {
             public bool AreConstant => true;
             public int FanIn => 100;

@@ -102,12 +102,23 @@ public sealed class GpuDenseTests
     [Fact]
     public void Layers_OfTheSameTypes_ShareTheirKernels()
     {
-        _ = new GpuDense<LaunchWidths, GpuTanh, GpuSigmoid>(_gpu, new GpuTanh(), new GpuSigmoid());
-        int loaded = _gpu.LoadedKernelCount;
-        var second = new GpuDense<LaunchWidths, GpuTanh, GpuSigmoid>(_gpu, new GpuTanh(), new GpuSigmoid());
-        Assert.Equal(loaded, _gpu.LoadedKernelCount);
+        using var gpu = GpuAccelerator.CpuSimulator(); // an empty kernel cache
+        Accelerator accelerator = gpu.Accelerator;
+        using var buffer = accelerator.Allocate1D<float>(64);
+        var first = new GpuDense<LaunchWidths, GpuTanh, GpuSigmoid>(gpu, new GpuTanh(), new GpuSigmoid());
+        var second = new GpuDense<LaunchWidths, GpuTanh, GpuSigmoid>(gpu, new GpuTanh(), new GpuSigmoid());
+        Assert.Equal(0, gpu.LoadedKernelCount); // kernels compile on their first launch
+        first.Forward(accelerator.DefaultStream, buffer.View, default, buffer.View, buffer.View, default, 2, 3, 4);
+        Assert.Equal(1, gpu.LoadedKernelCount);
+        second.Forward(accelerator.DefaultStream, buffer.View, default, buffer.View, buffer.View, default, 3, 5, 2); // other widths: the same kernel
+        Assert.Equal(1, gpu.LoadedKernelCount);
+        new GpuDense<Widths3x5, GpuTanh, GpuSigmoid>(gpu, new GpuTanh(), new GpuSigmoid())
+            .Forward(accelerator.DefaultStream, buffer.View, default, buffer.View, buffer.View, default, 2, 3, 5); // constant widths: its own
+        Assert.Equal(2, gpu.LoadedKernelCount);
+        accelerator.Synchronize();
+
         Assert.False(second.NeedsPreActivation);
-        Assert.True(new GpuDense<LaunchWidths, GpuGelu, GpuIdentity>(_gpu, new GpuGelu(), new GpuIdentity()).NeedsPreActivation);
+        Assert.True(new GpuDense<LaunchWidths, GpuGelu, GpuIdentity>(gpu, new GpuGelu(), new GpuIdentity()).NeedsPreActivation);
     }
 
     /// <summary>Widths compiled into a layer's kernels: fanIn 3, units 5.</summary>
@@ -129,8 +140,9 @@ public sealed class GpuDenseTests
         var forward = Assert.Throws<ArgumentException>(() => layer.Forward(stream, large.View, default, large.View, large.View, default, 4, 3, 6));
         Assert.Contains("compiled for fanIn = 3, units = 5", forward.Message, StringComparison.Ordinal);
         Assert.Contains("passes fanIn = 3, units = 6", forward.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => layer.BackwardInput(stream, large.View, large.View, large.View, default, large.View, 4, 2, 5));
-        Assert.Throws<ArgumentException>(() => layer.BackwardWeights(stream, large.View, large.View, large.View, 4, 4, 5));
+        Assert.Equal("units", forward.ParamName);
+        Assert.Equal("fanIn", Assert.Throws<ArgumentException>(() => layer.BackwardInput(stream, large.View, large.View, large.View, default, large.View, 4, 2, 5)).ParamName);
+        Assert.Equal("fanIn", Assert.Throws<ArgumentException>(() => layer.BackwardWeights(stream, large.View, large.View, large.View, 4, 4, 5)).ParamName);
     }
 
     [Fact]

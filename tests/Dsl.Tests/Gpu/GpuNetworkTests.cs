@@ -138,6 +138,11 @@ public sealed class GpuNetworkTests
             Assert.NotNull(widths);
             Assert.Equal(typeof(Mnist1dMlp), widths!.Value.Type.DeclaringType!.DeclaringType);
             seen.Add((role, widths.Value.Widths.FanIn, widths.Value.Widths.Units));
+
+            // The kernel as CUDA gets it (the network's private width struct, the real epilogue): it compiles, and only
+            // the batch is read from the launch.
+            string ptx = GpuPtxAssert.CompilesWithoutExternalCalls(kernel, explicitlyGrouped: true);
+            Assert.Equal([role == typeof(DenseWeightGradientSizes<>) ? "K" : "M"], GpuGemmTests.LaunchFieldsRead(ptx));
         }
 
         // 40-100-100-10: three forwards and three weight gradients; input gradients for the two layers after the first.
