@@ -23,7 +23,7 @@ namespace Dsl.Gpu;
 /// so the 16 threads of a half-warp read 16 consecutive shared floats and store 16 consecutive columns of C.
 /// Rows, columns and depths past the matrix are staged as zeros and never stored, so any m, n, k works.
 /// The wide one (<c>GpuGemm.Wide.cs</c>) does the same with a 128 x 128 tile, depth steps of 8 and 8 x 8
-/// accumulators per thread, for large products.
+/// accumulators per thread over adjacent rows and columns (read from the slabs with vector loads), for large products.
 /// </para>
 /// <para>
 /// The kernels are generic over how each operand is stored (<see cref="DepthContiguous"/> or
@@ -184,7 +184,7 @@ public static partial class GpuGemm
             Group.Barrier();
         }
 
-        tile.Finish(epilogue, shape.M, shape.N, rowStart + ty, columnStart + tx);
+        tile.Finish(epilogue, shape.M, shape.N, rowStart + ty, columnStart + tx, GroupSide);
     }
 
     /// <summary>
@@ -198,38 +198,83 @@ public static partial class GpuGemm
         int outerStart, int outerCount, int depthStart, int depthCount, int thread, int tileOuter, int tileDepth, int slabStride)
         where TLayout : struct, IOperandLayout
     {
-        int stagedPerThread = tileOuter * tileDepth / GroupThreads;
-        for (int i = 0; i < stagedPerThread; i++)
-        {
-            int element = thread + (i * GroupThreads);
-            int outer;
-            int depth;
-            if (default(TLayout).IsDepthContiguous)
-            {
-                outer = element / tileDepth;
-                depth = element % tileDepth;
-            }
-            else
-            {
-                outer = element % tileOuter;
-                depth = element / tileOuter;
-            }
-
-            int globalOuter = outerStart + outer;
-            int globalDepth = depthStart + depth;
-            float value = 0f;
-            if (globalOuter < outerCount && globalDepth < depthCount)
-            {
-                value = operand[default(TLayout).Offset(globalOuter, globalDepth, leadingDimension)];
-            }
-
-            slab[(depth * slabStride) + outer] = value;
-        }
+        Quad staged = LoadStaged<TLayout>(operand, leadingDimension, outerStart, outerCount, depthStart, depthCount, thread, tileOuter, tileDepth);
+        StoreStaged<TLayout>(slab, staged, thread, tileOuter, tileDepth, slabStride);
     }
 
     /// <summary>
-    /// A thread's 4 x 4 accumulators: Cij for row ty + 16 i and column tx + 16 j of the group's tile (of one quadrant
-    /// of it in the wide kernel).
+    /// The first half of <see cref="Stage{TLayout}"/>: this thread's 4 elements of the slab (elements thread + 256 i,
+    /// i in 0..3, of the tileOuter x tileDepth = 1024 staged), read from global memory into registers.
+    /// </summary>
+    private static Quad LoadStaged<TLayout>(ArrayView<float> operand, int leadingDimension,
+        int outerStart, int outerCount, int depthStart, int depthCount, int thread, int tileOuter, int tileDepth)
+        where TLayout : struct, IOperandLayout
+    {
+        Quad staged;
+        staged.X = LoadStagedElement<TLayout>(operand, leadingDimension, outerStart, outerCount, depthStart, depthCount, thread, tileOuter, tileDepth);
+        staged.Y = LoadStagedElement<TLayout>(operand, leadingDimension, outerStart, outerCount, depthStart, depthCount, thread + GroupThreads, tileOuter, tileDepth);
+        staged.Z = LoadStagedElement<TLayout>(operand, leadingDimension, outerStart, outerCount, depthStart, depthCount, thread + (2 * GroupThreads), tileOuter, tileDepth);
+        staged.W = LoadStagedElement<TLayout>(operand, leadingDimension, outerStart, outerCount, depthStart, depthCount, thread + (3 * GroupThreads), tileOuter, tileDepth);
+        return staged;
+    }
+
+    /// <summary>The second half of <see cref="Stage{TLayout}"/>: writes what <see cref="LoadStaged{TLayout}"/> read into the slab.</summary>
+    private static void StoreStaged<TLayout>(ArrayView<float> slab, Quad staged, int thread, int tileOuter, int tileDepth, int slabStride)
+        where TLayout : struct, IOperandLayout
+    {
+        slab[SlabIndex<TLayout>(thread, tileOuter, tileDepth, slabStride)] = staged.X;
+        slab[SlabIndex<TLayout>(thread + GroupThreads, tileOuter, tileDepth, slabStride)] = staged.Y;
+        slab[SlabIndex<TLayout>(thread + (2 * GroupThreads), tileOuter, tileDepth, slabStride)] = staged.Z;
+        slab[SlabIndex<TLayout>(thread + (3 * GroupThreads), tileOuter, tileDepth, slabStride)] = staged.W;
+    }
+
+    /// <summary>Staged element <paramref name="element"/> of the slab from global memory, 0 outside the matrix.</summary>
+    private static float LoadStagedElement<TLayout>(ArrayView<float> operand, int leadingDimension,
+        int outerStart, int outerCount, int depthStart, int depthCount, int element, int tileOuter, int tileDepth)
+        where TLayout : struct, IOperandLayout
+    {
+        (int outer, int depth) = SlabPosition<TLayout>(element, tileOuter, tileDepth);
+        int globalOuter = outerStart + outer;
+        int globalDepth = depthStart + depth;
+        return globalOuter < outerCount && globalDepth < depthCount
+            ? operand[default(TLayout).Offset(globalOuter, globalDepth, leadingDimension)]
+            : 0f;
+    }
+
+    /// <summary>Where staged element <paramref name="element"/> goes in the slab.</summary>
+    private static int SlabIndex<TLayout>(int element, int tileOuter, int tileDepth, int slabStride)
+        where TLayout : struct, IOperandLayout
+    {
+        (int outer, int depth) = SlabPosition<TLayout>(element, tileOuter, tileDepth);
+        return (depth * slabStride) + outer;
+    }
+
+    /// <summary>
+    /// The (outer, depth) of staged element <paramref name="element"/>: consecutive elements (consecutive threads) walk
+    /// the operand's contiguous direction.
+    /// </summary>
+    private static (int Outer, int Depth) SlabPosition<TLayout>(int element, int tileOuter, int tileDepth)
+        where TLayout : struct, IOperandLayout
+        => default(TLayout).IsDepthContiguous
+            ? (element / tileDepth, element % tileDepth)
+            : (element % tileOuter, element / tileOuter);
+
+    /// <summary>
+    /// Four floats: a thread's 4 staged elements of a slab (<see cref="LoadStaged{TLayout}"/>), or 4 adjacent floats of a
+    /// wide slab row read with one vector load (16-byte aligned: see <see cref="WideSlabStride"/>).
+    /// </summary>
+    private struct Quad
+    {
+        public float X;
+        public float Y;
+        public float Z;
+        public float W;
+    }
+
+    /// <summary>
+    /// A thread's 4 x 4 accumulators: Cij for row (first row) + step i and column (first column) + step j, with step 16
+    /// in the standard kernel (rows ty + 16 i, columns tx + 16 j) and 1 in the wide kernel (4 adjacent rows and columns
+    /// of one quadrant).
     /// </summary>
     private struct RegisterTile
     {
@@ -247,17 +292,20 @@ public static partial class GpuGemm
             _c30 += a3 * b0; _c31 += a3 * b1; _c32 += a3 * b2; _c33 += a3 * b3;
         }
 
-        /// <summary>Hands every accumulator that lies inside the m x n C to the epilogue.</summary>
-        public readonly void Finish<TEpilogue>(TEpilogue epilogue, int m, int n, int row, int column)
+        /// <summary>
+        /// Hands every accumulator that lies inside the m x n C to the epilogue: Cij at (row + step i, column + step j).
+        /// <paramref name="step"/> is a constant at each call, so the offsets fold.
+        /// </summary>
+        public readonly void Finish<TEpilogue>(TEpilogue epilogue, int m, int n, int row, int column, int step)
             where TEpilogue : struct, IGpuEpilogue
         {
-            FinishRow(epilogue, m, n, row, column, _c00, _c01, _c02, _c03);
-            FinishRow(epilogue, m, n, row + GroupSide, column, _c10, _c11, _c12, _c13);
-            FinishRow(epilogue, m, n, row + (2 * GroupSide), column, _c20, _c21, _c22, _c23);
-            FinishRow(epilogue, m, n, row + (3 * GroupSide), column, _c30, _c31, _c32, _c33);
+            FinishRow(epilogue, m, n, row, column, step, _c00, _c01, _c02, _c03);
+            FinishRow(epilogue, m, n, row + step, column, step, _c10, _c11, _c12, _c13);
+            FinishRow(epilogue, m, n, row + (2 * step), column, step, _c20, _c21, _c22, _c23);
+            FinishRow(epilogue, m, n, row + (3 * step), column, step, _c30, _c31, _c32, _c33);
         }
 
-        private static void FinishRow<TEpilogue>(TEpilogue epilogue, int m, int n, int row, int column,
+        private static void FinishRow<TEpilogue>(TEpilogue epilogue, int m, int n, int row, int column, int step,
             float c0, float c1, float c2, float c3)
             where TEpilogue : struct, IGpuEpilogue
         {
@@ -271,19 +319,19 @@ public static partial class GpuGemm
                 epilogue.Store(row, column, c0);
             }
 
-            if (column + GroupSide < n)
+            if (column + step < n)
             {
-                epilogue.Store(row, column + GroupSide, c1);
+                epilogue.Store(row, column + step, c1);
             }
 
-            if (column + (2 * GroupSide) < n)
+            if (column + (2 * step) < n)
             {
-                epilogue.Store(row, column + (2 * GroupSide), c2);
+                epilogue.Store(row, column + (2 * step), c2);
             }
 
-            if (column + (3 * GroupSide) < n)
+            if (column + (3 * step) < n)
             {
-                epilogue.Store(row, column + (3 * GroupSide), c3);
+                epilogue.Store(row, column + (3 * step), c3);
             }
         }
     }

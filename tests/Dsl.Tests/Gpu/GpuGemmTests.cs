@@ -184,6 +184,9 @@ public sealed class GpuGemmTests
         string wide = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<StoreEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
         Assert.Contains("bar.sync", wide, StringComparison.Ordinal);
         Assert.DoesNotContain("ld.local", wide, StringComparison.Ordinal); // the 64 accumulators stay in registers in the PTX
+        // A depth step reads its operands as four 16-byte vector loads from shared memory, no scalar shared loads.
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(wide, @"ld\.shared\.v4\.f32").Count);
+        Assert.DoesNotMatch(@"ld\.shared\.f32", wide);
         GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<AccumulateEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
     }
 
@@ -203,16 +206,17 @@ public sealed class GpuGemmTests
     }
 
     /// <summary>
-    /// The 128 x 128 kernel (8 x 8 accumulators per thread, depth steps of 8) at sizes around its edges: a single
-    /// ragged tile, the quadrant boundary at 64, several tiles with ragged ends, depths that are not a multiple of 8;
-    /// every transpose, storing and accumulating.
+    /// The 128 x 128 kernel (8 x 8 accumulators per thread, depth steps of 8, the next step read ahead into registers) at
+    /// sizes around its edges: a single ragged tile, the quadrant boundary at 64, several tiles with ragged ends, depths
+    /// that are not a multiple of 8, exactly one and exactly two depth steps, no depth at all; every transpose, storing
+    /// and accumulating.
     /// </summary>
     [Theory]
     [MemberData(nameof(TransposesAndAccumulation))]
     public void WideKernel_MatchesFloat64Reference_AtOddSizes(Transpose transA, Transpose transB, bool accumulate)
     {
         var random = new Random(HashCode.Combine(transA, transB, accumulate, 128));
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 7, 9), (7, 66, 17), (130, 129, 17), (128, 64, 8), (260, 131, 9) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 7, 9), (7, 66, 17), (130, 129, 17), (128, 64, 8), (260, 131, 9), (33, 70, 16), (7, 9, 0) })
         {
             var problem = GemmProblem.Random(random, transA, transB, m, n, k, accumulate, stridePadding: 3);
             RunOnGpu(problem, GemmTile.Wide);
