@@ -66,8 +66,8 @@ public static partial class GpuGemm
         var bottomRight = default(RegisterTile);
         // The first depth step is staged before the loop. Each step then reads the next step's elements from global
         // memory into registers before it computes, so their latency overlaps its 512 multiply-adds per thread, and
-        // writes them to the slabs once every thread is done reading. `more` is the same for the whole group, so every
-        // thread reaches every barrier.
+        // writes them to the slabs once every thread is done reading (two barriers per step but the last). `more` is the
+        // same for the whole group, so every thread reaches every barrier.
         Stage<TA>(aSlab, a, shape.Lda, rowStart, shape.M, 0, shape.K, thread, WideTile, WideDepth, WideSlabStride);
         Stage<TB>(bSlab, b, shape.Ldb, columnStart, shape.N, 0, shape.K, thread, WideTile, WideDepth, WideSlabStride);
         Group.Barrier();
@@ -100,12 +100,13 @@ public static partial class GpuGemm
                 bottomRight.Add(bottom.X, bottom.Y, bottom.Z, bottom.W, right.X, right.Y, right.Z, right.W);
             }
 
-            // Nobody restages the slabs while another thread still reads them, nor reads them before they are restaged.
-            Group.Barrier();
             if (more)
             {
+                // Nobody restages the slabs while another thread still reads them...
+                Group.Barrier();
                 StoreStaged<TA>(aSlab, nextA, thread, WideTile, WideDepth, WideSlabStride);
                 StoreStaged<TB>(bSlab, nextB, thread, WideTile, WideDepth, WideSlabStride);
+                // ...nor reads them before they are restaged.
                 Group.Barrier();
             }
         }

@@ -22,8 +22,9 @@ namespace Dsl.Gpu;
 /// bank), then each thread accumulates a 4 x 4 register tile. A thread owns rows ty + 16 i and columns tx + 16 j (i, j in 0..3),
 /// so the 16 threads of a half-warp read 16 consecutive shared floats and store 16 consecutive columns of C.
 /// Rows, columns and depths past the matrix are staged as zeros and never stored, so any m, n, k works.
-/// The wide one (<c>GpuGemm.Wide.cs</c>) does the same with a 128 x 128 tile, depth steps of 8 and 8 x 8
-/// accumulators per thread over adjacent rows and columns (read from the slabs with vector loads), for large products.
+/// The wide one (<c>GpuGemm.Wide.cs</c>) takes a 128 x 128 tile, depth steps of 8 and 8 x 8 accumulators per thread
+/// over 4 adjacent rows and columns per quadrant, read from the slabs with vector loads, with the next depth step
+/// read ahead into registers; for large products.
 /// </para>
 /// <para>
 /// The kernels are generic over how each operand is stored (<see cref="DepthContiguous"/> or

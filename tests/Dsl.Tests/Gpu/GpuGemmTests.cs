@@ -184,9 +184,11 @@ public sealed class GpuGemmTests
         string wide = GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<StoreEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
         Assert.Contains("bar.sync", wide, StringComparison.Ordinal);
         Assert.DoesNotContain("ld.local", wide, StringComparison.Ordinal); // the 64 accumulators stay in registers in the PTX
-        // A depth step reads its operands as four 16-byte vector loads from shared memory, no scalar shared loads.
-        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(wide, @"ld\.shared\.v4\.f32").Count);
+        // A depth step reads its operands with 16-byte vector loads from shared memory, no scalar shared loads, and the
+        // slabs are declared 16-byte aligned, as those loads require on a GPU (the simulator would not notice).
+        Assert.Matches(@"ld\.shared\.v4\.f32", wide);
         Assert.DoesNotMatch(@"ld\.shared\.f32", wide);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(wide, @"\.shared \.align 16 \.b8 __shared_alloca\d+\[").Count);
         GpuPtxAssert.CompilesWithoutExternalCalls(GpuGemm.KernelMethod<AccumulateEpilogue>(transA, transB, wide: true), explicitlyGrouped: true);
     }
 
@@ -222,6 +224,16 @@ public sealed class GpuGemmTests
             RunOnGpu(problem, GemmTile.Wide);
             AssertMatchesReference(problem);
         }
+    }
+
+    /// <summary>Both kernels stage exactly 4 elements per thread and slab (LoadStaged reads a Quad), and wide slab rows are whole quads.</summary>
+    [Fact]
+    public void Staging_IsFourElementsPerThread_InBothKernels()
+    {
+        Assert.Equal(4 * GpuGemm.GroupThreads, GpuGemm.TileRows * GpuGemm.TileDepth);
+        Assert.Equal(4 * GpuGemm.GroupThreads, GpuGemm.TileColumns * GpuGemm.TileDepth);
+        Assert.Equal(4 * GpuGemm.GroupThreads, GpuGemm.WideTile * GpuGemm.WideDepth);
+        Assert.Equal(0, GpuGemm.WideSlabStride % 4);
     }
 
     [Fact]
