@@ -3,8 +3,8 @@ namespace Dsl.Gpu;
 /// <summary>
 /// A dense layer's widths as compile-time constants for its GEMM kernels
 /// (<see cref="GpuDense{TWidths, TActivation, TPreviousActivation}"/>). A generated network declares one struct per
-/// layer whose properties return literals, so each of the layer's three GEMMs compiles with every size but the batch
-/// folded in; the batch stays a launch argument, so any batch size runs on the same kernels.
+/// distinct (fanIn, units) of its layers whose properties return literals, so each layer's three GEMMs compile with every
+/// size but the batch folded in; the batch stays a launch argument, so any batch size runs on the same kernels.
 /// </summary>
 public interface IDenseWidths
 {

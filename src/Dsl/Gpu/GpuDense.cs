@@ -11,7 +11,7 @@ namespace Dsl.Gpu;
 /// y = phi(z), both (batch, units); all views dense and row-major.
 /// </summary>
 /// <typeparam name="TWidths">
-/// fanIn and units as constants compiled into the layer's kernels (a generated network's per-layer struct), or
+/// fanIn and units as constants compiled into the layer's kernels (a generated network's struct for these widths), or
 /// <see cref="LaunchWidths"/> to take them from each call. With constants, every call must pass those widths.
 /// </typeparam>
 /// <typeparam name="TActivation">phi, this layer's activation (used by <see cref="Forward"/>).</typeparam>
@@ -20,8 +20,8 @@ namespace Dsl.Gpu;
 /// passes back (<see cref="GpuIdentity"/> when the input is the network's input and no such gradient is needed).
 /// </typeparam>
 /// <remarks>
-/// Each GEMM kernel (64 x 64 or 128 x 128 tiles, whichever the shapes pick; one per layer when its widths are constants)
-/// is compiled once per accelerator, then
+/// Each GEMM kernel (64 x 64 or 128 x 128 tiles, whichever the shapes pick; one per distinct widths when they are
+/// constants) is compiled once per accelerator, then
 /// cached by <see cref="GpuAccelerator"/>, by the first launch that uses it; after that the methods only enqueue
 /// launches on the given stream and allocate nothing. The bias gradient (column sums of dz) is a separate
 /// kernel, not part of this class.
