@@ -9,7 +9,8 @@ namespace Dsl.Bench;
 /// fresh device and a fresh network. For each workload it measures the cold start (device and network
 /// creation, then the first step with its kernel compilation) and the steady state (median of five
 /// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies
-/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1", W3 and W4 with DSL_GPU_GEMM_TILE
+/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1" (and, fused, at 1 to 16 rows per
+/// tile with DSL_GPU_FUSED_TILE_ROWS), W3 and W4 with DSL_GPU_GEMM_TILE
 /// unset, "standard" (64 x 64) and "wide" (128 x 128), and the SWEEP times both
 /// sequences on three fused-eligible networks at batches 100, 1000 and 10000 (the data for the default per size). The PyTorch peer is
 /// bench/gpu/torch_gpu_peer.py, which bench/gpu/run.sh runs after this suite and joins to its lines.
@@ -92,6 +93,10 @@ internal static class GpuSuite
                 }
 
                 RunWorkload(workload, open, stepsScale);
+                if (workload.Id == "W1" && !quick)
+                {
+                    RunTileRowsSweep(workload, open, stepsScale, fusedBefore);
+                }
             }
 
             if (only is null || only.Contains("SWEEP"))
@@ -149,6 +154,37 @@ internal static class GpuSuite
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{workload.Id} gpu step_us ours={reported.StepMicroseconds:F1} first_step_ms={reported.KernelsAndFirstStepMilliseconds:F1}"));
+    }
+
+    // The fused kernel at 1, 2, 4, 8 and 16 rows per tile (DSL_GPU_FUSED_TILE_ROWS), against its default choice for the
+    // batch on this GPU (FusedMlp.RowsPerTile): which tile size a small batch wants is only known on a GPU.
+    private static void RunTileRowsSweep(Workload workload, Func<Device> open, double stepsScale, string? fusedBefore)
+    {
+        string variable = Dsl.Gpu.FusedMlpSelection.TileRowsVariable;
+        string? rowsBefore = Environment.GetEnvironmentVariable(variable);
+        var timings = new List<(string Rows, double Microseconds)>();
+        try
+        {
+            Environment.SetEnvironmentVariable(FusedVariable, "1");
+            foreach (string? rows in new string?[] { null, "1", "2", "4", "8", "16" })
+            {
+                Environment.SetEnvironmentVariable(variable, rows);
+                Measurement result = Measure(workload, open, stepsScale);
+                string label = rows ?? "default";
+                timings.Add((label, result.StepMicroseconds));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# {workload.Id} fused, {variable}={rows ?? "unset"}: {result.StepMicroseconds:F1} us/step, first step (network + step) {result.KernelsAndFirstStepMilliseconds:F1} ms, loss after the last step {result.LastLoss:F4}"));
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, rowsBefore);
+            Environment.SetEnvironmentVariable(FusedVariable, fusedBefore);
+        }
+
+        (string fastest, double best) = timings.MinBy(t => t.Microseconds);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# {workload.Id} fused rows per tile: fastest {fastest} at {best:F1} us/step; the default choice {timings[0].Microseconds:F1} us/step"));
     }
 
     // Fused against layer by layer for each sweep network and batch; one line per pair and a summary. Under --quick

@@ -322,7 +322,7 @@ internal static class GpuEmitter
 
         w.Line("if (_fused is not null)");
         w.OpenBrace();
-        w.Line("_fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));");
+        w.Line("_fusedWorkspace.EnsureLength(_fused.WorkspaceLength(_fusedPlan, rows));");
         w.CloseBrace();
         w.Line();
         w.Line("_capacity = rows;");

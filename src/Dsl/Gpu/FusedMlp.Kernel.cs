@@ -4,7 +4,9 @@ using ILGPU.Runtime;
 namespace Dsl.Gpu;
 
 // The fully fused kernels. A group of GroupSize threads runs one tile at a time: batch rows
-// [t * TileRows, + rows) with rows = min(TileRows, batch - first row), so only the last tile is partial.
+// [t * tileRows, + rows) with rows = min(tileRows, batch - first row), so only the last tile is partial. tileRows
+// (at most TileRows, which the shared-memory layout is sized for) is chosen per launch: fewer rows per tile spread a
+// small batch over more multiprocessors and shorten each group's serial work (FusedMlpLauncher.RowsPerTile).
 // All of the tile's activations stay in shared memory (layout in FusedMlpPlan); weights are read from global
 // memory (they are small and shared by every group, so they live in L1/L2). Every phase loops its threads over
 // the phase's elements with stride GroupSize and ends with Group.Barrier(), so each phase sees the previous
@@ -26,20 +28,21 @@ public static partial class FusedMlp
     /// <param name="labels">Class per row in [0, OutputWidth), (batch), for softmax cross-entropy (else unread).</param>
     /// <param name="targets">(batch, OutputWidth) for mean squared error (else unread).</param>
     /// <param name="rowLosses">(batch): each row's loss; their mean is the batch loss.</param>
-    /// <param name="batch">Rows of the whole batch (the 1/batch scaling); the launch has at most ceil(batch / TileRows) groups.</param>
+    /// <param name="batch">Rows of the whole batch (the 1/batch scaling); the launch has at most ceil(batch / tileRows) groups.</param>
+    /// <param name="tileRows">Rows per tile, in [1, TileRows].</param>
     internal static void TrainKernel(
         SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> slots, ArrayView<float> inputs,
-        ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch)
+        ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch, int tileRows)
     {
         FusedMlpPlan plan = specializedPlan.Value; // a constant on a GPU: one compiled kernel per plan
         ArrayView<float> tile = SharedMemory.Allocate<float>(SharedFloats);
         ArrayView<float> slot = slots.SubView((long)Grid.IdxX * plan.ParameterCount, plan.ParameterCount);
-        int tiles = (batch + TileRows - 1) / TileRows;
+        int tiles = (batch + tileRows - 1) / tileRows;
         for (int t = Grid.IdxX; t < tiles; t += Grid.DimX)
         {
             bool firstTile = t == Grid.IdxX; // overwrite the slot, then add to it
-            int firstRow = t * TileRows;
-            int rows = batch - firstRow < TileRows ? batch - firstRow : TileRows;
+            int firstRow = t * tileRows;
+            int rows = batch - firstRow < tileRows ? batch - firstRow : tileRows;
 
             ForwardTile(plan, parameters, inputs, tile, firstRow, rows);
 
@@ -91,13 +94,13 @@ public static partial class FusedMlp
         update.Apply(i, sum);
     }
 
-    /// <summary>Forward of one tile; writes the last layer's outputs to <paramref name="outputs"/> (batch, OutputWidth).</summary>
-    internal static void PredictKernel(SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> inputs, ArrayView<float> outputs, int batch)
+    /// <summary>Forward of one tile of <paramref name="tileRows"/> rows (at most TileRows); writes the last layer's outputs to <paramref name="outputs"/> (batch, OutputWidth).</summary>
+    internal static void PredictKernel(SpecializedValue<FusedMlpPlan> specializedPlan, ArrayView<float> parameters, ArrayView<float> inputs, ArrayView<float> outputs, int batch, int tileRows)
     {
         FusedMlpPlan plan = specializedPlan.Value; // a constant on a GPU: one compiled kernel per plan
         ArrayView<float> tile = SharedMemory.Allocate<float>(SharedFloats);
-        int firstRow = Grid.IdxX * TileRows;
-        int rows = batch - firstRow < TileRows ? batch - firstRow : TileRows;
+        int firstRow = Grid.IdxX * tileRows;
+        int rows = batch - firstRow < tileRows ? batch - firstRow : tileRows;
 
         ForwardTile(plan, parameters, inputs, tile, firstRow, rows);
 

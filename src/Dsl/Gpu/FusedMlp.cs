@@ -2,16 +2,16 @@ using System.Globalization;
 using ILGPU;
 using ILGPU.Runtime;
 using PredictLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
-    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>;
+    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, int>;
 using TrainLauncher = System.Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, ILGPU.Runtime.SpecializedValue<Dsl.Gpu.FusedMlpPlan>,
     ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>,
-    ILGPU.ArrayView<float>, int>;
+    ILGPU.ArrayView<float>, int, int>;
 
 namespace Dsl.Gpu;
 
 /// <summary>
 /// Fully fused small networks (tiny-cuda-nn's idea): one kernel launch runs the forward pass, the loss and the
-/// backward pass of a whole small MLP, each group of <see cref="GroupSize"/> threads on tiles of
+/// backward pass of a whole small MLP, each group of <see cref="GroupSize"/> threads on tiles of up to
 /// <see cref="TileRows"/> batch rows whose activations never leave shared memory, instead of about three
 /// launches per layer with every activation round-tripping through global memory. A second launch, one thread
 /// per parameter, adds the groups' gradient sums and applies the optimizer's update: a training step is two
@@ -37,9 +37,17 @@ namespace Dsl.Gpu;
 /// parameters and workspace size give the same bits on every run.
 /// </para>
 /// <para>
-/// The workspace: <see cref="WorkspaceLength"/> floats, one slot of ParameterCount floats per group. A launch runs
-/// as many groups as the workspace has slots, up to one per tile; with fewer, each group walks several tiles.
-/// The default size gives every tile its own group up to <see cref="MaxWorkspaceFloats"/>.
+/// The workspace: <see cref="FusedMlpLauncher.WorkspaceLength"/> floats, one slot of ParameterCount floats per group.
+/// A launch runs as many groups as the workspace has slots, up to one per tile; with fewer, each group walks several
+/// tiles. That size gives every tile its own group up to <see cref="MaxWorkspaceFloats"/>.
+/// </para>
+/// <para>
+/// Rows per tile (<see cref="FusedMlpLauncher.RowsPerTile"/>): at most <see cref="TileRows"/>, fewer when the batch
+/// would otherwise leave multiprocessors idle. A group's work is serial over its tile's rows (each thread loops over
+/// several outputs or weights), so a batch of 100 as 7 tiles of 16 rows runs on 7 multiprocessors for 16 rows'
+/// time; as 100 tiles of 1 row it runs on 100 for one row's time, at the price of more slots for the reduction to
+/// add. Which wins is for a GPU to say: the bench times W1 at 1, 2, 4, 8 and 16 rows
+/// (<see cref="FusedMlpSelection.TileRowsVariable"/>).
 /// </para>
 /// </remarks>
 public static partial class FusedMlp
@@ -60,21 +68,31 @@ public static partial class FusedMlp
     public const int MaxWidth = 256;
 
     /// <summary>
-    /// The most floats <see cref="WorkspaceLength"/> asks for (16 Mi floats, 64 MiB): a large network trained on a
+    /// The most floats <see cref="WorkspaceLengthForSlots"/> asks for (16 Mi floats, 64 MiB): a large network trained on a
     /// large batch gets fewer slots than tiles (at least one), each group then walking several tiles.
     /// </summary>
     public const int MaxWorkspaceFloats = 1 << 24;
 
     /// <summary>
-    /// Floats of the training workspace for <paramref name="batch"/> rows: one slot of plan.ParameterCount floats per
-    /// tile of <see cref="TileRows"/> rows, capped at <see cref="MaxWorkspaceFloats"/> (but at least one slot).
+    /// Floats of a training workspace of <paramref name="slots"/> slots of plan.ParameterCount floats, capped at
+    /// <see cref="MaxWorkspaceFloats"/> (but at least one slot).
     /// </summary>
-    public static long WorkspaceLength(in FusedMlpPlan plan, int batch)
+    public static long WorkspaceLengthForSlots(in FusedMlpPlan plan, long slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slots);
+        int parameters = Math.Max(1, plan.ParameterCount);
+        return Math.Max(1, Math.Min(slots, MaxWorkspaceFloats / parameters)) * parameters;
+    }
+
+    /// <summary>
+    /// Rows per tile for <paramref name="batch"/> rows on <paramref name="multiprocessors"/> multiprocessors: enough
+    /// tiles to give every multiprocessor one (ceil(batch / multiprocessors) rows each), at most <see cref="TileRows"/>.
+    /// </summary>
+    public static int RowsPerTile(int batch, int multiprocessors)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
-        int parameters = Math.Max(1, plan.ParameterCount);
-        long tiles = Math.Max(1, (batch + TileRows - 1) / TileRows);
-        return Math.Max(1, Math.Min(tiles, MaxWorkspaceFloats / parameters)) * parameters;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(multiprocessors);
+        return Math.Clamp((int)(((long)batch + multiprocessors - 1) / multiprocessors), 1, TileRows);
     }
 
     /// <summary>
@@ -135,18 +153,30 @@ public static partial class FusedMlp
 
     /// <summary>
     /// The launcher of the fused kernels on <paramref name="gpu"/>; the kernels compile once per accelerator (the slot
-    /// reduction for each update rule on its first use).
+    /// reduction for each update rule on its first use). Rows per tile follow the batch and the GPU's multiprocessors,
+    /// unless <see cref="FusedMlpSelection.TileRowsVariable"/> fixes them (read here, once).
     /// </summary>
-    public static FusedMlpLauncher Load(GpuAccelerator gpu)
+    /// <exception cref="ArgumentException">DSL_GPU_FUSED_TILE_ROWS is set to something other than 1 to 16.</exception>
+    public static FusedMlpLauncher Load(GpuAccelerator gpu) => Load(gpu, FusedMlpSelection.TileRowsFromEnvironment());
+
+    /// <summary>As <see cref="Load(GpuAccelerator)"/>, with the rows per tile fixed (null: chosen per batch); for tests.</summary>
+    internal static FusedMlpLauncher Load(GpuAccelerator gpu, int? rowsPerTile)
     {
         ArgumentNullException.ThrowIfNull(gpu);
+        if (rowsPerTile is < 1 or > TileRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rowsPerTile), rowsPerTile, $"Rows per tile must be in [1, {TileRows}].");
+        }
+
         TrainLauncher train = gpu.Kernel<TrainLauncher>(
-            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)TrainKernel,
-            accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(TrainKernel));
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>)TrainKernel,
+            accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(TrainKernel));
         PredictLauncher predict = gpu.Kernel<PredictLauncher>(
-            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)PredictKernel,
-            accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PredictKernel));
-        return new FusedMlpLauncher(gpu, train, predict);
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)PredictKernel,
+            accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(PredictKernel));
+        // ILGPU's CPU simulator counts as one multiprocessor, so it keeps tiles of TileRows rows.
+        int multiprocessors = gpu.Type == AcceleratorType.CPU ? 1 : Math.Max(1, gpu.Accelerator.NumMultiprocessors);
+        return new FusedMlpLauncher(gpu, train, predict, multiprocessors, rowsPerTile);
     }
 }
 
@@ -160,18 +190,47 @@ public sealed class FusedMlpLauncher
     private readonly GpuAccelerator _gpu;
     private readonly TrainLauncher _train;
     private readonly PredictLauncher _predict;
+    private readonly int _multiprocessors;
+    private readonly int? _fixedRowsPerTile;
 
     // The slot reduction, one kernel per update rule, each loaded on first use.
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, NoUpdate>? _reduce;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, SgdUpdate>? _reduceSgd;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, AdamUpdate>? _reduceAdam;
 
-    internal FusedMlpLauncher(GpuAccelerator gpu, TrainLauncher train, PredictLauncher predict)
+    internal FusedMlpLauncher(GpuAccelerator gpu, TrainLauncher train, PredictLauncher predict, int multiprocessors, int? fixedRowsPerTile)
     {
         _gpu = gpu;
         _train = train;
         _predict = predict;
+        _multiprocessors = multiprocessors;
+        _fixedRowsPerTile = fixedRowsPerTile;
     }
+
+    /// <summary>
+    /// Rows per tile of a launch over <paramref name="batch"/> rows: <see cref="FusedMlpSelection.TileRowsVariable"/> when
+    /// it was set, else <see cref="FusedMlp.RowsPerTile"/> for this GPU's multiprocessors.
+    /// </summary>
+    public int RowsPerTile(int batch) => _fixedRowsPerTile ?? FusedMlp.RowsPerTile(batch, _multiprocessors);
+
+    /// <summary>
+    /// Floats of a training workspace that gives every tile of every batch of up to <paramref name="capacity"/> rows its
+    /// own group (up to <see cref="FusedMlp.MaxWorkspaceFloats"/>). Rows per tile shrink with the batch, so a smaller
+    /// batch can have more tiles than the largest: up to one per row below the multiprocessor count.
+    /// </summary>
+    public long WorkspaceLength(in FusedMlpPlan plan, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        long tiles = Tiles(capacity, RowsPerTile(capacity));
+        if (_fixedRowsPerTile is null)
+        {
+            tiles = Math.Max(tiles, Math.Min(capacity, _multiprocessors));
+        }
+
+        return FusedMlp.WorkspaceLengthForSlots(plan, Math.Max(1, tiles));
+    }
+
+    private static int Tiles(int batch, int rowsPerTile) => (batch + rowsPerTile - 1) / rowsPerTile;
 
     /// <summary>
     /// Softmax cross-entropy training step: writes d(mean loss)/dparameters into <paramref name="gradients"/>, each
@@ -185,7 +244,7 @@ public sealed class FusedMlpLauncher
     /// <param name="labels">(batch), each in [0, OutputWidth); a row with another label gets a NaN loss.</param>
     /// <param name="rowLosses">(batch); overwritten.</param>
     /// <param name="batch">Rows; positive.</param>
-    /// <param name="workspace">At least one slot of plan.ParameterCount floats; <see cref="FusedMlp.WorkspaceLength"/> is the size that runs every tile in its own group. Overwritten.</param>
+    /// <param name="workspace">At least one slot of plan.ParameterCount floats; <see cref="WorkspaceLength"/> is the size that runs every tile in its own group. Overwritten.</param>
     /// <param name="update">The optimizer step over the whole parameter buffer (<see cref="Dsl.Training.Optimizer.BeginDeviceStep"/>), or <see cref="GpuParameterUpdate.None"/>.</param>
     /// <exception cref="ArgumentException">The plan's loss differs, a view is shorter than its shape, or the update's buffer does not hold the parameters.</exception>
     public void ForwardBackward(
@@ -243,7 +302,8 @@ public sealed class FusedMlpLauncher
             return;
         }
 
-        _predict(stream, Config(batch), SpecializedValue.New(plan), parameters, inputs, outputs, batch);
+        int rowsPerTile = RowsPerTile(batch);
+        _predict(stream, new KernelConfig(Tiles(batch, rowsPerTile), FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, inputs, outputs, batch, rowsPerTile);
     }
 
     private void Train(
@@ -260,9 +320,9 @@ public sealed class FusedMlpLauncher
         CheckLength(workspace.Length, plan.ParameterCount, nameof(workspace));
         update.CheckCovers(plan.ParameterCount, nameof(update));
 
-        int tiles = (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows;
-        int slots = (int)Math.Min(tiles, workspace.Length / plan.ParameterCount);
-        _train(stream, new KernelConfig(slots, FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, workspace, inputs, labels, targets, rowLosses, batch);
+        int rowsPerTile = RowsPerTile(batch);
+        int slots = (int)Math.Min(Tiles(batch, rowsPerTile), workspace.Length / plan.ParameterCount);
+        _train(stream, new KernelConfig(slots, FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, workspace, inputs, labels, targets, rowLosses, batch, rowsPerTile);
         int count = plan.ParameterCount;
         switch (update.Rule)
         {
@@ -284,11 +344,6 @@ public sealed class FusedMlpLauncher
         Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, TRule> kernel = FusedMlp.ReduceSlotsKernel;
         return _gpu.Kernel(kernel, static accelerator => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, TRule>(FusedMlp.ReduceSlotsKernel<TRule>));
     }
-
-    /// <summary>One group of GroupSize threads per tile of TileRows rows.</summary>
-    private static KernelConfig Config(int batch) => new(
-        (batch + FusedMlp.TileRows - 1) / FusedMlp.TileRows,
-        FusedMlp.GroupSize);
 
     private static void CheckPlan(in FusedMlpPlan plan, Loss loss)
     {

@@ -29,4 +29,29 @@ public static class FusedMlpSelection
             _ => throw new ArgumentException($"{EnvironmentVariable} must be 0 (layer-by-layer kernels) or 1 (fused kernel where the network qualifies), not '{forced}'."),
         };
     }
+
+    /// <summary>
+    /// The environment variable that fixes the fused kernel's rows per tile (1 to <see cref="FusedMlp.TileRows"/>) instead
+    /// of <see cref="FusedMlp.RowsPerTile"/>'s choice per batch; read when a network's launcher is loaded. For the bench.
+    /// </summary>
+    public const string TileRowsVariable = "DSL_GPU_FUSED_TILE_ROWS";
+
+    /// <summary><see cref="TileRowsVariable"/>'s value: null when unset or empty, else its rows per tile.</summary>
+    /// <exception cref="ArgumentException">The variable is set to something other than 1 to 16.</exception>
+    public static int? TileRowsFromEnvironment() => ParseTileRows(Environment.GetEnvironmentVariable(TileRowsVariable));
+
+    /// <summary>A <see cref="TileRowsVariable"/> value: null for null or blank, else a whole number in [1, <see cref="FusedMlp.TileRows"/>].</summary>
+    /// <exception cref="ArgumentException">Anything else.</exception>
+    public static int? ParseTileRows(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int rows)
+            && rows >= 1 && rows <= FusedMlp.TileRows
+            ? rows
+            : throw new ArgumentException($"{TileRowsVariable} must be a whole number of rows per tile from 1 to {FusedMlp.TileRows}, not '{value}'.");
+    }
 }

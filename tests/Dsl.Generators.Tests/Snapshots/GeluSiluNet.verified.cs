@@ -559,7 +559,7 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
             _rowCorrect.EnsureLength(rows);
             if (_fused is not null)
             {
-                _fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));
+                _fusedWorkspace.EnsureLength(_fused.WorkspaceLength(_fusedPlan, rows));
             }
 
             _capacity = rows;

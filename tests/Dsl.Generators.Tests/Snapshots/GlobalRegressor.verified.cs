@@ -547,7 +547,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _evaluationLosses.EnsureLength(rows);
             if (_fused is not null)
             {
-                _fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));
+                _fusedWorkspace.EnsureLength(_fused.WorkspaceLength(_fusedPlan, rows));
             }
 
             _capacity = rows;

@@ -549,7 +549,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _rowCorrect.EnsureLength(rows);
             if (_fused is not null)
             {
-                _fusedWorkspace.EnsureLength(global::Dsl.Gpu.FusedMlp.WorkspaceLength(_fusedPlan, rows));
+                _fusedWorkspace.EnsureLength(_fused.WorkspaceLength(_fusedPlan, rows));
             }
 
             _capacity = rows;

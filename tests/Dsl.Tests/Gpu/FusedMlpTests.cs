@@ -75,6 +75,83 @@ public sealed class FusedMlpTests
     }
 
     /// <summary>
+    /// Tiles of fewer rows than <see cref="FusedMlp.TileRows"/> (what a GPU with many multiprocessors gets for a small
+    /// batch): 1, 3 and 5 rows per tile against the float64 reference, training and predicting, with one group per tile
+    /// and (5 rows) with groups walking several tiles.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 11)]
+    [InlineData(3, 11)]
+    [InlineData(5, 37)]
+    public void Smaller_tiles_match_the_float64_reference(int rowsPerTile, int batch)
+    {
+        FusedLayer[] layers = Describe(5, [9, 7, 3], [true, false, true], [Activation.Silu, Activation.Relu, Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        FusedMlpLauncher launcher = FusedMlp.Load(_gpu, rowsPerTile);
+        Assert.Equal(rowsPerTile, launcher.RowsPerTile(batch));
+        var random = new Random(rowsPerTile * 100 + batch);
+        double[] parameters = RandomParameters(random, layers, parameterCount);
+        double[] inputs = Uniform(random, batch * 5, 2.0);
+        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => random.Next(3))];
+        double[] targets = Uniform(random, batch * 3, 1.0);
+        (double[] referenceGradients, double[] referenceLosses) = Reference.ForwardBackward(layers, Loss.SoftmaxCrossEntropy, parameters, inputs, labels, targets, batch);
+
+        int tiles = (batch + rowsPerTile - 1) / rowsPerTile;
+        foreach (int slots in new[] { tiles, 2 })
+        {
+            (float[] gradients, float[] rowLosses) = RunTraining(plan, parameters, inputs, labels, targets, batch, launches: 1, slots, launcher);
+            AssertMatches(referenceGradients, referenceLosses, gradients, rowLosses, $"{rowsPerTile} rows per tile, batch {batch}, {slots} slots");
+        }
+
+        Accelerator accelerator = _gpu.Accelerator;
+        using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
+        using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
+        using MemoryBuffer1D<float, Stride1D.Dense> outputBuffer = accelerator.Allocate1D<float>(batch * 3);
+        launcher.Predict(accelerator.DefaultStream, plan, parameterBuffer.View, inputBuffer.View, outputBuffer.View, batch);
+        accelerator.Synchronize();
+        float[] outputs = outputBuffer.GetAsArray1D();
+        double[] expected = Reference.Forward(layers, parameters, inputs, batch, out _)[layers.Length];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(outputs[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"{rowsPerTile} rows per tile: output[{i}] = {outputs[i]}, expected {expected[i]}");
+        }
+    }
+
+    /// <summary>
+    /// Rows per tile: enough tiles for every multiprocessor, at most 16 rows (an H100 has 132: W1's batch of 100 gets
+    /// 1 row per tile, 1000 rows 8, 10000 rows 16); the simulator counts as one multiprocessor. The workspace covers
+    /// every batch up to its capacity with one slot per tile, including the smaller batches' extra tiles.
+    /// </summary>
+    [Fact]
+    public void Rows_per_tile_follow_the_batch_and_the_multiprocessors()
+    {
+        Assert.Equal(1, FusedMlp.RowsPerTile(100, 132));
+        Assert.Equal(1, FusedMlp.RowsPerTile(132, 132));
+        Assert.Equal(2, FusedMlp.RowsPerTile(133, 132));
+        Assert.Equal(8, FusedMlp.RowsPerTile(1000, 132));
+        Assert.Equal(16, FusedMlp.RowsPerTile(10000, 132));
+        Assert.Equal(16, FusedMlp.RowsPerTile(37, 1));
+        Assert.Equal(1, FusedMlp.RowsPerTile(0, 132));
+        Assert.Equal(16, _launcher.RowsPerTile(100)); // the simulator
+
+        Assert.Null(FusedMlpSelection.ParseTileRows(null));
+        Assert.Null(FusedMlpSelection.ParseTileRows(" "));
+        Assert.Equal(4, FusedMlpSelection.ParseTileRows(" 4 "));
+        Assert.Equal(16, FusedMlpSelection.ParseTileRows("16"));
+        foreach (string bad in new[] { "0", "17", "-1", "four", "2.5" })
+        {
+            var error = Assert.Throws<ArgumentException>(() => FusedMlpSelection.ParseTileRows(bad));
+            Assert.Contains(FusedMlpSelection.TileRowsVariable, error.Message, StringComparison.Ordinal);
+        }
+
+        FusedLayer[] layers = Describe(5, [9, 3], [true, true], [Activation.Relu, Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        Assert.Equal(3L * parameterCount, _launcher.WorkspaceLength(plan, 37)); // 16 rows per tile: 3 tiles
+        Assert.Equal(37L * parameterCount, FusedMlp.Load(_gpu, 1).WorkspaceLength(plan, 37));
+        Assert.Equal((long)FusedMlp.MaxWorkspaceFloats / parameterCount * parameterCount, FusedMlp.WorkspaceLengthForSlots(plan, long.MaxValue / 2));
+    }
+
+    /// <summary>
     /// The fused kernel against the CPU backend itself (its float32 ComputeGradients) on the generated test
     /// networks: the same offsets, the same loss scaling. Launched twice (two tiles each) to check that nothing
     /// accumulates across launches.
@@ -290,7 +367,7 @@ public sealed class FusedMlpTests
         using MemoryBuffer1D<float, Stride1D.Dense> standaloneParameters = accelerator.Allocate1D(initial);
         using MemoryBuffer1D<float, Stride1D.Dense> fusedGradients = accelerator.Allocate1D<float>(parameterCount);
         using MemoryBuffer1D<float, Stride1D.Dense> standaloneGradients = accelerator.Allocate1D<float>(parameterCount);
-        using MemoryBuffer1D<float, Stride1D.Dense> workspace = accelerator.Allocate1D<float>(FusedMlp.WorkspaceLength(plan, batch));
+        using MemoryBuffer1D<float, Stride1D.Dense> workspace = accelerator.Allocate1D<float>(_launcher.WorkspaceLength(plan, batch));
         using MemoryBuffer1D<float, Stride1D.Dense> inputs = accelerator.Allocate1D(ToFloat(Uniform(random, batch * 5, 2.0)));
         using MemoryBuffer1D<float, Stride1D.Dense> targets = accelerator.Allocate1D(ToFloat(Uniform(random, batch * 3, 1.0)));
         using MemoryBuffer1D<float, Stride1D.Dense> losses = accelerator.Allocate1D<float>(batch);
@@ -344,7 +421,7 @@ public sealed class FusedMlpTests
     public void Kernels_compile_to_ptx_for_sm90_without_extern_calls()
     {
         string train = GpuPtxAssert.CompilesWithoutExternalCalls(
-            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.TrainKernel,
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>)FusedMlp.TrainKernel,
             explicitlyGrouped: true);
         Assert.Contains("bar.sync", train, StringComparison.Ordinal);
         Assert.Contains("shfl.sync", train, StringComparison.Ordinal);
@@ -359,7 +436,7 @@ public sealed class FusedMlpTests
         Assert.Contains("sqrt.rn.f32", adam, StringComparison.Ordinal);
 
         GpuPtxAssert.CompilesWithoutExternalCalls(
-            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)FusedMlp.PredictKernel,
+            (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)FusedMlp.PredictKernel,
             explicitlyGrouped: true);
     }
 
@@ -368,12 +445,13 @@ public sealed class FusedMlpTests
     /// <paramref name="slots"/> slots (default: one per tile), and returns the last results. The gradients and the
     /// workspace start as NaN: whatever the kernels do not overwrite shows.
     /// </summary>
-    private (float[] Gradients, float[] RowLosses) RunTraining(FusedMlpPlan plan, double[] parameters, double[] inputs, int[] labels, double[] targets, int batch, int launches, int slots = 0)
+    private (float[] Gradients, float[] RowLosses) RunTraining(FusedMlpPlan plan, double[] parameters, double[] inputs, int[] labels, double[] targets, int batch, int launches, int slots = 0, FusedMlpLauncher? launcher = null)
     {
+        launcher ??= _launcher;
         Accelerator accelerator = _gpu.Accelerator;
         using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
         using MemoryBuffer1D<float, Stride1D.Dense> gradientBuffer = accelerator.Allocate1D(Enumerable.Repeat(float.NaN, parameters.Length).ToArray());
-        long workspaceLength = slots > 0 ? (long)slots * plan.ParameterCount : FusedMlp.WorkspaceLength(plan, batch);
+        long workspaceLength = slots > 0 ? (long)slots * plan.ParameterCount : launcher.WorkspaceLength(plan, batch);
         using MemoryBuffer1D<float, Stride1D.Dense> workspace = accelerator.Allocate1D(Enumerable.Repeat(float.NaN, (int)workspaceLength).ToArray());
         using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
         using MemoryBuffer1D<int, Stride1D.Dense> labelBuffer = accelerator.Allocate1D(labels);
@@ -383,11 +461,11 @@ public sealed class FusedMlpTests
         {
             if (plan.Loss == Loss.SoftmaxCrossEntropy)
             {
-                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, labelBuffer.View, lossBuffer.View, batch, workspace.View);
+                launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, labelBuffer.View, lossBuffer.View, batch, workspace.View);
             }
             else
             {
-                _launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, targetBuffer.View, lossBuffer.View, batch, workspace.View);
+                launcher.ForwardBackward(accelerator.DefaultStream, plan, parameterBuffer.View, gradientBuffer.View, inputBuffer.View, targetBuffer.View, lossBuffer.View, batch, workspace.View);
             }
         }
 

@@ -229,7 +229,7 @@ public sealed class GpuNetworkTests
     }
 
     private static readonly Delegate FusedTrainKernel =
-        (Action<ILGPU.Runtime.SpecializedValue<FusedMlpPlan>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)FusedMlp.TrainKernel;
+        (Action<ILGPU.Runtime.SpecializedValue<FusedMlpPlan>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, int>)FusedMlp.TrainKernel;
 
     private static Optimizer CreateOptimizer(string name) => name switch
     {
