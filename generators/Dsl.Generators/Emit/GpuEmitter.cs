@@ -212,8 +212,12 @@ internal static class GpuEmitter
         w.Line();
 
         // Constructor.
+        string units = string.Join(", ", plan.Layers.Select(layer => I(layer.Units)));
+        string activations = string.Join(", ", plan.Layers.Select(layer => "global::Dsl.Activation." + layer.Layer.Activation));
         w.Line("public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)");
         w.OpenBrace();
+        w.Line("// The sequence first: a bad DSL_GPU_FUSED or DSL_GPU_FUSED_TILE_ROWS throws before any device memory is taken.");
+        w.Line($"bool fused = global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [{units}], [{activations}]));");
         w.Line("Gpu = gpu;");
         w.Line("Stream = gpu.Accelerator.DefaultStream;");
         w.Line("Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);");
@@ -248,9 +252,7 @@ internal static class GpuEmitter
         w.Line("_fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);");
         w.Line(classifier ? "_lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);" : "_lossKernel = new global::Dsl.Gpu.GpuMeanSquaredError(gpu);");
         w.Line("_reduction = new global::Dsl.Gpu.GpuReduction(gpu);");
-        string units = string.Join(", ", plan.Layers.Select(layer => I(layer.Units)));
-        string activations = string.Join(", ", plan.Layers.Select(layer => "global::Dsl.Activation." + layer.Layer.Activation));
-        w.Line($"if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [{units}], [{activations}])))");
+        w.Line("if (!fused)");
         w.OpenBrace();
         foreach (LayerPlan layer in plan.Layers)
         {

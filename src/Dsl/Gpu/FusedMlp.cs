@@ -34,7 +34,8 @@ namespace Dsl.Gpu;
 /// Numerics: float32 throughout, products and sums written as <c>a * b + c</c> (the assembler may fuse them).
 /// Deterministic: no atomics. Each group sums its tiles' parameter gradients into its own slot of a workspace
 /// (rows in order within a tile, tiles in order), and the reduction adds the slots in order, so the same batch,
-/// parameters and workspace size give the same bits on every run.
+/// parameters, rows per tile and workspace size give the same bits on every run (rows per tile depend on the batch
+/// and the GPU's multiprocessor count, or on DSL_GPU_FUSED_TILE_ROWS).
 /// </para>
 /// <para>
 /// The workspace: <see cref="FusedMlpLauncher.WorkspaceLength"/> floats, one slot of ParameterCount floats per group.
@@ -159,8 +160,11 @@ public static partial class FusedMlp
     /// <exception cref="ArgumentException">DSL_GPU_FUSED_TILE_ROWS is set to something other than 1 to 16.</exception>
     public static FusedMlpLauncher Load(GpuAccelerator gpu) => Load(gpu, FusedMlpSelection.TileRowsFromEnvironment());
 
-    /// <summary>As <see cref="Load(GpuAccelerator)"/>, with the rows per tile fixed (null: chosen per batch); for tests.</summary>
-    internal static FusedMlpLauncher Load(GpuAccelerator gpu, int? rowsPerTile)
+    /// <summary>
+    /// As <see cref="Load(GpuAccelerator)"/>, with the rows per tile fixed (null: chosen per batch) and, for tests of
+    /// that choice, the multiprocessor count given instead of the accelerator's.
+    /// </summary>
+    internal static FusedMlpLauncher Load(GpuAccelerator gpu, int? rowsPerTile, int? multiprocessors = null)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         if (rowsPerTile is < 1 or > TileRows)
@@ -175,8 +179,8 @@ public static partial class FusedMlp
             (Action<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)PredictKernel,
             accelerator => accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(PredictKernel));
         // ILGPU's CPU simulator counts as one multiprocessor, so it keeps tiles of TileRows rows.
-        int multiprocessors = gpu.Type == AcceleratorType.CPU ? 1 : Math.Max(1, gpu.Accelerator.NumMultiprocessors);
-        return new FusedMlpLauncher(gpu, train, predict, multiprocessors, rowsPerTile);
+        int count = multiprocessors ?? (gpu.Type == AcceleratorType.CPU ? 1 : Math.Max(1, gpu.Accelerator.NumMultiprocessors));
+        return new FusedMlpLauncher(gpu, train, predict, count, rowsPerTile);
     }
 }
 

@@ -16,10 +16,14 @@ public static class FusedMlpSelection
     /// <summary>The environment variable: "0" forces the layer-by-layer kernels, "1" the fused kernel where the network qualifies.</summary>
     public const string EnvironmentVariable = "DSL_GPU_FUSED";
 
-    /// <summary>Whether a network that <paramref name="fits"/> (or not) runs the fused kernel.</summary>
-    /// <exception cref="ArgumentException">DSL_GPU_FUSED is set to something other than 0 or 1.</exception>
+    /// <summary>
+    /// Whether a network that <paramref name="fits"/> (or not) runs the fused kernel. Also checks
+    /// <see cref="TileRowsVariable"/>, so that a typo in it is reported whichever sequence runs.
+    /// </summary>
+    /// <exception cref="ArgumentException">DSL_GPU_FUSED is set to something other than 0 or 1, or DSL_GPU_FUSED_TILE_ROWS to something other than 1 to 16.</exception>
     public static bool UseFused(bool fits)
     {
+        _ = TileRowsFromEnvironment();
         string? forced = Environment.GetEnvironmentVariable(EnvironmentVariable);
         return forced?.Trim() switch
         {

@@ -490,6 +490,8 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
 
         public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
         {
+            // The sequence first: a bad DSL_GPU_FUSED or DSL_GPU_FUSED_TILE_ROWS throws before any device memory is taken.
+            bool fused = global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [11, 7, 4], [global::Dsl.Activation.Gelu, global::Dsl.Activation.Silu, global::Dsl.Activation.Identity]));
             Gpu = gpu;
             Stream = gpu.Accelerator.DefaultStream;
             Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
@@ -511,7 +513,7 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
             _fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
-            if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [11, 7, 4], [global::Dsl.Activation.Gelu, global::Dsl.Activation.Silu, global::Dsl.Activation.Identity])))
+            if (!fused)
             {
                 _dense0 = new global::Dsl.Gpu.GpuDense<Widths6x11, global::Dsl.Gpu.GpuGelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuGelu(), new global::Dsl.Gpu.GpuIdentity());
                 _dense1 = new global::Dsl.Gpu.GpuDense<Widths11x7, global::Dsl.Gpu.GpuSilu, global::Dsl.Gpu.GpuGelu>(gpu, new global::Dsl.Gpu.GpuSilu(), new global::Dsl.Gpu.GpuGelu());

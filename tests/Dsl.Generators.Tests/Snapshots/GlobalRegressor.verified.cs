@@ -481,6 +481,8 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
 
         public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
         {
+            // The sequence first: a bad DSL_GPU_FUSED or DSL_GPU_FUSED_TILE_ROWS throws before any device memory is taken.
+            bool fused = global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [8, 6, 3], [global::Dsl.Activation.Tanh, global::Dsl.Activation.LeakyRelu, global::Dsl.Activation.Sigmoid]));
             Gpu = gpu;
             Stream = gpu.Accelerator.DefaultStream;
             Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
@@ -500,7 +502,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork, global::Dsl.IHos
             _fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _lossKernel = new global::Dsl.Gpu.GpuMeanSquaredError(gpu);
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
-            if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [8, 6, 3], [global::Dsl.Activation.Tanh, global::Dsl.Activation.LeakyRelu, global::Dsl.Activation.Sigmoid])))
+            if (!fused)
             {
                 _dense0 = new global::Dsl.Gpu.GpuDense<Widths5x8, global::Dsl.Gpu.GpuTanh, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuTanh(), new global::Dsl.Gpu.GpuIdentity());
                 _dense1 = new global::Dsl.Gpu.GpuDense<Widths8x6, global::Dsl.Gpu.GpuLeakyRelu, global::Dsl.Gpu.GpuTanh>(gpu, new global::Dsl.Gpu.GpuLeakyRelu(0.2f), new global::Dsl.Gpu.GpuTanh());

@@ -484,6 +484,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
 
         public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
         {
+            // The sequence first: a bad DSL_GPU_FUSED or DSL_GPU_FUSED_TILE_ROWS throws before any device memory is taken.
+            bool fused = global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [100, 100, 10], [global::Dsl.Activation.Relu, global::Dsl.Activation.Relu, global::Dsl.Activation.Identity]));
             Gpu = gpu;
             Stream = gpu.Accelerator.DefaultStream;
             Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
@@ -503,7 +505,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
             _lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);
             _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
-            if (!global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [100, 100, 10], [global::Dsl.Activation.Relu, global::Dsl.Activation.Relu, global::Dsl.Activation.Identity])))
+            if (!fused)
             {
                 _dense0 = new global::Dsl.Gpu.GpuDense<Widths40x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuIdentity());
                 _dense1 = new global::Dsl.Gpu.GpuDense<Widths100x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuRelu());

@@ -25,7 +25,7 @@ public sealed class FusedMlpTests
     public FusedMlpTests(GpuSimulatorFixture simulator)
     {
         _gpu = simulator.Gpu;
-        _launcher = FusedMlp.Load(_gpu);
+        _launcher = FusedMlp.Load(_gpu, rowsPerTile: null); // whatever DSL_GPU_FUSED_TILE_ROWS says
     }
 
     public static TheoryData<Activation, Loss> ActivationsAndLosses()
@@ -149,6 +149,48 @@ public sealed class FusedMlpTests
         Assert.Equal(3L * parameterCount, _launcher.WorkspaceLength(plan, 37)); // 16 rows per tile: 3 tiles
         Assert.Equal(37L * parameterCount, FusedMlp.Load(_gpu, 1).WorkspaceLength(plan, 37));
         Assert.Equal((long)FusedMlp.MaxWorkspaceFloats / parameterCount * parameterCount, FusedMlp.WorkspaceLengthForSlots(plan, long.MaxValue / 2));
+
+        // Every batch up to the capacity finds a slot for each of its tiles, on GPUs of several sizes and with the rows fixed.
+        foreach (int multiprocessors in new[] { 1, 8, 114, 132 })
+        {
+            foreach (int? fixedRows in new int?[] { null, 3 })
+            {
+                FusedMlpLauncher launcher = FusedMlp.Load(_gpu, fixedRows, multiprocessors);
+                foreach (int capacity in new[] { 1, 37, 100, 133, 200, 1000, 2200, 5000 })
+                {
+                    long slots = launcher.WorkspaceLength(plan, capacity) / parameterCount;
+                    for (int batch = 1; batch <= capacity; batch++)
+                    {
+                        int rows = launcher.RowsPerTile(batch);
+                        Assert.True((batch + rows - 1) / rows <= slots, $"{multiprocessors} multiprocessors, rows {fixedRows}, capacity {capacity}: batch {batch} has more tiles than {slots} slots");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The predict kernel honours its rows per tile: one group launched with tiles of 1 row writes row 0 only (one
+    /// that took 16 rows per tile would write the first 16).
+    /// </summary>
+    [Fact]
+    public void The_predict_kernel_covers_exactly_its_tile()
+    {
+        FusedLayer[] layers = Describe(5, [9, 3], [true, true], [Activation.Relu, Activation.Identity], out int parameterCount);
+        FusedMlpPlan plan = FusedMlpPlan.Create(5, layers, Loss.SoftmaxCrossEntropy);
+        const int batch = 11;
+        var random = new Random(31);
+        Accelerator accelerator = _gpu.Accelerator;
+        using MemoryBuffer1D<float, Stride1D.Dense> parameters = accelerator.Allocate1D(ToFloat(RandomParameters(random, layers, parameterCount)));
+        using MemoryBuffer1D<float, Stride1D.Dense> inputs = accelerator.Allocate1D(ToFloat(Uniform(random, batch * 5, 2.0)));
+        using MemoryBuffer1D<float, Stride1D.Dense> outputs = accelerator.Allocate1D(Enumerable.Repeat(float.NaN, batch * 3).ToArray());
+        var predict = accelerator.LoadKernel<SpecializedValue<FusedMlpPlan>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(FusedMlp.PredictKernel);
+        predict(accelerator.DefaultStream, new KernelConfig(1, FusedMlp.GroupSize), SpecializedValue.New(plan), parameters.View, inputs.View, outputs.View, batch, 1);
+        accelerator.Synchronize();
+
+        float[] written = outputs.GetAsArray1D();
+        Assert.All(written[..3], value => Assert.True(float.IsFinite(value)));
+        Assert.All(written[3..], value => Assert.True(float.IsNaN(value)));
     }
 
     /// <summary>
