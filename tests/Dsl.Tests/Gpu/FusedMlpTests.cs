@@ -103,18 +103,7 @@ public sealed class FusedMlpTests
             AssertMatches(referenceGradients, referenceLosses, gradients, rowLosses, $"{rowsPerTile} rows per tile, batch {batch}, {slots} slots");
         }
 
-        Accelerator accelerator = _gpu.Accelerator;
-        using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
-        using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
-        using MemoryBuffer1D<float, Stride1D.Dense> outputBuffer = accelerator.Allocate1D<float>(batch * 3);
-        launcher.Predict(accelerator.DefaultStream, plan, parameterBuffer.View, inputBuffer.View, outputBuffer.View, batch);
-        accelerator.Synchronize();
-        float[] outputs = outputBuffer.GetAsArray1D();
-        double[] expected = Reference.Forward(layers, parameters, inputs, batch, out _)[layers.Length];
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(Math.Abs(outputs[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"{rowsPerTile} rows per tile: output[{i}] = {outputs[i]}, expected {expected[i]}");
-        }
+        AssertPredictMatchesReference(launcher, plan, layers, parameters, inputs, batch, $"{rowsPerTile} rows per tile");
     }
 
     /// <summary>
@@ -252,20 +241,25 @@ public sealed class FusedMlpTests
         var random = new Random(17);
         double[] parameters = RandomParameters(random, layers, parameterCount);
         double[] inputs = Uniform(random, batch * 5, 2.0);
+        AssertPredictMatchesReference(_launcher, plan, layers, parameters, inputs, batch, "default launcher");
+    }
 
+    /// <summary>Runs <paramref name="launcher"/>'s Predict and compares every output with the float64 forward.</summary>
+    private void AssertPredictMatchesReference(FusedMlpLauncher launcher, FusedMlpPlan plan, FusedLayer[] layers, double[] parameters, double[] inputs, int batch, string context)
+    {
         Accelerator accelerator = _gpu.Accelerator;
         using MemoryBuffer1D<float, Stride1D.Dense> parameterBuffer = accelerator.Allocate1D(ToFloat(parameters));
         using MemoryBuffer1D<float, Stride1D.Dense> inputBuffer = accelerator.Allocate1D(ToFloat(inputs));
-        using MemoryBuffer1D<float, Stride1D.Dense> outputBuffer = accelerator.Allocate1D<float>(batch * 3);
-        _launcher.Predict(accelerator.DefaultStream, plan, parameterBuffer.View, inputBuffer.View, outputBuffer.View, batch);
+        using MemoryBuffer1D<float, Stride1D.Dense> outputBuffer = accelerator.Allocate1D<float>(batch * plan.OutputWidth);
+        launcher.Predict(accelerator.DefaultStream, plan, parameterBuffer.View, inputBuffer.View, outputBuffer.View, batch);
         accelerator.Synchronize();
         float[] outputs = outputBuffer.GetAsArray1D();
 
         double[] reference = Reference.Forward(layers, parameters, inputs, batch, out _)[^1];
         for (int i = 0; i < reference.Length; i++)
         {
-            // float32 forward of three small layers: a few ulp of the activations' scale.
-            Assert.True(Math.Abs(outputs[i] - reference[i]) <= 1e-5 * (1 + Math.Abs(reference[i])), $"output[{i}] = {outputs[i]}, reference {reference[i]}");
+            // float32 forward of a few small layers: a few ulp of the activations' scale.
+            Assert.True(Math.Abs(outputs[i] - reference[i]) <= 1e-5 * (1 + Math.Abs(reference[i])), $"{context}: output[{i}] = {outputs[i]}, reference {reference[i]}");
         }
     }
 
