@@ -8,9 +8,10 @@ public class SoftmaxCrossEntropyTests
     public static TheoryData<int, int> Sizes()
     {
         var data = new TheoryData<int, int>();
-        foreach (int batch in new[] { 1, 7, 33 })
+        // Batches past 64 rows cross the op's chunk of rows; classes below, at and past whole Vector256 steps.
+        foreach (int batch in new[] { 1, 7, 33, 65, 130 })
         {
-            foreach (int classes in new[] { 2, 3, 10, 17 })
+            foreach (int classes in new[] { 2, 3, 8, 10, 16, 17 })
             {
                 data.Add(batch, classes);
             }
@@ -122,6 +123,34 @@ public class SoftmaxCrossEntropyTests
 
         _ = SoftmaxCrossEntropy.Forward(logits, [2, 0, 1], 3, 3, out correct);
         Assert.Equal(1, correct); // only row 1
+    }
+
+    [Theory]
+    [InlineData(3)]  // the NaN in a whole Vector256 step of the row
+    [InlineData(16)] // the NaN in the row's ragged end
+    public void ANaNLogit_MakesTheLossNaN_AndLeavesOtherRowsExact(int nanColumn)
+    {
+        const int Classes = 17;
+        (float[] logits, int[] labels) = TestData.Classification(3, Classes, seed: 11);
+        logits[Classes + nanColumn] = float.NaN; // row 1
+        var dLogits = new float[logits.Length];
+
+        float loss = SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, 3, Classes);
+        double sum = SoftmaxCrossEntropy.Forward(logits, labels, 3, Classes, out _);
+
+        Assert.True(float.IsNaN(loss));
+        Assert.True(double.IsNaN(sum));
+        Assert.All(dLogits.AsSpan(Classes, Classes).ToArray(), d => Assert.True(float.IsNaN(d)));
+        // Rows 0 and 2 give what they give in a batch of their own, scaled by 1/3 instead of 1/1.
+        foreach (int row in new[] { 0, 2 })
+        {
+            var alone = new float[Classes];
+            SoftmaxCrossEntropy.ForwardBackward(alone, logits.AsSpan(row * Classes, Classes), labels.AsSpan(row, 1), 1, Classes);
+            for (int j = 0; j < Classes; j++)
+            {
+                Assert.Equal(alone[j] / 3, dLogits[row * Classes + j], 1e-7f * Math.Abs(alone[j]));
+            }
+        }
     }
 
     [Fact]
