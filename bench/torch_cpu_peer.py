@@ -1,18 +1,25 @@
 # The PyTorch peer of `Dsl.Bench --suite cpu`: one SGD training step (forward, cross-entropy,
-# backward, update) of W1 and W3, timed like ours (median of five blocks after a warm-up).
-# Each workload runs with 1 and with THREADS intra-op threads and reports the faster (on this 2-core
-# machine Debian's torch 1.13 with OpenBLAS is ~3.5x slower on W1 with 2 threads than with 1).
-# Prints "KEY VALUE" lines: version, W1/W3 step microseconds and the thread count that gave them,
-# OpenBLAS sgemm 2048 GFLOP/s.
-# usage: /usr/bin/python3 torch_cpu_peer.py THREADS
-import statistics, sys, time
+# backward, update) of W1 and W3, timed like ours, on request, so the bench can alternate blocks of
+# PyTorch's steps with blocks of ours and compare each pair measured within a second or two.
+# Reads one request per line on stdin and answers each with one line on stdout:
+#   version                        -> torch's version
+#   step WORKLOAD THREADS STEPS    -> microseconds per step over STEPS steps (W1 or W3) on THREADS
+#                                     intra-op threads; the first request for a workload builds its
+#                                     network and batch (seed 0) and warms it up
+#   sgemm THREADS                  -> OpenBLAS sgemm 2048 x 2048 GFLOP/s on THREADS threads
+#   quit
+# A malformed request gets "error ..." and the peer goes on.
+# usage: /usr/bin/python3 torch_cpu_peer.py
+import sys, time
 import torch
 
-torch.manual_seed(0)
-max_threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+WORKLOADS = {"W1": ([40, 100, 100, 10], 100), "W3": ([784, 1024, 1024, 10], 256)}
+built = {}
 
 
-def step_us(widths, batch, steps):
+def build(name):
+    widths, batch = WORKLOADS[name]
+    torch.manual_seed(0)
     layers = []
     for i in range(len(widths) - 1):
         layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
@@ -29,39 +36,48 @@ def step_us(widths, batch, steps):
         loss_fn(model(x), y).backward()
         opt.step()
 
-    for _ in range(max(20, steps // 10)):
+    for _ in range(20):
         step()
-    blocks = []
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(steps // 5):
-            step()
-        blocks.append((time.perf_counter() - t) * 1e6 / (steps // 5))
-    return statistics.median(blocks)
+    return step
 
 
-def best(widths, batch, steps):
-    timings = {}
-    for threads in sorted({1, max_threads}):
-        torch.set_num_threads(threads)
-        timings[threads] = step_us(widths, batch, steps)
-    threads = min(timings, key=timings.get)
-    return timings[threads], threads, timings
+def step_us(name, threads, steps):
+    if name not in built:
+        built[name] = build(name)
+    step = built[name]
+    torch.set_num_threads(threads)
+    step()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t) * 1e6 / steps
 
 
-print("version", torch.__version__.split("a")[0].split("+")[0])
-for name, widths, batch, steps in [("W1", [40, 100, 100, 10], 100, 4000), ("W3", [784, 1024, 1024, 10], 256, 60)]:
-    us, threads, timings = best(widths, batch, steps)
-    print(name, f"{us:.1f}")
-    print(name + "_threads", threads)
-    for t, v in sorted(timings.items()):
-        print(f"{name}_at_{t}_threads", f"{v:.1f}")
-torch.set_num_threads(max_threads)
-a = torch.randn(2048, 2048)
-b = torch.randn(2048, 2048)
-for _ in range(3):
-    a @ b
-t = time.perf_counter()
-for _ in range(10):
-    a @ b
-print("sgemm2048", f"{2 * 2048 ** 3 * 10 / (time.perf_counter() - t) / 1e9:.1f}")
+def sgemm(threads):
+    torch.set_num_threads(threads)
+    a = torch.randn(2048, 2048)
+    b = torch.randn(2048, 2048)
+    for _ in range(3):
+        a @ b
+    t = time.perf_counter()
+    for _ in range(10):
+        a @ b
+    return 2 * 2048 ** 3 * 10 / (time.perf_counter() - t) / 1e9
+
+
+for line in sys.stdin:
+    words = line.split()
+    try:
+        if words == ["quit"]:
+            break
+        if words == ["version"]:
+            answer = torch.__version__.split("a")[0].split("+")[0]
+        elif len(words) == 4 and words[0] == "step" and words[1] in WORKLOADS:
+            answer = f"{step_us(words[1], int(words[2]), int(words[3])):.1f}"
+        elif len(words) == 2 and words[0] == "sgemm":
+            answer = f"{sgemm(int(words[1])):.1f}"
+        else:
+            answer = "error unknown request: " + line.strip()
+    except ValueError as e:
+        answer = f"error {e}"
+    print(answer, flush=True)

@@ -5,13 +5,14 @@ using Dsl.Bench;
 using Dsl.Training;
 
 // Benchmark harness: our generated training step against PyTorch's, same machine, same invocation.
-//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--no-peer]
+//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--pairs N] [--no-peer]
 //   dotnet run -c Release --project bench/Dsl.Bench -- --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP]
 // The GPU suite prints our numbers only; bench/gpu/run.sh runs its PyTorch peer and joins the lines.
-const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--no-peer]\n"
+const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--pairs N] [--no-peer]\n"
     + "       Dsl.Bench --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP] [--no-peer]";
 string suite = "cpu";
 int threads = 0;
+int pairs = 10;
 bool runPeer = true;
 string? deviceName = null;
 double stepsScale = 1.0;
@@ -23,6 +24,10 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--suite" when i + 1 < args.Length: suite = args[++i]; break;
         case "--threads" when i + 1 < args.Length: threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--pairs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0:
+            pairs = count;
+            i++;
+            break;
         case "--no-peer": runPeer = false; break;
         case "--device" when i + 1 < args.Length: deviceName = args[++i]; break;
         case "--steps-scale" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double scale) && scale > 0:
@@ -51,81 +56,102 @@ if (suite != "cpu" || deviceName is not null || stepsScale != 1.0 || quick || wo
     return 2;
 }
 
-int peerThreads = threads > 0 ? threads : Environment.ProcessorCount;
-Dictionary<string, double> peer = runPeer ? TorchPeer.Run(peerThreads) : [];
+return CpuSuite(threads, pairs, runPeer);
 
-// Each side runs with 1 and with all threads (or --threads N) and reports its faster configuration.
-int[] threadOptions = threads > 0 ? [threads] : [1, Environment.ProcessorCount];
-var results = new List<(string Id, double Ours, string Config)>
+// Each workload alternates a block of PyTorch's steps with a block of ours, `pairs` times (which side goes
+// first alternates too), so each pair is measured within a few seconds and drift in this shared machine's
+// speed reaches both sides of a pair alike. Every configuration's block lasts about half a second (its step
+// count is set from a short probe), so neither side's blocks sample the machine over a shorter window. In every
+// pair each side runs with 1 and with all threads (or --threads N) and counts its faster configuration. The
+// speedup is the median of the pairs' own ratios; ours and peer are each side's median block.
+static int CpuSuite(int threads, int pairs, bool runPeer)
 {
-    Fastest("W1", d => new W1Mlp(d, 1), batch: 100, steps: 4000, threadOptions),
-    Fastest("W3", d => new W3Mlp(d, 1), batch: 256, steps: 60, threadOptions),
-};
+    int[] threadOptions = [.. (threads > 0 ? [threads] : new[] { 1, Environment.ProcessorCount }).Distinct()];
+    using TorchPeer? peer = runPeer ? TorchPeer.Start() : null;
+    string[] lines =
+    [
+        Paired("W1", d => new W1Mlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
+        Paired("W3", d => new W3Mlp(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer),
+    ];
+    string peerName = peer is null ? "none" : $"PyTorch {peer.Version}, the faster of {string.Join(" and ", threadOptions)} threads in each block";
+    Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, {pairs} alternating pairs of blocks per workload; peer: {peerName}");
+    foreach (string line in lines)
+    {
+        Console.WriteLine(line);
+    }
 
-Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, peer: {(peer.ContainsKey("W1") ? $"PyTorch, the faster of 1 and {peerThreads} threads per workload" : "none")}");
-foreach ((string id, double ours, string config) in results)
-{
-    string line = string.Create(CultureInfo.InvariantCulture, $"{id} cpu step_us ours={ours:F1}");
-    line += peer.TryGetValue(id, out double theirs)
-        ? string.Create(CultureInfo.InvariantCulture, $" peer={theirs:F1} speedup={theirs / ours:F2}")
-            + (peer.TryGetValue(id + "_threads", out double peerThreadsUsed) ? string.Create(CultureInfo.InvariantCulture, $"  # peer threads={peerThreadsUsed}") : string.Empty)
-        : " peer=n/a";
-    Console.WriteLine(line + "  # ours " + config);
+    if (peer is not null)
+    {
+        int all = threadOptions.Max();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# peer OpenBLAS sgemm 2048: {peer.SgemmGflops(all):F1} GFLOP/s on {all} threads"));
+    }
+
+    return 0;
 }
 
-if (peer.TryGetValue("sgemm2048", out double gflops))
-{
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# peer OpenBLAS sgemm 2048: {gflops:F1} GFLOP/s"));
-}
-
-return 0;
-
-static (string Id, double Ours, string Config) Fastest<TNetwork>(string id, Func<Device, TNetwork> create, int batch, int steps, int[] threadOptions)
+static string Paired<TNetwork>(string id, Func<Device, TNetwork> create, int batch, int probeSteps, int pairs, int[] threadOptions, TorchPeer? peer)
     where TNetwork : IClassifierNetwork
 {
-    var timings = threadOptions.Distinct().Select(t => (Threads: t, Us: StepMicroseconds(create, batch, t, steps))).ToList();
-    (int bestThreads, double bestUs) = timings.MinBy(t => t.Us);
-    string all = string.Join(", ", timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Us:F1} us at {t.Threads}")));
-    return (id, bestUs, $"threads={bestThreads} ({all})");
-}
-
-// Median of five timed blocks of SGD training steps on one fixed random batch, after a warm-up.
-static double StepMicroseconds<TNetwork>(Func<Device, TNetwork> create, int batch, int threads, int steps)
-    where TNetwork : IClassifierNetwork
-{
-    using Device device = Device.Cpu(threads);
-    TNetwork model = create(device);
-    var random = new Random(0);
-    var x = new float[batch * model.InputSize];
-    var y = new int[batch];
-    for (int i = 0; i < x.Length; i++)
+    const double BlockMicroseconds = 500_000;
+    var ours = threadOptions.Select(t => OurStep.Prepare(create, batch, t, warmupSteps: 2 * probeSteps)).ToList();
+    try
     {
-        x[i] = (float)((random.NextDouble() * 2) - 1);
-    }
+        // (threads, steps per block, time one block) for each configuration of each side.
+        static (int Threads, int Steps, Func<int, double> Block) Calibrated(int threads, int probeSteps, Func<int, double> block)
+            => (threads, Math.Max(probeSteps, (int)(BlockMicroseconds / block(probeSteps))), block);
+        var ourConfigs = ours.Select(o => Calibrated(o.Threads, probeSteps, o.BlockMicroseconds)).ToList();
+        var peerConfigs = peer is null ? [] : threadOptions.Select(t => Calibrated(t, probeSteps, steps => peer.StepMicroseconds(id, t, steps))).ToList();
+        static (double Us, int Threads) Fastest(List<(int Threads, int Steps, Func<int, double> Block)> configs)
+            => configs.Select(c => (c.Block(c.Steps), c.Threads)).Min();
 
-    for (int i = 0; i < y.Length; i++)
-    {
-        y[i] = random.Next(model.OutputSize);
-    }
-
-    var optimizer = new Sgd(0.01f);
-    for (int i = 0; i < Math.Max(20, steps / 10); i++)
-    {
-        model.TrainStep(x, y, optimizer);
-    }
-
-    var blocks = new double[5];
-    for (int block = 0; block < blocks.Length; block++)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < steps / blocks.Length; i++)
+        var oursBest = new List<(double Us, int Threads)>();
+        var peerBest = new List<(double Us, int Threads)>();
+        for (int pair = 0; pair < pairs; pair++)
         {
-            model.TrainStep(x, y, optimizer);
+            if (peer is null)
+            {
+                oursBest.Add(Fastest(ourConfigs));
+            }
+            else if (pair % 2 == 0)
+            {
+                peerBest.Add(Fastest(peerConfigs));
+                oursBest.Add(Fastest(ourConfigs));
+            }
+            else
+            {
+                oursBest.Add(Fastest(ourConfigs));
+                peerBest.Add(Fastest(peerConfigs));
+            }
         }
 
-        blocks[block] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / (steps / blocks.Length);
-    }
+        double oursUs = Median(oursBest.Select(b => b.Us));
+        string line = string.Create(CultureInfo.InvariantCulture, $"{id} cpu step_us ours={oursUs:F1}");
+        string threadsUsed = "ours " + ThreadCounts(oursBest);
+        if (peer is null)
+        {
+            return line + " peer=n/a  # " + threadsUsed;
+        }
 
-    Array.Sort(blocks);
-    return blocks[blocks.Length / 2];
+        double[] ratios = [.. peerBest.Zip(oursBest, (p, o) => p.Us / o.Us)];
+        return line + string.Create(CultureInfo.InvariantCulture,
+            $" peer={Median(peerBest.Select(b => b.Us)):F1} speedup={Median(ratios):F2}  # pairs' speedups {ratios.Min():F2}-{ratios.Max():F2}; {threadsUsed}; peer {ThreadCounts(peerBest)}");
+    }
+    finally
+    {
+        foreach (OurStep step in ours)
+        {
+            step.Dispose();
+        }
+    }
+}
+
+// "threads=1 in 3, threads=2 in 7": which configuration was the faster in how many pairs.
+static string ThreadCounts(List<(double Us, int Threads)> blocks)
+    => string.Join(", ", blocks.GroupBy(b => b.Threads).OrderBy(g => g.Key).Select(g => $"threads={g.Key} in {g.Count()}"));
+
+static double Median(IEnumerable<double> values)
+{
+    double[] sorted = [.. values.Order()];
+    int middle = sorted.Length / 2;
+    return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

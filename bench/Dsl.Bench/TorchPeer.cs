@@ -3,46 +3,93 @@ using System.Globalization;
 
 namespace Dsl.Bench;
 
-/// <summary>Runs bench/torch_cpu_peer.py with /usr/bin/python3 when PyTorch imports there, and reads its "KEY VALUE" lines.</summary>
-internal static class TorchPeer
+/// <summary>
+/// bench/torch_cpu_peer.py, kept running under /usr/bin/python3 for the whole suite and asked for one
+/// block of PyTorch training steps at a time, so the suite can alternate the peer's blocks with ours.
+/// </summary>
+internal sealed class TorchPeer : IDisposable
 {
     private const string Python = "/usr/bin/python3";
 
-    public static Dictionary<string, double> Run(int threads)
+    private readonly Process _process;
+
+    private TorchPeer(Process process, string version)
     {
-        var results = new Dictionary<string, double>();
+        _process = process;
+        Version = version;
+    }
+
+    /// <summary>torch's version as the peer reports it.</summary>
+    public string Version { get; }
+
+    /// <summary>The running peer, or null (with the reason on stderr) when python3, torch or the script is missing.</summary>
+    public static TorchPeer? Start()
+    {
         string script = Path.Combine(AppContext.BaseDirectory, "torch_cpu_peer.py");
         if (!File.Exists(Python) || !File.Exists(script))
         {
             Console.Error.WriteLine("# peer skipped: /usr/bin/python3 or the peer script is missing");
-            return results;
+            return null;
         }
 
-        var start = new ProcessStartInfo(Python, [script, threads.ToString(CultureInfo.InvariantCulture)])
+        var start = new ProcessStartInfo(Python, [script])
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        var process = Process.Start(start)!;
+        // Drained as it comes, so a chatty stderr can never block the peer.
+        var errors = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
         {
-            Console.Error.WriteLine($"# peer skipped: PyTorch peer exited {process.ExitCode}: {errors.Trim()}");
-            return results;
-        }
-
-        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            Console.WriteLine("# peer: " + line);
-            string[] parts = line.Split(' ');
-            if (parts.Length >= 2 && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            lock (errors)
             {
-                results[parts[0]] = value;
+                errors.AppendLine(e.Data);
             }
+        };
+        process.BeginErrorReadLine();
+        process.StandardInput.WriteLine("version");
+        string? version = process.StandardOutput.ReadLine();
+        if (version is null || version.StartsWith("error", StringComparison.Ordinal))
+        {
+            process.WaitForExit();
+            lock (errors)
+            {
+                Console.Error.WriteLine($"# peer skipped: the PyTorch peer did not start ({version ?? $"exit code {process.ExitCode}"}): {errors.ToString().Trim()}");
+            }
+            process.Dispose();
+            return null;
         }
 
-        return results;
+        return new TorchPeer(process, version.Trim());
+    }
+
+    /// <summary>Microseconds per SGD step of <paramref name="workload"/> over <paramref name="steps"/> steps on <paramref name="threads"/> threads.</summary>
+    public double StepMicroseconds(string workload, int threads, int steps)
+        => Ask(string.Create(CultureInfo.InvariantCulture, $"step {workload} {threads} {steps}"));
+
+    /// <summary>OpenBLAS sgemm 2048 GFLOP/s on <paramref name="threads"/> threads: the machine's practical ceiling.</summary>
+    public double SgemmGflops(int threads) => Ask(string.Create(CultureInfo.InvariantCulture, $"sgemm {threads}"));
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.StandardInput.WriteLine("quit");
+            _process.StandardInput.Close();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private double Ask(string request)
+    {
+        _process.StandardInput.WriteLine(request);
+        string? answer = _process.StandardOutput.ReadLine();
+        return answer is not null && double.TryParse(answer, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            ? value
+            : throw new InvalidOperationException($"The PyTorch peer answered '{answer ?? "nothing (it exited)"}' to '{request}'.");
     }
 }
