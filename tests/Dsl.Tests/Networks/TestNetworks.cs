@@ -15,6 +15,15 @@ public sealed partial class NetA
 }
 
 /// <summary>GELU, SiLU, a bias-free head; softmax cross-entropy. PyTorch fixture net_b.</summary>
+/// <summary>NetA's layer names and widths with another first activation: the same parameter count, another network.</summary>
+[Network(Input = [7], Loss = Loss.SoftmaxCrossEntropy)]
+public sealed partial class NetATanh
+{
+    [Dense(9), Tanh] public partial Layer First { get; }
+    [Dense(8), LeakyRelu(0.1)] public partial Layer Second { get; }
+    [Dense(5)] public partial Layer Logits { get; }
+}
+
 [Network(Input = [6])]
 public sealed partial class NetB
 {

@@ -1,0 +1,322 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Dsl.IO;
+
+/// <summary>
+/// Saves a network's parameters with a description of its architecture, and loads them back into a network
+/// of the same declaration (on any device), refusing anything else with a <see cref="ParameterFileException"/>
+/// that names the problem. A load validates the whole file, checksum included, before it changes the network.
+/// </summary>
+/// <remarks>
+/// Format, version 1, every number little-endian:
+/// <code>
+/// offset      size   field
+/// 0           8      magic "DSLPARAM" (ASCII)
+/// 8           4      format version (uint32), 1
+/// 12          4      architecture length A in bytes (uint32)
+/// 16          A      architecture: input rank (uint8) and dimensions (int32 each); layer count (uint16); per layer
+///                    its name (uint16 byte count, UTF-8), fanIn (int32), units (int32), activation (uint8, Dsl.Activation),
+///                    slope (float32, <see cref="Layer.Slope"/>) and bias (uint8, 1 or 0)
+/// 16 + A      8      parameter count P (int64)
+/// 24 + A      4 P    the parameters (float32), in <see cref="INetwork.Parameters"/>' order: per layer, weight (units, fanIn)
+///                    row-major like PyTorch's nn.Linear, then bias (units)
+/// 24 + A + 4P 4      CRC-32 (IEEE 802.3) of every byte before it
+/// </code>
+/// A network matches a file when its input shape and every layer's name, widths, activation, slope and bias
+/// equal the file's, in order (as PyTorch's strict state-dict load matches keys and shapes).
+/// </remarks>
+public static class ParameterFile
+{
+    /// <summary>The format version this library writes and reads.</summary>
+    public const uint FormatVersion = 1;
+
+    private static ReadOnlySpan<byte> Magic => "DSLPARAM"u8;
+
+    // Largest architecture block a file may declare: far above any real network, small enough to read whole.
+    private const int MaxArchitectureBytes = 1 << 24;
+
+    /// <summary>Writes <paramref name="network"/>'s parameters and architecture to <paramref name="stream"/>, from its current position.</summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static void Save(INetwork network, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] architecture = DescribeArchitecture(network.InputShape, network.Layers);
+        ReadOnlySpan<float> parameters = network.Parameters; // copied from a GPU first
+        var crc = new Crc32();
+        var head = new byte[16];
+        Magic.CopyTo(head);
+        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(12), (uint)architecture.Length);
+        Write(stream, crc, head);
+        Write(stream, crc, architecture);
+        var count = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(count, parameters.Length);
+        Write(stream, crc, count);
+        if (BitConverter.IsLittleEndian)
+        {
+            Write(stream, crc, MemoryMarshal.AsBytes(parameters));
+        }
+        else
+        {
+            int[] swapped = new int[parameters.Length];
+            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(parameters), swapped);
+            Write(stream, crc, MemoryMarshal.AsBytes(swapped.AsSpan()));
+        }
+
+        var checksum = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(checksum, crc.GetCurrentHashAsUInt32());
+        stream.Write(checksum);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="network"/>'s parameters to the file at <paramref name="path"/>, replacing one that exists only
+    /// once the new one is complete: it is written beside it under a temporary name and then moved over it, so a save that
+    /// fails (a full disk) leaves the previous file as it was.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static void Save(INetwork network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(path);
+        string temporary = path + ".partial-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            using (FileStream file = File.Create(temporary))
+            {
+                Save(network, file);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) // only when the write or the move failed
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads one parameter file from <paramref name="stream"/> (exactly its bytes, leaving the stream after them) and,
+    /// once all of it is checked, copies its parameters into <paramref name="network"/>. On any exception the network
+    /// is unchanged.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ParameterFileException">The bytes are not a readable parameter file for this network; <see cref="ParameterFileException.Problem"/> says why.</exception>
+    public static void Load(INetwork network, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(stream);
+        float[] parameters = Read(stream, network);
+        parameters.CopyTo(network.Parameters); // on a GPU, reaches the device before its next use
+    }
+
+    /// <summary>
+    /// Loads the parameter file at <paramref name="path"/> into <paramref name="network"/>, as
+    /// <see cref="Load(INetwork, Stream)"/>; bytes after the file's end are refused too.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ParameterFileException">The file is not a readable parameter file for this network.</exception>
+    public static void Load(INetwork network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(path);
+        using FileStream file = File.OpenRead(path);
+        float[] parameters = Read(file, network);
+        if (file.Position != file.Length)
+        {
+            throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
+                $"'{path}' has {file.Length - file.Position} bytes after the end of its parameter file ({file.Position} bytes)."));
+        }
+
+        parameters.CopyTo(network.Parameters);
+    }
+
+    /// <summary>Reads and checks a whole file against <paramref name="network"/>; returns its parameters.</summary>
+    private static float[] Read(Stream stream, INetwork network)
+    {
+        var reader = new Reader(stream);
+        Span<byte> head = stackalloc byte[16];
+        reader.Fill(head, "the header");
+        if (!head[..8].SequenceEqual(Magic))
+        {
+            throw new ParameterFileException(ParameterFileProblem.NotAParameterFile,
+                $"Not a Dsl parameter file: it starts with {Convert.ToHexString(head[..8])}, not the magic \"DSLPARAM\".");
+        }
+
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
+        if (version != FormatVersion)
+        {
+            throw new ParameterFileException(ParameterFileProblem.UnsupportedVersion, string.Create(CultureInfo.InvariantCulture,
+                $"Parameter file format version {version}; this library reads version {FormatVersion}."));
+        }
+
+        uint architectureLength = BinaryPrimitives.ReadUInt32LittleEndian(head[12..]);
+        if (architectureLength > MaxArchitectureBytes)
+        {
+            throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
+                $"The file declares an architecture of {architectureLength} bytes; at most {MaxArchitectureBytes} are accepted."));
+        }
+
+        var architecture = new byte[architectureLength];
+        reader.Fill(architecture, "the architecture");
+        CheckArchitecture(architecture, network);
+
+        Span<byte> count = stackalloc byte[8];
+        reader.Fill(count, "the parameter count");
+        long parameterCount = BinaryPrimitives.ReadInt64LittleEndian(count);
+        if (parameterCount != network.ParameterCount)
+        {
+            throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
+                $"The file declares {parameterCount} parameters, but its layers hold {network.ParameterCount}."));
+        }
+
+        var parameters = new float[parameterCount];
+        reader.Fill(MemoryMarshal.AsBytes(parameters.AsSpan()), "the parameters");
+        uint computed = reader.Checksum;
+        Span<byte> checksum = stackalloc byte[4];
+        reader.Fill(checksum, "the checksum");
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(checksum);
+        if (stored != computed)
+        {
+            throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
+                $"The checksum does not match: the file says {stored:X8}, its {reader.Position - 4} bytes give {computed:X8}; the file is damaged."));
+        }
+
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<int> bits = MemoryMarshal.Cast<float, int>(parameters.AsSpan());
+            BinaryPrimitives.ReverseEndianness(bits, bits);
+        }
+
+        return parameters;
+    }
+
+    /// <summary>The architecture block of the format for an input shape and layers.</summary>
+    private static byte[] DescribeArchitecture(ReadOnlySpan<int> inputShape, IReadOnlyList<Layer> layers)
+    {
+        using var bytes = new MemoryStream();
+        using (var writer = new BinaryWriter(bytes, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(checked((byte)inputShape.Length));
+            foreach (int dimension in inputShape)
+            {
+                writer.Write(dimension);
+            }
+
+            writer.Write(checked((ushort)layers.Count));
+            foreach (Layer layer in layers)
+            {
+                byte[] name = Encoding.UTF8.GetBytes(layer.Name);
+                writer.Write(checked((ushort)name.Length));
+                writer.Write(name);
+                writer.Write(layer.FanIn);
+                writer.Write(layer.Units);
+                writer.Write((byte)layer.Activation);
+                writer.Write(layer.Slope);
+                writer.Write(layer.HasBias ? (byte)1 : (byte)0);
+            }
+        }
+
+        // BinaryWriter writes little-endian on every platform.
+        return bytes.ToArray();
+    }
+
+    /// <summary>Throws unless the file's architecture block describes <paramref name="network"/>, naming the first difference.</summary>
+    private static void CheckArchitecture(byte[] architecture, INetwork network)
+    {
+        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers);
+        if (architecture.AsSpan().SequenceEqual(expected))
+        {
+            return;
+        }
+
+        string mine = Describe(expected);
+        string theirs;
+        try
+        {
+            theirs = Describe(architecture);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new ParameterFileException(ParameterFileProblem.Corrupt,
+                $"The file's architecture block ({architecture.Length} bytes) ends in the middle of a field.");
+        }
+
+        throw new ParameterFileException(ParameterFileProblem.NetworkMismatch,
+            $"The file holds another network's parameters. File: {theirs}. {network.GetType().Name}: {mine}.");
+    }
+
+    /// <summary>An architecture block in words: "input (40); Hidden1 Dense 40 -> 100 Relu, ...".</summary>
+    private static string Describe(byte[] architecture)
+    {
+        using var reader = new BinaryReader(new MemoryStream(architecture), Encoding.UTF8);
+        var text = new StringBuilder("input (");
+        int rank = reader.ReadByte();
+        for (int i = 0; i < rank; i++)
+        {
+            text.Append(i > 0 ? ", " : string.Empty).Append(reader.ReadInt32().ToString(CultureInfo.InvariantCulture));
+        }
+
+        text.Append(')');
+        int layers = reader.ReadUInt16();
+        for (int i = 0; i < layers; i++)
+        {
+            string name = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadUInt16()));
+            int fanIn = reader.ReadInt32();
+            int units = reader.ReadInt32();
+            byte activation = reader.ReadByte();
+            float slope = reader.ReadSingle();
+            bool bias = reader.ReadByte() != 0;
+            string activationName = Enum.IsDefined(typeof(Activation), (int)activation) ? ((Activation)activation).ToString() : $"activation #{activation}";
+            if ((Activation)activation == Activation.LeakyRelu)
+            {
+                activationName += string.Create(CultureInfo.InvariantCulture, $"({slope:R})");
+            }
+
+            text.Append(string.Create(CultureInfo.InvariantCulture, $"; {name} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"));
+        }
+
+        if (reader.BaseStream.Position != architecture.Length)
+        {
+            text.Append(string.Create(CultureInfo.InvariantCulture, $" (and {architecture.Length - reader.BaseStream.Position} more bytes)"));
+        }
+
+        return text.ToString();
+    }
+
+    private static void Write(Stream stream, Crc32 crc, ReadOnlySpan<byte> bytes)
+    {
+        crc.Append(bytes);
+        stream.Write(bytes);
+    }
+
+    /// <summary>Reads exact byte counts, keeping the position and a running CRC-32; a short read is a typed truncation error.</summary>
+    private sealed class Reader(Stream stream)
+    {
+        private readonly Crc32 _crc = new();
+
+        public long Position { get; private set; }
+
+        public uint Checksum => _crc.GetCurrentHashAsUInt32();
+
+        public void Fill(Span<byte> destination, string what)
+        {
+            int read = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+            if (read < destination.Length)
+            {
+                throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
+                    $"The parameter file is truncated at offset {Position + read}: {what} should be {destination.Length} bytes from offset {Position}, but the stream ended after {read}."));
+            }
+
+            _crc.Append(destination);
+            Position += destination.Length;
+        }
+    }
+}

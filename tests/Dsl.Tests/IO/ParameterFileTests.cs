@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using Dsl.IO;
+using Dsl.Tests.Gpu;
+using Dsl.Tests.Networks;
+using Dsl.Training;
+using Xunit;
+
+namespace Dsl.Tests.IO;
+
+/// <summary>
+/// Saving and loading parameters: the round trip is exact; a truncated, damaged or foreign file, cut or
+/// flipped at every byte, is refused with a typed error that names the problem, and the network keeps its
+/// parameters.
+/// </summary>
+[Collection(GpuSimulatorCollection.Name)]
+public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
+{
+    private static NetA Trained(Device device, ulong seed)
+    {
+        var network = new NetA(device, seed);
+        (float[] inputs, int[] labels) = TestData.Classification(13, network.InputSize, seed: 5);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] %= network.OutputSize;
+        }
+
+        var optimizer = new Adam(0.01f);
+        for (int step = 0; step < 3; step++)
+        {
+            network.TrainStep(inputs, labels, optimizer);
+        }
+
+        return network;
+    }
+
+    private static byte[] Saved(INetwork network)
+    {
+        using var stream = new MemoryStream();
+        ParameterFile.Save(network, stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Loads <paramref name="bytes"/> into <paramref name="network"/>, expecting a refusal that leaves it unchanged.</summary>
+    private static ParameterFileException Refused(INetwork network, byte[] bytes)
+    {
+        float[] before = network.Parameters.ToArray();
+        var error = Assert.Throws<ParameterFileException>(() => ParameterFile.Load(network, new MemoryStream(bytes)));
+        Assert.Equal(before, network.Parameters.ToArray());
+        return error;
+    }
+
+    [Fact]
+    public void A_round_trip_restores_every_parameter_bit_for_bit()
+    {
+        using Device cpu = Device.Cpu(1);
+        NetA trained = Trained(cpu, seed: 1);
+        var fresh = new NetA(cpu, seed: 2);
+        Assert.NotEqual(trained.Parameters.ToArray(), fresh.Parameters.ToArray());
+
+        var stream = new MemoryStream(Saved(trained));
+        ParameterFile.Load(fresh, stream);
+
+        Assert.Equal(stream.Length, stream.Position); // exactly the file's bytes were read
+        Assert.Equal(trained.Parameters.ToArray(), fresh.Parameters.ToArray());
+        (float[] inputs, _) = TestData.Classification(5, fresh.InputSize, seed: 8);
+        float[] expected = new float[5 * fresh.OutputSize];
+        float[] actual = new float[5 * fresh.OutputSize];
+        trained.Predict(inputs, expected);
+        fresh.Predict(inputs, actual);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void The_file_has_the_documented_layout()
+    {
+        using Device cpu = Device.Cpu(1);
+        NetA network = Trained(cpu, seed: 1);
+        byte[] bytes = Saved(network);
+
+        Assert.Equal("DSLPARAM"u8.ToArray(), bytes[..8]);
+        Assert.Equal(ParameterFile.FormatVersion, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+        int architecture = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        // input rank and dimension; layer count; per layer: name length and bytes, fanIn, units, activation, slope, bias
+        int names = "First".Length + "Second".Length + "Logits".Length;
+        Assert.Equal(1 + 4 + 2 + (3 * (2 + 4 + 4 + 1 + 4 + 1)) + names, architecture);
+        Assert.Equal(network.ParameterCount, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16 + architecture)));
+        Assert.Equal(24 + architecture + (4 * network.ParameterCount) + 4, bytes.Length);
+        float first = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(24 + architecture));
+        Assert.Equal(network.Parameters[0], first);
+        uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
+        Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)), checksum);
+    }
+
+    [Fact]
+    public void Every_truncation_is_refused_as_truncated_and_changes_nothing()
+    {
+        using Device cpu = Device.Cpu(1);
+        byte[] bytes = Saved(Trained(cpu, seed: 1));
+        NetA target = Trained(cpu, seed: 2);
+
+        for (int length = 0; length < bytes.Length; length++)
+        {
+            ParameterFileException error = Refused(target, bytes[..length]);
+            Assert.Equal(ParameterFileProblem.Truncated, error.Problem);
+            Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Every_flipped_bit_position_is_refused_and_changes_nothing()
+    {
+        using Device cpu = Device.Cpu(1);
+        byte[] bytes = Saved(Trained(cpu, seed: 1));
+        NetA target = Trained(cpu, seed: 2);
+
+        var problems = new HashSet<ParameterFileProblem>();
+        for (int position = 0; position < bytes.Length; position++)
+        {
+            byte[] damaged = (byte[])bytes.Clone();
+            damaged[position] ^= (byte)(1 << (position % 8));
+            problems.Add(Refused(target, damaged).Problem);
+        }
+
+        // The magic, the version, the architecture (or its length, read as a truncation or a mismatch) and the
+        // parameter count or data (the checksum) each have their own answer.
+        Assert.Contains(ParameterFileProblem.NotAParameterFile, problems);
+        Assert.Contains(ParameterFileProblem.UnsupportedVersion, problems);
+        Assert.Contains(ParameterFileProblem.NetworkMismatch, problems);
+        Assert.Contains(ParameterFileProblem.Corrupt, problems);
+    }
+
+    [Fact]
+    public void A_damaged_parameter_names_the_checksum()
+    {
+        using Device cpu = Device.Cpu(1);
+        byte[] bytes = Saved(Trained(cpu, seed: 1));
+        bytes[bytes.Length - 10] ^= 0x40; // inside the last parameter
+
+        ParameterFileException error = Refused(new NetA(cpu, seed: 3), bytes);
+
+        Assert.Equal(ParameterFileProblem.Corrupt, error.Problem);
+        Assert.Contains("checksum does not match", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Another_networks_file_is_refused_naming_both_architectures()
+    {
+        using Device cpu = Device.Cpu(1);
+        byte[] bytes = Saved(Trained(cpu, seed: 1));
+
+        ParameterFileException shapes = Refused(new NetB(cpu), bytes);
+        Assert.Equal(ParameterFileProblem.NetworkMismatch, shapes.Problem);
+        Assert.Contains("File: input (7); First Dense 7 -> 9 Relu; Second Dense 9 -> 8 LeakyRelu(0.1); Logits Dense 8 -> 5 Identity.", shapes.Message, StringComparison.Ordinal);
+        Assert.Contains("NetB: input (6); First Dense 6 -> 11 Gelu; Second Dense 11 -> 7 Silu; Logits Dense 7 -> 4 Identity no bias.", shapes.Message, StringComparison.Ordinal);
+
+        // The same widths, names and parameter count with another activation are another network too.
+        var tanh = new NetATanh(cpu);
+        Assert.Equal(new NetA(cpu).ParameterCount, tanh.ParameterCount);
+        ParameterFileException activation = Refused(tanh, bytes);
+        Assert.Equal(ParameterFileProblem.NetworkMismatch, activation.Problem);
+        Assert.Contains("First Dense 7 -> 9 Tanh", activation.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Other_bytes_and_newer_versions_are_refused_by_name()
+    {
+        using Device cpu = Device.Cpu(1);
+        var network = new NetA(cpu);
+
+        ParameterFileException csv = Refused(network, "label,x0,x1,x2\n3,0.5,0.25,1\n"u8.ToArray());
+        Assert.Equal(ParameterFileProblem.NotAParameterFile, csv.Problem);
+        Assert.Contains("not the magic \"DSLPARAM\"", csv.Message, StringComparison.Ordinal);
+
+        byte[] newer = Saved(network);
+        BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), 2);
+        ParameterFileException version = Refused(network, newer);
+        Assert.Equal(ParameterFileProblem.UnsupportedVersion, version.Problem);
+        Assert.Contains("format version 2; this library reads version 1", version.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Files_on_disk_round_trip_and_trailing_bytes_are_refused()
+    {
+        using Device cpu = Device.Cpu(1);
+        NetA trained = Trained(cpu, seed: 1);
+        string path = Path.Combine(Path.GetTempPath(), $"dsl-parameters-{Guid.NewGuid():N}.bin");
+        try
+        {
+            File.WriteAllText(path, "an older file");
+            ParameterFile.Save(trained, path); // replaces it
+            Assert.Equal([Path.GetFileName(path)], Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + "*").Select(Path.GetFileName));
+            var loaded = new NetA(cpu, seed: 4);
+            ParameterFile.Load(loaded, path);
+            Assert.Equal(trained.Parameters.ToArray(), loaded.Parameters.ToArray());
+
+            File.AppendAllText(path, "x");
+            var other = new NetA(cpu, seed: 5);
+            float[] before = other.Parameters.ToArray();
+            var error = Assert.Throws<ParameterFileException>(() => ParameterFile.Load(other, path));
+            Assert.Equal(ParameterFileProblem.Corrupt, error.Problem);
+            Assert.Contains("1 bytes after the end", error.Message, StringComparison.Ordinal);
+            Assert.Equal(before, other.Parameters.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Throws<FileNotFoundException>(() => ParameterFile.Load(new NetA(cpu), path));
+        Assert.Throws<ArgumentNullException>(() => ParameterFile.Save(null!, new MemoryStream()));
+        Assert.Throws<ArgumentNullException>(() => ParameterFile.Save(trained, (Stream)null!));
+        Assert.Throws<ArgumentNullException>(() => ParameterFile.Load(trained, (string)null!));
+    }
+
+    [Fact]
+    public void Parameters_move_between_a_gpu_and_the_cpu()
+    {
+        using Device cpu = Device.Cpu(1);
+        NetA onGpu = Trained(fixture.Simulator, seed: 1); // its parameters live on the device
+        byte[] fromGpu = Saved(onGpu);
+        var onCpu = new NetA(cpu, seed: 2);
+        ParameterFile.Load(onCpu, new MemoryStream(fromGpu));
+        Assert.Equal(onGpu.Parameters.ToArray(), onCpu.Parameters.ToArray());
+
+        // A CPU-trained file loaded into a GPU network reaches the device: its predictions follow the loaded weights.
+        NetA trainedOnCpu = Trained(cpu, seed: 3);
+        ParameterFile.Load(onGpu, new MemoryStream(Saved(trainedOnCpu)));
+        (float[] inputs, _) = TestData.Classification(6, onGpu.InputSize, seed: 9);
+        float[] expected = new float[6 * onGpu.OutputSize];
+        float[] actual = new float[6 * onGpu.OutputSize];
+        trainedOnCpu.Predict(inputs, expected);
+        onGpu.Predict(inputs, actual);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i], 1e-5f * (1 + Math.Abs(expected[i])));
+        }
+
+        onGpu.Dispose();
+    }
+}
