@@ -6,7 +6,8 @@ namespace Mnist1dTraining;
 internal sealed record Options
 {
     public const string Usage = """
-        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential]
+        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential] [--save FILE]
+               Mnist1d evaluate --load FILE [--device ...] [--threads N]
                Mnist1d dataset --out FILE
         """;
 
@@ -42,6 +43,12 @@ internal sealed record Options
 
     public string? Out { get; private init; }
 
+    /// <summary>Where to write the trained parameters (Dsl.IO.ParameterFile), or null.</summary>
+    public string? Save { get; private init; }
+
+    /// <summary>The parameter file the evaluate command loads.</summary>
+    public string? Load { get; private init; }
+
     public static Options Parse(string[] args, int start = 0)
     {
         var options = new Options();
@@ -72,6 +79,8 @@ internal sealed record Options
                     },
                 },
                 "--out" => options with { Out = Value() },
+                "--save" => options with { Save = Value() },
+                "--load" => options with { Load = Value() },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }

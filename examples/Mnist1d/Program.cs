@@ -8,12 +8,18 @@ using Spectre.Console;
 
 // The main job: train the MNIST-1D MLP on the generated data set and report test accuracy.
 //   dotnet run --project examples/Mnist1d -c Release [-- --steps 8000 --batch 100 --lr 0.01 --seed 0 --threads 1 --plot FILE]
+//   dotnet run --project examples/Mnist1d -c Release -- evaluate --load mnist1d.params
 //   dotnet run --project examples/Mnist1d -c Release -- dataset --out mnist1d.csv
 try
 {
     if (args.Length > 0 && args[0] == "dataset")
     {
         return WriteDataset(Options.Parse(args, start: 1));
+    }
+
+    if (args.Length > 0 && args[0] == "evaluate")
+    {
+        return EvaluateSaved(Options.Parse(args, start: 1));
     }
 
     return Train(Options.Parse(args));
@@ -28,6 +34,27 @@ catch (DeviceUnavailableException error)
 {
     Console.Error.WriteLine("error: " + error.Message);
     return 2;
+}
+catch (IOException error) // a parameter file that is missing, truncated, damaged or another network's
+{
+    Console.Error.WriteLine("error: " + error.Message);
+    return 2;
+}
+
+// Loads trained parameters (from --save) into a fresh network and reports its test accuracy: what an app
+// shipping the model does.
+static int EvaluateSaved(Options options)
+{
+    string path = options.Load ?? throw new ArgumentException("evaluate needs --load FILE");
+    Mnist1dDataset data = Mnist1d.Generate();
+    using Device device = ChooseDevice(options);
+    var model = new Mnist1dMlp(device);
+    Dsl.IO.ParameterFile.Load(model, path);
+    Evaluation test = model.Evaluate(data.TestX, data.TestY);
+    Console.WriteLine($"loaded {path} into {model.ParameterCount} parameters on {device}");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test loss: {test.Loss:F4}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {test.Accuracy:F4}"));
+    return 0;
 }
 
 static int WriteDataset(Options options)
@@ -62,6 +89,13 @@ static Device ChooseDevice(Options options)
 
 static int Train(Options options)
 {
+    // Checked before training, so a mistyped --save path does not cost the run.
+    string? saveDirectory = options.Save is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.Save));
+    if (saveDirectory is not null && !Directory.Exists(saveDirectory))
+    {
+        throw new ArgumentException($"--save: the directory '{saveDirectory}' does not exist");
+    }
+
     var total = Stopwatch.StartNew();
     Mnist1dDataset data = Mnist1d.Generate();
     using Device device = ChooseDevice(options);
@@ -129,6 +163,12 @@ static int Train(Options options)
     {
         curve.SavePng(options.Plot);
         Console.WriteLine($"training curves: {options.Plot}");
+    }
+
+    if (options.Save is not null)
+    {
+        Dsl.IO.ParameterFile.Save(model, options.Save);
+        Console.WriteLine($"parameters: {options.Save}");
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training steps: {training.Elapsed.TotalSeconds:F2} s ({training.Elapsed.TotalMicroseconds / options.Steps:F1} us/step); whole run including data generation and evaluation: {total.Elapsed.TotalSeconds:F2} s"));
