@@ -72,12 +72,12 @@ for line in sys.stdin:
             break
         if words == ["version"]:
             answer = torch.__version__.split("a")[0].split("+")[0]
-        elif len(words) == 4 and words[0] == "step" and words[1] in WORKLOADS:
+        elif len(words) == 4 and words[0] == "step" and words[1] in WORKLOADS and int(words[2]) > 0 and int(words[3]) > 0:
             answer = f"{step_us(words[1], int(words[2]), int(words[3])):.1f}"
-        elif len(words) == 2 and words[0] == "sgemm":
+        elif len(words) == 2 and words[0] == "sgemm" and int(words[1]) > 0:
             answer = f"{sgemm(int(words[1])):.1f}"
         else:
-            answer = "error unknown request: " + line.strip()
-    except ValueError as e:
-        answer = f"error {e}"
+            answer = "error unknown request (threads and steps must be positive): " + line.strip()
+    except Exception as e:  # any failure is answered; the peer goes on
+        answer = f"error {type(e).__name__}: {e}"
     print(answer, flush=True)

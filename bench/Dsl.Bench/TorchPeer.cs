@@ -12,10 +12,12 @@ internal sealed class TorchPeer : IDisposable
     private const string Python = "/usr/bin/python3";
 
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _errors; // the peer's stderr, drained as it comes
 
-    private TorchPeer(Process process, string version)
+    private TorchPeer(Process process, System.Text.StringBuilder errors, string version)
     {
         _process = process;
+        _errors = errors;
         Version = version;
     }
 
@@ -53,6 +55,11 @@ internal sealed class TorchPeer : IDisposable
         string? version = process.StandardOutput.ReadLine();
         if (version is null || version.StartsWith("error", StringComparison.Ordinal))
         {
+            if (!process.HasExited)
+            {
+                process.Kill(); // it answered but cannot serve; it would wait for more requests
+            }
+
             process.WaitForExit();
             lock (errors)
             {
@@ -62,7 +69,7 @@ internal sealed class TorchPeer : IDisposable
             return null;
         }
 
-        return new TorchPeer(process, version.Trim());
+        return new TorchPeer(process, errors, version.Trim());
     }
 
     /// <summary>Microseconds per SGD step of <paramref name="workload"/> over <paramref name="steps"/> steps on <paramref name="threads"/> threads.</summary>
@@ -88,8 +95,22 @@ internal sealed class TorchPeer : IDisposable
     {
         _process.StandardInput.WriteLine(request);
         string? answer = _process.StandardOutput.ReadLine();
-        return answer is not null && double.TryParse(answer, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-            ? value
-            : throw new InvalidOperationException($"The PyTorch peer answered '{answer ?? "nothing (it exited)"}' to '{request}'.");
+        if (answer is not null && double.TryParse(answer, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        {
+            return value;
+        }
+
+        if (answer is null)
+        {
+            _process.WaitForExit(); // its stderr is then complete
+        }
+
+        string errors;
+        lock (_errors)
+        {
+            errors = _errors.ToString().Trim();
+        }
+
+        throw new InvalidOperationException($"The PyTorch peer answered '{answer ?? "nothing (it exited)"}' to '{request}'. Its stderr: {(errors.Length == 0 ? "(empty)" : errors)}");
     }
 }

@@ -49,12 +49,26 @@ internal sealed record Options
     /// <summary>The parameter file the evaluate command loads.</summary>
     public string? Load { get; private init; }
 
-    public static Options Parse(string[] args, int start = 0)
+    /// <summary>The options each command accepts; any other is refused rather than silently ignored.</summary>
+    private static readonly Dictionary<string, string[]> Accepted = new()
+    {
+        ["train"] = ["--steps", "--batch", "--lr", "--seed", "--threads", "--device", "--eval-every", "--plot", "--no-plot", "--no-progress", "--sampling", "--save"],
+        ["evaluate"] = ["--load", "--device", "--threads"],
+        ["dataset"] = ["--out"],
+    };
+
+    /// <summary>Parses the options of <paramref name="command"/> ("train", "evaluate" or "dataset") from args[start..].</summary>
+    public static Options Parse(string[] args, int start = 0, string command = "train")
     {
         var options = new Options();
         for (int i = start; i < args.Length; i++)
         {
             string name = args[i];
+            if (name.StartsWith("--", StringComparison.Ordinal) && !Accepted[command].Contains(name) && Accepted.Values.Any(names => names.Contains(name)))
+            {
+                throw new ArgumentException($"{name} does not apply to {(command == "train" ? "training" : $"the {command} command")}");
+            }
+
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
             options = name switch
             {

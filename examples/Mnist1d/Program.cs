@@ -14,12 +14,12 @@ try
 {
     if (args.Length > 0 && args[0] == "dataset")
     {
-        return WriteDataset(Options.Parse(args, start: 1));
+        return WriteDataset(Options.Parse(args, start: 1, command: "dataset"));
     }
 
     if (args.Length > 0 && args[0] == "evaluate")
     {
-        return EvaluateSaved(Options.Parse(args, start: 1));
+        return EvaluateSaved(Options.Parse(args, start: 1, command: "evaluate"));
     }
 
     return Train(Options.Parse(args));
@@ -35,8 +35,9 @@ catch (DeviceUnavailableException error)
     Console.Error.WriteLine("error: " + error.Message);
     return 2;
 }
-catch (IOException error) // a parameter file that is missing, truncated, damaged or another network's
+catch (Exception error) when (error is IOException or UnauthorizedAccessException)
 {
+    // A parameter file that is missing, truncated, damaged or another network's; a --save path not writable.
     Console.Error.WriteLine("error: " + error.Message);
     return 2;
 }
@@ -89,11 +90,9 @@ static Device ChooseDevice(Options options)
 
 static int Train(Options options)
 {
-    // Checked before training, so a mistyped --save path does not cost the run.
-    string? saveDirectory = options.Save is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.Save));
-    if (saveDirectory is not null && !Directory.Exists(saveDirectory))
+    if (options.Save is not null)
     {
-        throw new ArgumentException($"--save: the directory '{saveDirectory}' does not exist");
+        CheckWritable(options.Save);
     }
 
     var total = Stopwatch.StartNew();
@@ -165,14 +164,52 @@ static int Train(Options options)
         Console.WriteLine($"training curves: {options.Plot}");
     }
 
+    // Saved before the results are printed, which stay last; a failure to save is reported after them, so it
+    // cannot lose them.
+    Exception? saveError = null;
     if (options.Save is not null)
     {
-        Dsl.IO.ParameterFile.Save(model, options.Save);
-        Console.WriteLine($"parameters: {options.Save}");
+        try
+        {
+            Dsl.IO.ParameterFile.Save(model, options.Save);
+            Console.WriteLine($"parameters: {options.Save}");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            saveError = error;
+        }
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training steps: {training.Elapsed.TotalSeconds:F2} s ({training.Elapsed.TotalMicroseconds / options.Steps:F1} us/step); whole run including data generation and evaluation: {total.Elapsed.TotalSeconds:F2} s"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test loss: {final.Loss:F4}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {final.Accuracy:F4}"));
+    if (saveError is not null)
+    {
+        Console.Error.WriteLine($"error: the parameters were not saved to {options.Save}: {saveError.Message}");
+        return 2;
+    }
+
     return 0;
+}
+
+// Checked before training, so a mistyped or unwritable --save path does not cost the run: the path must not be a
+// directory, and a scratch file must be creatable beside it.
+static void CheckWritable(string path)
+{
+    string full = Path.GetFullPath(path);
+    if (Directory.Exists(full))
+    {
+        throw new ArgumentException($"--save: '{full}' is a directory; give a file name");
+    }
+
+    string directory = Path.GetDirectoryName(full)!;
+    if (!Directory.Exists(directory))
+    {
+        throw new ArgumentException($"--save: the directory '{directory}' does not exist");
+    }
+
+    string probe = Path.Combine(directory, $".dsl-write-check-{Guid.NewGuid():N}");
+    using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+    {
+    }
 }

@@ -41,6 +41,7 @@ public static class ParameterFile
 
     /// <summary>Writes <paramref name="network"/>'s parameters and architecture to <paramref name="stream"/>, from its current position.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="OverflowException">The network has more than 255 input dimensions, 65,535 layers or a layer name over 65,535 UTF-8 bytes (the format's limits).</exception>
     public static void Save(INetwork network, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -79,6 +80,8 @@ public static class ParameterFile
     /// fails (a full disk) leaves the previous file as it was.
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="IOException">The file cannot be written (also <see cref="DirectoryNotFoundException"/>).</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to write there, or the path is a directory.</exception>
     public static void Save(INetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -89,6 +92,7 @@ public static class ParameterFile
             using (FileStream file = File.Create(temporary))
             {
                 Save(network, file);
+                file.Flush(flushToDisk: true); // on disk before the move makes it the file at path
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -123,13 +127,15 @@ public static class ParameterFile
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ParameterFileException">The file is not a readable parameter file for this network.</exception>
+    /// <exception cref="IOException">The file cannot be read (also <see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>).</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to read it, or the path is a directory.</exception>
     public static void Load(INetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         using FileStream file = File.OpenRead(path);
         float[] parameters = Read(file, network);
-        if (file.Position != file.Length)
+        if (file.CanSeek && file.Position != file.Length) // a pipe cannot tell its length: nothing after the file is read
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"'{path}' has {file.Length - file.Position} bytes after the end of its parameter file ({file.Position} bytes)."));
@@ -138,18 +144,24 @@ public static class ParameterFile
         parameters.CopyTo(network.Parameters);
     }
 
-    /// <summary>Reads and checks a whole file against <paramref name="network"/>; returns its parameters.</summary>
+    /// <summary>
+    /// Reads and checks a whole file against <paramref name="network"/>; returns its parameters. The checksum is checked
+    /// before the architecture is compared, so a damaged file is reported as <see cref="ParameterFileProblem.Corrupt"/>
+    /// and <see cref="ParameterFileProblem.NetworkMismatch"/> only ever means an intact file of another network.
+    /// </summary>
     private static float[] Read(Stream stream, INetwork network)
     {
         var reader = new Reader(stream);
         Span<byte> head = stackalloc byte[16];
-        reader.Fill(head, "the header");
-        if (!head[..8].SequenceEqual(Magic))
+        int headRead = reader.FillAtMost(head);
+        int magicRead = Math.Min(headRead, Magic.Length);
+        if (!head[..magicRead].SequenceEqual(Magic[..magicRead]) || headRead == 0)
         {
             throw new ParameterFileException(ParameterFileProblem.NotAParameterFile,
-                $"Not a Dsl parameter file: it starts with {Convert.ToHexString(head[..8])}, not the magic \"DSLPARAM\".");
+                $"Not a Dsl parameter file: it starts with {(headRead == 0 ? "nothing (it is empty)" : Convert.ToHexString(head[..magicRead]))}, not the magic \"DSLPARAM\".");
         }
 
+        reader.RequireFilled(headRead, head.Length, "the header");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
         if (version != FormatVersion)
         {
@@ -166,19 +178,32 @@ public static class ParameterFile
 
         var architecture = new byte[architectureLength];
         reader.Fill(architecture, "the architecture");
-        CheckArchitecture(architecture, network);
+        (string fileArchitecture, long impliedCount) = Describe(architecture)
+            ?? throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
+                $"The file's architecture block ({architecture.Length} bytes) is malformed: a field cut short, a negative width or more than {int.MaxValue} parameters."));
 
         Span<byte> count = stackalloc byte[8];
         reader.Fill(count, "the parameter count");
         long parameterCount = BinaryPrimitives.ReadInt64LittleEndian(count);
-        if (parameterCount != network.ParameterCount)
+        if (parameterCount != impliedCount)
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
-                $"The file declares {parameterCount} parameters, but its layers hold {network.ParameterCount}."));
+                $"The file declares {parameterCount} parameters, but its own layers hold {impliedCount}."));
         }
 
-        var parameters = new float[parameterCount];
-        reader.Fill(MemoryMarshal.AsBytes(parameters.AsSpan()), "the parameters");
+        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers);
+        bool matches = architecture.AsSpan().SequenceEqual(expected);
+        // Another network's parameters are still read (through a small buffer), to tell damage from a mismatch.
+        float[] parameters = matches ? new float[parameterCount] : [];
+        if (matches)
+        {
+            reader.Fill(MemoryMarshal.AsBytes(parameters.AsSpan()), "the parameters");
+        }
+        else
+        {
+            reader.Skip(4 * parameterCount, "the parameters");
+        }
+
         uint computed = reader.Checksum;
         Span<byte> checksum = stackalloc byte[4];
         reader.Fill(checksum, "the checksum");
@@ -187,6 +212,12 @@ public static class ParameterFile
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"The checksum does not match: the file says {stored:X8}, its {reader.Position - 4} bytes give {computed:X8}; the file is damaged."));
+        }
+
+        if (!matches)
+        {
+            throw new ParameterFileException(ParameterFileProblem.NetworkMismatch,
+                $"The file holds another network's parameters. File: {fileArchitecture}. {network.GetType().Name}: {Describe(expected)!.Value.Text}.");
         }
 
         if (!BitConverter.IsLittleEndian)
@@ -228,67 +259,71 @@ public static class ParameterFile
         return bytes.ToArray();
     }
 
-    /// <summary>Throws unless the file's architecture block describes <paramref name="network"/>, naming the first difference.</summary>
-    private static void CheckArchitecture(byte[] architecture, INetwork network)
+    /// <summary>
+    /// An architecture block in words ("input (40); Hidden1 Dense 40 -> 100 Relu; ...") and the parameter count its
+    /// layers hold; null when the block is malformed: a field cut short, a negative width, or more parameters than a
+    /// network can have (int.MaxValue).
+    /// </summary>
+    private static (string Text, long ParameterCount)? Describe(byte[] architecture)
     {
-        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers);
-        if (architecture.AsSpan().SequenceEqual(expected))
-        {
-            return;
-        }
-
-        string mine = Describe(expected);
-        string theirs;
+        using var reader = new BinaryReader(new MemoryStream(architecture), Encoding.UTF8);
         try
         {
-            theirs = Describe(architecture);
+            var text = new StringBuilder("input (");
+            int rank = reader.ReadByte();
+            for (int i = 0; i < rank; i++)
+            {
+                text.Append(i > 0 ? ", " : string.Empty).Append(reader.ReadInt32().ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append(')');
+            long parameterCount = 0;
+            int layers = reader.ReadUInt16();
+            for (int i = 0; i < layers; i++)
+            {
+                int nameLength = reader.ReadUInt16();
+                byte[] name = reader.ReadBytes(nameLength);
+                if (name.Length < nameLength)
+                {
+                    return null;
+                }
+
+                long fanIn = reader.ReadInt32();
+                long units = reader.ReadInt32();
+                if (fanIn < 0 || units < 0)
+                {
+                    return null;
+                }
+
+                byte activation = reader.ReadByte();
+                float slope = reader.ReadSingle();
+                bool bias = reader.ReadByte() != 0;
+                parameterCount += (units * fanIn) + (bias ? units : 0); // each term below 2^63, the sum checked below
+                if (parameterCount > int.MaxValue)
+                {
+                    return null;
+                }
+
+                string activationName = Enum.IsDefined(typeof(Activation), (int)activation) ? ((Activation)activation).ToString() : $"activation #{activation}";
+                if ((Activation)activation == Activation.LeakyRelu)
+                {
+                    activationName += string.Create(CultureInfo.InvariantCulture, $"({slope:R})");
+                }
+
+                text.Append(string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"));
+            }
+
+            if (reader.BaseStream.Position != architecture.Length)
+            {
+                text.Append(string.Create(CultureInfo.InvariantCulture, $" (and {architecture.Length - reader.BaseStream.Position} more bytes)"));
+            }
+
+            return (text.ToString(), parameterCount);
         }
         catch (EndOfStreamException)
         {
-            throw new ParameterFileException(ParameterFileProblem.Corrupt,
-                $"The file's architecture block ({architecture.Length} bytes) ends in the middle of a field.");
+            return null;
         }
-
-        throw new ParameterFileException(ParameterFileProblem.NetworkMismatch,
-            $"The file holds another network's parameters. File: {theirs}. {network.GetType().Name}: {mine}.");
-    }
-
-    /// <summary>An architecture block in words: "input (40); Hidden1 Dense 40 -> 100 Relu, ...".</summary>
-    private static string Describe(byte[] architecture)
-    {
-        using var reader = new BinaryReader(new MemoryStream(architecture), Encoding.UTF8);
-        var text = new StringBuilder("input (");
-        int rank = reader.ReadByte();
-        for (int i = 0; i < rank; i++)
-        {
-            text.Append(i > 0 ? ", " : string.Empty).Append(reader.ReadInt32().ToString(CultureInfo.InvariantCulture));
-        }
-
-        text.Append(')');
-        int layers = reader.ReadUInt16();
-        for (int i = 0; i < layers; i++)
-        {
-            string name = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadUInt16()));
-            int fanIn = reader.ReadInt32();
-            int units = reader.ReadInt32();
-            byte activation = reader.ReadByte();
-            float slope = reader.ReadSingle();
-            bool bias = reader.ReadByte() != 0;
-            string activationName = Enum.IsDefined(typeof(Activation), (int)activation) ? ((Activation)activation).ToString() : $"activation #{activation}";
-            if ((Activation)activation == Activation.LeakyRelu)
-            {
-                activationName += string.Create(CultureInfo.InvariantCulture, $"({slope:R})");
-            }
-
-            text.Append(string.Create(CultureInfo.InvariantCulture, $"; {name} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"));
-        }
-
-        if (reader.BaseStream.Position != architecture.Length)
-        {
-            text.Append(string.Create(CultureInfo.InvariantCulture, $" (and {architecture.Length - reader.BaseStream.Position} more bytes)"));
-        }
-
-        return text.ToString();
     }
 
     private static void Write(Stream stream, Crc32 crc, ReadOnlySpan<byte> bytes)
@@ -306,17 +341,44 @@ public static class ParameterFile
 
         public uint Checksum => _crc.GetCurrentHashAsUInt32();
 
-        public void Fill(Span<byte> destination, string what)
+        public void Fill(Span<byte> destination, string what) => RequireFilled(FillAtMost(destination), destination.Length, what);
+
+        /// <summary>Reads up to destination's length (less only at the end of the stream); returns the count read.</summary>
+        public int FillAtMost(Span<byte> destination)
         {
             int read = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
-            if (read < destination.Length)
+            _crc.Append(destination[..read]);
+            Position += read;
+            return read;
+        }
+
+        /// <summary>Throws the truncation error unless the last read of <paramref name="wanted"/> bytes got them all.</summary>
+        public void RequireFilled(int read, int wanted, string what)
+        {
+            if (read < wanted)
             {
                 throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
-                    $"The parameter file is truncated at offset {Position + read}: {what} should be {destination.Length} bytes from offset {Position}, but the stream ended after {read}."));
+                    $"The parameter file is truncated at offset {Position}: {what} should be {wanted} bytes from offset {Position - read}, but the stream ended after {read}."));
             }
+        }
 
-            _crc.Append(destination);
-            Position += destination.Length;
+        /// <summary>Reads and checksums <paramref name="count"/> bytes without keeping them.</summary>
+        public void Skip(long count, string what)
+        {
+            Span<byte> buffer = stackalloc byte[4096];
+            long start = Position;
+            for (long left = count; left > 0;)
+            {
+                int wanted = (int)Math.Min(left, buffer.Length);
+                int read = FillAtMost(buffer[..wanted]);
+                if (read < wanted)
+                {
+                    throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
+                        $"The parameter file is truncated at offset {Position}: {what} should be {count} bytes from offset {start}, but the stream ended after {Position - start}."));
+                }
+
+                left -= read;
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ public static class SoftmaxCrossEntropy
 
         // Each row is a long chain of dependent steps (max, e^x, sum, log, scale). The rows are independent, so
         // each step runs over a chunk of rows before the next: the out-of-order core then overlaps one row's
-        // chain with the next row's instead of waiting on it. The order of operations within a row is unchanged.
+        // chain with the next row's instead of waiting on it. Each row's operations are those of a row done alone.
         Span<float> maxes = stackalloc float[RowsPerChunk];
         Span<double> sums = stackalloc double[RowsPerChunk];
         double total = 0.0;
@@ -142,7 +142,7 @@ public static class SoftmaxCrossEntropy
     /// per-call cost is several times this whole row's work at ten classes); of -0 and +0 either may come back,
     /// which shifts every exponential and the loss identically.
     /// </summary>
-    private static unsafe float RowMax(ReadOnlySpan<float> row)
+    internal static unsafe float RowMax(ReadOnlySpan<float> row)
     {
         Vector256<float> best = Vector256.Create(float.NegativeInfinity);
         Vector256<float> unordered = Vector256<float>.Zero; // all-ones lanes where a NaN was seen

@@ -83,6 +83,17 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         // input rank and dimension; layer count; per layer: name length and bytes, fanIn, units, activation, slope, bias
         int names = "First".Length + "Second".Length + "Logits".Length;
         Assert.Equal(1 + 4 + 2 + (3 * (2 + 4 + 4 + 1 + 4 + 1)) + names, architecture);
+        // The first layer's fields in the documented order: input rank 1 and width 7, 3 layers, "First", 7, 9, Relu, slope, bias.
+        Assert.Equal(1, bytes[16]);
+        Assert.Equal(7, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(17)));
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(21)));
+        Assert.Equal(5, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(23)));
+        Assert.Equal("First"u8.ToArray(), bytes[25..30]);
+        Assert.Equal(7, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(30)));
+        Assert.Equal(9, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(34)));
+        Assert.Equal((byte)Activation.Relu, bytes[38]);
+        Assert.Equal(network.First.Slope, BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(39)));
+        Assert.Equal(1, bytes[43]);
         Assert.Equal(network.ParameterCount, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16 + architecture)));
         Assert.Equal(24 + architecture + (4 * network.ParameterCount) + 4, bytes.Length);
         float first = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(24 + architecture));
@@ -98,7 +109,8 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         byte[] bytes = Saved(Trained(cpu, seed: 1));
         NetA target = Trained(cpu, seed: 2);
 
-        for (int length = 0; length < bytes.Length; length++)
+        Assert.Equal(ParameterFileProblem.NotAParameterFile, Refused(target, []).Problem); // empty: nothing to go on
+        for (int length = 1; length < bytes.Length; length++)
         {
             ParameterFileException error = Refused(target, bytes[..length]);
             Assert.Equal(ParameterFileProblem.Truncated, error.Problem);
@@ -121,12 +133,13 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
             problems.Add(Refused(target, damaged).Problem);
         }
 
-        // The magic, the version, the architecture (or its length, read as a truncation or a mismatch) and the
-        // parameter count or data (the checksum) each have their own answer.
+        // The magic and the version have their own answers; damage anywhere else is Corrupt (the checksum, or a
+        // count or architecture that cannot be) or, when the architecture's length grows, Truncated. A damaged file
+        // is never blamed on the network: the checksum is checked before the architectures are compared.
         Assert.Contains(ParameterFileProblem.NotAParameterFile, problems);
         Assert.Contains(ParameterFileProblem.UnsupportedVersion, problems);
-        Assert.Contains(ParameterFileProblem.NetworkMismatch, problems);
         Assert.Contains(ParameterFileProblem.Corrupt, problems);
+        Assert.DoesNotContain(ParameterFileProblem.NetworkMismatch, problems);
     }
 
     [Fact]
@@ -134,7 +147,7 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
     {
         using Device cpu = Device.Cpu(1);
         byte[] bytes = Saved(Trained(cpu, seed: 1));
-        bytes[bytes.Length - 10] ^= 0x40; // inside the last parameter
+        bytes[bytes.Length - 10] ^= 0x40; // inside the second-to-last parameter (the last 4 bytes are the checksum)
 
         ParameterFileException error = Refused(new NetA(cpu, seed: 3), bytes);
 
@@ -170,6 +183,8 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         ParameterFileException csv = Refused(network, "label,x0,x1,x2\n3,0.5,0.25,1\n"u8.ToArray());
         Assert.Equal(ParameterFileProblem.NotAParameterFile, csv.Problem);
         Assert.Contains("not the magic \"DSLPARAM\"", csv.Message, StringComparison.Ordinal);
+        Assert.Equal(ParameterFileProblem.NotAParameterFile, Refused(network, "abc"u8.ToArray()).Problem); // shorter than a header
+        Assert.Equal(ParameterFileProblem.Truncated, Refused(network, "DSLP"u8.ToArray()).Problem);      // the magic's start
 
         byte[] newer = Saved(network);
         BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), 2);
@@ -210,6 +225,48 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         Assert.Throws<ArgumentNullException>(() => ParameterFile.Save(null!, new MemoryStream()));
         Assert.Throws<ArgumentNullException>(() => ParameterFile.Save(trained, (Stream)null!));
         Assert.Throws<ArgumentNullException>(() => ParameterFile.Load(trained, (string)null!));
+    }
+
+    [Fact]
+    public void A_failed_save_to_a_path_leaves_the_previous_file_and_no_partial_file()
+    {
+        using Device cpu = Device.Cpu(1);
+        string directory = Path.Combine(Path.GetTempPath(), $"dsl-parameters-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            string path = Path.Combine(directory, "model.params");
+            ParameterFile.Save(new NetA(cpu, seed: 1), path);
+            byte[] before = File.ReadAllBytes(path);
+
+            Assert.Throws<IOException>(() => ParameterFile.Save(new UnreadableParameters(new NetA(cpu, seed: 2)), path));
+
+            Assert.Equal(before, File.ReadAllBytes(path));
+            Assert.Equal([path], Directory.GetFiles(directory));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>A network whose parameters cannot be read (as a device lost mid-save): everything else is the inner network's.</summary>
+    private sealed class UnreadableParameters(INetwork inner) : INetwork
+    {
+        public Device Device => inner.Device;
+        public int ParameterCount => inner.ParameterCount;
+        public int InputSize => inner.InputSize;
+        public int OutputSize => inner.OutputSize;
+        public ReadOnlySpan<int> InputShape => inner.InputShape;
+        public ReadOnlySpan<int> OutputShape => inner.OutputShape;
+        public IReadOnlyList<Layer> Layers => inner.Layers;
+        public Span<float> Parameters => throw new IOException("the parameters could not be read");
+        public ReadOnlySpan<float> Gradients => inner.Gradients;
+        public float LastLoss => inner.LastLoss;
+        public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs) => inner.Predict(inputs, outputs);
+        public void ResetParameters(ulong seed) => inner.ResetParameters(seed);
+        public void TrainStep(DeviceDataSet data, int start, int count, Optimizer optimizer) => inner.TrainStep(data, start, count, optimizer);
+        public void Dispose() => inner.Dispose();
     }
 
     [Fact]

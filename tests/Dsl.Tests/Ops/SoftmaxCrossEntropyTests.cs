@@ -111,7 +111,7 @@ public class SoftmaxCrossEntropyTests
 
         var dLogits = new float[batch * classes];
         float mean = SoftmaxCrossEntropy.ForwardBackward(dLogits, logits, labels, batch, classes);
-        Assert.Equal(sum / batch, mean, 1e-6 * (1 + Math.Abs(mean)));
+        Assert.Equal((float)(sum / batch), mean); // the same per-row losses summed in the same order
     }
 
     [Fact]
@@ -151,6 +151,56 @@ public class SoftmaxCrossEntropyTests
                 Assert.Equal(alone[j] / 3, dLogits[row * Classes + j], 1e-7f * Math.Abs(alone[j]));
             }
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(17)]
+    [InlineData(40)]
+    public void RowMax_IsTheLargestValue_OrNaNWhenTheRowHasOne(int length)
+    {
+        var random = new Random(length);
+        float[] row = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 200 - 100)).ToArray();
+        Assert.Equal(row.Max(), SoftmaxCrossEntropy.RowMax(row));
+
+        for (int position = 0; position < length; position++)
+        {
+            float[] withNaN = (float[])row.Clone();
+            withNaN[position] = float.NaN; // in a whole Vector256 step or in the ragged end
+            Assert.True(float.IsNaN(SoftmaxCrossEntropy.RowMax(withNaN)), $"NaN at {position} of {length}");
+
+            float[] withInfinity = (float[])row.Clone();
+            withInfinity[position] = float.PositiveInfinity;
+            Assert.Equal(float.PositiveInfinity, SoftmaxCrossEntropy.RowMax(withInfinity));
+        }
+
+        Assert.Equal(float.NegativeInfinity, SoftmaxCrossEntropy.RowMax(Enumerable.Repeat(float.NegativeInfinity, length).ToArray()));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    [InlineData(17)]
+    public void Rows_are_read_and_written_only_within_their_spans(int classes)
+    {
+        // The buffers are slices of larger arrays whose elements past the slice are sentinels: the masked ragged end of
+        // the last row must neither read them (NaN logits would make the loss NaN) nor write them.
+        const int Batch = 5;
+        (float[] logits, int[] labels) = TestData.Classification(Batch, classes, seed: classes);
+        float[] paddedLogits = [.. logits, .. Enumerable.Repeat(float.NaN, 8)];
+        float[] paddedDLogits = [.. new float[Batch * classes], .. Enumerable.Repeat(-7f, 8)];
+
+        float loss = SoftmaxCrossEntropy.ForwardBackward(paddedDLogits.AsSpan(0, Batch * classes), paddedLogits.AsSpan(0, Batch * classes), labels, Batch, classes);
+        double sum = SoftmaxCrossEntropy.Forward(paddedLogits.AsSpan(0, Batch * classes), labels, Batch, classes, out _);
+
+        Assert.True(float.IsFinite(loss));
+        Assert.True(double.IsFinite(sum));
+        Assert.All(paddedDLogits[(Batch * classes)..], value => Assert.Equal(-7f, value));
+        var unpadded = new float[Batch * classes];
+        Assert.Equal(SoftmaxCrossEntropy.ForwardBackward(unpadded, logits, labels, Batch, classes), loss);
+        Assert.Equal(unpadded, paddedDLogits[..(Batch * classes)]);
     }
 
     [Fact]
