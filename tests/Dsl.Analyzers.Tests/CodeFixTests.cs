@@ -8,7 +8,8 @@ namespace Dsl.Analyzers.Tests;
 
 /// <summary>
 /// <see cref="MakePartialCodeFix"/>: each fix turns the marked declaration into one the analyzer accepts (the fixed
-/// source is verified to have no DSL diagnostic left), and nothing is offered where the fix would be a guess.
+/// source is verified to have no DSL diagnostic left and to compile), keeps attributes, comments and layout, and
+/// nothing is offered where the fix would be a guess or would not compile.
 /// </summary>
 public sealed class CodeFixTests
 {
@@ -160,6 +161,99 @@ public sealed class CodeFixTests
         }
         """);
 
+    [Theory]
+    [InlineData("using Dsl;", "public required Layer {|DSL0007:Logits|} { get; set; }", "public partial Layer Logits { get; }")]
+    [InlineData("using Dsl;", "public extern Layer {|DSL0007:Logits|} { get; }", "public partial Layer Logits { get; }")]
+    [InlineData("using L = Dsl.Layer;", "public L {|DSL0007:Logits|} { get; set; }", "public partial L Logits { get; }")]
+    [InlineData("using Dsl;", "public global::Dsl.Layer {|DSL0007:Logits|} { get; set; }", "public partial global::Dsl.Layer Logits { get; }")]
+    [InlineData("using Dsl;", "Layer {|DSL0007:Logits|} { get; }", "partial Layer Logits { get; }")]
+    [InlineData("using Dsl;", "public Layer {|DSL0007:Logits|} /* the output */ => null!;", "public partial Layer Logits /* the output */ { get; }")]
+    public Task Modifiers_types_and_comments_come_out_right(string usings, string declaration, string fixedDeclaration) => VerifyFixAsync($$"""
+        {{usings}}
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Mlp
+        {
+            [Dense(10)] {{declaration}}
+        }
+        """, $$"""
+        {{usings}}
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Mlp
+        {
+            [Dense(10)] {{fixedDeclaration}}
+        }
+        """);
+
+    [Fact]
+    public Task A_dropped_first_modifier_keeps_the_indentation_and_a_line_comment_moves_to_the_end() => VerifyFixAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Mlp
+        {
+            [Dense(10)]
+            static public Layer {|DSL0007:Logits|} // the output
+            {
+                get;
+                set;
+            }
+        }
+        """, """
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Mlp
+        {
+            [Dense(10)]
+            public partial Layer Logits { get; } // the output
+        }
+        """);
+
+    [Fact]
+    public Task No_fix_for_a_user_type_named_Layer_an_explicit_interface_member_or_an_implementation_in_another_part()
+    {
+        const string Source = """
+            using Dsl;
+            namespace Demo;
+            public interface IModel { Dsl.Layer Output { get; } }
+            public sealed class Layer { }
+            [Network(Input = [40])]
+            public sealed partial class Mlp : IModel
+            {
+                [Dense(10)] public partial Layer {|DSL0007:Mine|} { get; }
+                [Dense(10)] Dsl.Layer IModel.{|DSL0007:Output|} { get; }
+                [Dense(10)] public partial Dsl.Layer {|DSL0007:Logits|} { get; }
+            }
+            public sealed partial class Mlp
+            {
+                public partial Dsl.Layer Logits => null!;
+            }
+            """;
+        return VerifyFixAsync(Source, Source);
+    }
+
+    [Fact]
+    public Task No_fix_where_another_part_makes_the_class_static()
+    {
+        const string Source = """
+            using Dsl;
+            namespace Demo;
+            [Network(Input = [40])]
+            public class {|DSL0001:Mlp|}
+            {
+                [Dense(10)] public partial Layer {|CS0708:Logits|} { get; }
+            }
+            public static partial class Mlp
+            {
+            }
+            """;
+        return VerifyFixAsync(Source, Source);
+    }
+
     [Fact]
     public Task A_property_of_another_type_or_with_a_user_implementation_gets_no_fix()
     {
@@ -184,8 +278,13 @@ public sealed class CodeFixTests
             ReferenceAssemblies = new ReferenceAssemblies("net10.0");
             TestState.AdditionalReferences.AddRange(HostReferences.All);
             FixedState.AdditionalReferences.AddRange(HostReferences.All);
-            CompilerDiagnostics = CompilerDiagnostics.None;
+            // The fixed code must compile: errors count, except CS9248 (a partial property without its implementation:
+            // the generator, which does not run here, writes it) and the input's missing-partial errors (CS0260, CS0751).
+            CompilerDiagnostics = CompilerDiagnostics.Errors;
         }
+
+        protected override bool IsCompilerDiagnosticIncluded(Diagnostic diagnostic, CompilerDiagnostics compilerDiagnostics)
+            => diagnostic.Id is not ("CS9248" or "CS0260" or "CS0751") && base.IsCompilerDiagnosticIncluded(diagnostic, compilerDiagnostics);
 
         protected override ParseOptions CreateParseOptions()
             => ((CSharpParseOptions)base.CreateParseOptions()).WithLanguageVersion(HostReferences.ParseOptions.LanguageVersion);
