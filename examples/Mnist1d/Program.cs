@@ -8,6 +8,7 @@ using Spectre.Console;
 
 // The main job: train the MNIST-1D MLP on the generated data set and report test accuracy.
 //   dotnet run --project examples/Mnist1d -c Release [-- --steps 8000 --batch 100 --lr 0.01 --seed 0 --threads 1 --plot FILE]
+//   dotnet run --project examples/Mnist1d -c Release -- crossval [--weight-decay X --average-last N ...]
 //   dotnet run --project examples/Mnist1d -c Release -- evaluate --load mnist1d.params
 //   dotnet run --project examples/Mnist1d -c Release -- dataset --out mnist1d.csv
 try
@@ -15,6 +16,11 @@ try
     if (args.Length > 0 && args[0] == "dataset")
     {
         return WriteDataset(Options.Parse(args, start: 1, command: "dataset"));
+    }
+
+    if (args.Length > 0 && args[0] == "crossval")
+    {
+        return CrossValidation.Run(Options.Parse(args, start: 1, command: "crossval"));
     }
 
     if (args.Length > 0 && args[0] == "evaluate")
@@ -99,13 +105,18 @@ static int Train(Options options)
     Mnist1dDataset data = Mnist1d.Generate();
     using Device device = ChooseDevice(options);
     var model = new Mnist1dMlp(device, options.Seed);
-    var optimizer = new Adam(options.LearningRate);
+    var optimizer = new Adam(options.LearningRate, weightDecay: options.WeightDecay);
+    int averageSteps = options.AverageSteps;
+    ParameterAverage? average = averageSteps > 0 ? new ParameterAverage(model) : null;
     var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, options.Batch, options.Seed, options.Sampling);
     var x = new float[options.Batch * data.Length];
     var y = new int[options.Batch];
 
     Console.WriteLine($"MNIST-1D: {data.TrainCount} train / {data.TestCount} test samples of length {data.Length}; model {model.ParameterCount} parameters on {device}");
-    Console.WriteLine($"Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.Batch}, {options.Steps} steps, seed {options.Seed}");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, seed {options.Seed}"));
+    Console.WriteLine(average is null
+        ? "reported weights: the last step's"
+        : $"reported weights: the mean of the weights every {Options.AverageEvery} steps over the last {averageSteps} steps");
 
     var curve = new TrainingCurve();
     double runningLoss = 0;
@@ -122,6 +133,11 @@ static int Train(Options options)
             training.Stop();
             runningLoss += loss;
             runningCount++;
+            if (average is not null && options.TakesSnapshot(step))
+            {
+                average.Add(model);
+            }
+
             if (step % options.EvalEvery == 0 || step == options.Steps)
             {
                 Evaluation train = model.Evaluate(data.TrainX, data.TrainY);
@@ -157,7 +173,20 @@ static int Train(Options options)
         });
     }
 
-    Evaluation final = model.Evaluate(data.TestX, data.TestY);
+    // The weights the run reports, saves and ships: the average when there is one, else the last step's. The curves
+    // follow the training weights; the average's test accuracy is one more marker at the last step.
+    Evaluation lastStep = model.Evaluate(data.TestX, data.TestY);
+    if (average is not null)
+    {
+        average.CopyMeanTo(model);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"last step's weights: test loss {lastStep.Loss:F4}, test accuracy {lastStep.Accuracy:F4}; the mean of {average.Count} snapshot{(average.Count == 1 ? "" : "s")} is reported below"));
+    }
+
+    Evaluation final = average is null ? lastStep : model.Evaluate(data.TestX, data.TestY);
+    if (average is not null)
+    {
+        curve.Average = (options.Steps, final.Accuracy);
+    }
     if (options.Plot is not null)
     {
         curve.SavePng(options.Plot);

@@ -9,6 +9,9 @@ internal sealed class TrainingCurve
 
     public List<Point> Points { get; } = [];
 
+    /// <summary>The weight average's test accuracy and the step it was taken at, when the run averages.</summary>
+    public (int Step, double TestAccuracy)? Average { get; set; }
+
     /// <param name="runningLoss">Mean training-batch loss since the previous point.</param>
     public void Add(int step, double runningLoss, Evaluation train, Evaluation test)
         => Points.Add(new Point(step, runningLoss, train.Accuracy, test.Loss, test.Accuracy));
@@ -26,6 +29,12 @@ internal sealed class TrainingCurve
         ScottPlot.Plottables.Scatter testAccuracy = plot.Add.Scatter(steps, Points.Select(p => p.TestAccuracy).ToArray());
         testAccuracy.LegendText = "test accuracy";
         testAccuracy.Axes.YAxis = plot.Axes.Right;
+        if (Average is (int averageStep, double averageAccuracy))
+        {
+            ScottPlot.Plottables.Marker marker = plot.Add.Marker(averageStep, averageAccuracy, ScottPlot.MarkerShape.FilledDiamond, 12);
+            marker.LegendText = "test accuracy of the weight average";
+            marker.Axes.YAxis = plot.Axes.Right;
+        }
         plot.Title("MNIST-1D MLP (Dsl, CPU)");
         plot.XLabel("step");
         plot.YLabel("cross-entropy loss");
