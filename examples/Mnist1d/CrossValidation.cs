@@ -7,7 +7,7 @@ namespace Mnist1dTraining;
 
 /// <summary>
 /// K-fold cross-validation of the training recipe on the 4000 training rows alone: each fold holds out one
-/// K-th of them, trains on the rest with the options' recipe and measures accuracy on the held-out rows, for
+/// K-th of them (fold f: positions [f n / K, (f + 1) n / K) of a fixed permutation, so every row is held out once), trains on the rest with the options' recipe and measures accuracy on the held-out rows, for
 /// the last step's weights and for the weight average. The test rows are never read, so a recipe chosen with
 /// this command (the main job's weight decay and average were) is not chosen on the test set.
 /// </summary>
@@ -16,21 +16,24 @@ internal static class CrossValidation
     /// <summary>Seeds the fixed permutation that assigns the training rows to folds.</summary>
     private const ulong FoldSeed = 1234;
 
-    private readonly record struct FoldRun(int Fold, ulong Seed, double LastStepAccuracy, double AverageAccuracy);
+    /// <summary>One run's accuracy on its held-out rows; AverageAccuracy is NaN when the run does not average.</summary>
+    private readonly record struct FoldRun(double LastStepAccuracy, double AverageAccuracy);
 
     public static int Run(Options options)
     {
         Mnist1dDataset data = Mnist1d.Generate();
-        int length = data.Length;
-        int[] order = FoldOrder(data.TrainCount);
-        int heldOut = data.TrainCount / options.Folds;
-        if (heldOut == 0 || data.TrainCount - heldOut < 1)
+        int rows = data.TrainCount;
+        if (options.Folds < 2 || options.Folds > rows)
         {
-            throw new ArgumentException($"--folds {options.Folds} leaves no rows to hold out or to train on ({data.TrainCount} training rows)");
+            throw new ArgumentException($"--folds must be between 2 and the {rows} training rows, got {options.Folds}");
         }
 
+        int[] order = FoldOrder(rows);
+        int FoldStart(int fold) => (int)((long)fold * rows / options.Folds);
+        string seeds = options.Seeds == 1 ? "seed 0" : $"seeds 0-{options.Seeds - 1}";
+        string average = options.AverageSteps > 0 ? $"weight average over the last {options.AverageSteps} steps" : "no weight average";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cross-validation on the {data.TrainCount} training rows: {options.Folds} folds of {heldOut} held-out rows, seeds 0-{options.Seeds - 1}; Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, weight average over the last {options.AverageSteps} steps"));
+            $"cross-validation on the {rows} training rows: {options.Folds} folds of {FoldStart(1)}-{rows - FoldStart(options.Folds - 1)} held-out rows, {seeds}; Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, {average}"));
 
         // Runs are independent, each on one CPU thread: the same numbers however many run at once.
         var jobs = new List<(int Fold, ulong Seed)>();
@@ -43,16 +46,17 @@ internal static class CrossValidation
         }
 
         var runs = new FoldRun[jobs.Count];
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallel }, j =>
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = options.ParallelRuns }, j =>
         {
             (int fold, ulong seed) = jobs[j];
-            ReadOnlySpan<int> validationRows = order.AsSpan(fold * heldOut, heldOut);
-            int[] trainingRows = [.. order.AsSpan(0, fold * heldOut), .. order.AsSpan((fold + 1) * heldOut)];
-            runs[j] = TrainAndValidate(options, data, trainingRows, validationRows.ToArray(), fold, seed);
+            int start = FoldStart(fold), end = FoldStart(fold + 1);
+            int[] trainingRows = [.. order[..start], .. order[end..]];
+            runs[j] = TrainAndValidate(options, data, trainingRows, order[start..end], seed);
+            string averaged = options.AverageSteps > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight average {runs[j].AverageAccuracy:F4}") : "";
             lock (runs)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"fold {fold} seed {seed}: held-out accuracy, last step {runs[j].LastStepAccuracy:F4}, weight average {runs[j].AverageAccuracy:F4}"));
+                    $"fold {fold} seed {seed}: held-out accuracy, last step {runs[j].LastStepAccuracy:F4}{averaged}"));
             }
         });
 
@@ -65,7 +69,7 @@ internal static class CrossValidation
         return 0;
     }
 
-    private static FoldRun TrainAndValidate(Options options, Mnist1dDataset data, int[] trainingRows, int[] validationRows, int fold, ulong seed)
+    private static FoldRun TrainAndValidate(Options options, Mnist1dDataset data, int[] trainingRows, int[] validationRows, ulong seed)
     {
         (float[] trainX, int[] trainY) = Rows(data, trainingRows);
         (float[] validationX, int[] validationY) = Rows(data, validationRows);
@@ -94,7 +98,7 @@ internal static class CrossValidation
             averaged = model.Evaluate(validationX, validationY).Accuracy;
         }
 
-        return new FoldRun(fold, seed, lastStep, averaged);
+        return new FoldRun(lastStep, averaged);
     }
 
     /// <summary>A permutation of [0, count) from SplitMix64 (Fisher-Yates): the same folds on every machine.</summary>

@@ -19,9 +19,9 @@ internal sealed record Options
     public float LearningRate { get; private init; } = 1e-2f;
 
     /// <summary>
-    /// Adam's L2 penalty (torch.optim.Adam's weight_decay). 1e-3 by default: with the weight average below it was
-    /// the best of the settings compared on held-out folds of the training rows (docs/performance.md); 0 gives
-    /// the reference script's plain Adam.
+    /// Adam's L2 penalty (torch.optim.Adam's weight_decay). 1e-3 by default: with the weight average below it scored
+    /// highest of the settings compared on held-out folds of the training rows, tied with 3e-4 (docs/performance.md);
+    /// 0 gives the reference script's plain Adam.
     /// </summary>
     public float WeightDecay { get; private init; } = 1e-3f;
 
@@ -40,7 +40,8 @@ internal sealed record Options
 
     /// <summary>
     /// Whether the weights after <paramref name="step"/> (from 1) join the average: every
-    /// <see cref="AverageEvery"/>-th step counted back from the last, so the last step's weights always do.
+    /// <see cref="AverageEvery"/>-th step counted back from the last, so when there is an average the last step's weights
+    /// are in it.
     /// </summary>
     public bool TakesSnapshot(int step) => step > Steps - AverageSteps && (Steps - step) % AverageEvery == 0;
 
@@ -50,7 +51,7 @@ internal sealed record Options
     public int Seeds { get; private init; } = 4;
 
     /// <summary>Cross-validation runs trained at once, each on one thread.</summary>
-    public int Parallel { get; private init; } = Environment.ProcessorCount;
+    public int ParallelRuns { get; private init; } = Environment.ProcessorCount;
 
     public ulong Seed { get; private init; }
 
@@ -132,7 +133,7 @@ internal sealed record Options
                 },
                 "--folds" => options with { Folds = PositiveInt(name, Value()) },
                 "--seeds" => options with { Seeds = PositiveInt(name, Value()) },
-                "--parallel" => options with { Parallel = PositiveInt(name, Value()) },
+                "--parallel" => options with { ParallelRuns = PositiveInt(name, Value()) },
                 "--out" => options with { Out = Value() },
                 "--save" => options with { Save = Value() },
                 "--load" => options with { Load = Value() },
@@ -143,6 +144,11 @@ internal sealed record Options
         if (options.AverageSteps > options.Steps)
         {
             throw new ArgumentException($"--average-last ({options.AverageSteps}) must be at most --steps ({options.Steps})");
+        }
+
+        if (options.AverageLast is > 0 and < AverageEvery)
+        {
+            throw new ArgumentException($"--average-last must be 0 (no average) or at least {AverageEvery} (a snapshot every {AverageEvery} steps), got {options.AverageLast}");
         }
 
         return options;

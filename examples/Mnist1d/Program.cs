@@ -176,17 +176,15 @@ static int Train(Options options)
     // The weights the run reports, saves and ships: the average when there is one, else the last step's. The curves
     // follow the training weights; the average's test accuracy is one more marker at the last step.
     Evaluation lastStep = model.Evaluate(data.TestX, data.TestY);
+    Evaluation final = lastStep;
     if (average is not null)
     {
         average.CopyMeanTo(model);
+        final = model.Evaluate(data.TestX, data.TestY);
+        curve.Average = (options.Steps, final.Accuracy);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"last step's weights: test loss {lastStep.Loss:F4}, test accuracy {lastStep.Accuracy:F4}; the mean of {average.Count} snapshot{(average.Count == 1 ? "" : "s")} is reported below"));
     }
 
-    Evaluation final = average is null ? lastStep : model.Evaluate(data.TestX, data.TestY);
-    if (average is not null)
-    {
-        curve.Average = (options.Steps, final.Accuracy);
-    }
     if (options.Plot is not null)
     {
         curve.SavePng(options.Plot);

@@ -24,6 +24,14 @@ public interface INetwork : IDisposable
     /// <summary>All parameters in one buffer: per layer, weight (units, fanIn) then bias (units).</summary>
     Span<float> Parameters { get; }
 
+    /// <summary>
+    /// Copies all parameters, laid out as <see cref="Parameters"/>, into <paramref name="destination"/> (exactly
+    /// <see cref="ParameterCount"/> floats, else <see cref="ShapeMismatchException"/> and nothing copied). Unlike
+    /// reading <see cref="Parameters"/>, it hands out nothing writable, so on a GPU the next step does not upload
+    /// the parameters again.
+    /// </summary>
+    void CopyParametersTo(Span<float> destination);
+
     /// <summary>Gradients of the last ComputeGradients/TrainStep, laid out as <see cref="Parameters"/>.</summary>
     ReadOnlySpan<float> Gradients { get; }
 

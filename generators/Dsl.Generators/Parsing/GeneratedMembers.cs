@@ -13,7 +13,7 @@ internal static class GeneratedMembers
     {
         // Public API.
         "Device", "ParameterCount", "InputSize", "OutputSize", "InputShape", "OutputShape", "Layers",
-        "Parameters", "Gradients", "ResetParameters", "Predict", "TrainStep", "ComputeGradients", "Evaluate",
+        "Parameters", "CopyParametersTo", "Gradients", "ResetParameters", "Predict", "TrainStep", "ComputeGradients", "Evaluate",
         "LastLoss", "Dispose",
         // Private plan.
         "InputWidth", "OutputWidth", "ParameterTotal", "s_inputShape", "s_outputShape",

@@ -47,7 +47,9 @@ public static class ParameterFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
         byte[] architecture = DescribeArchitecture(network.InputShape, network.Layers);
-        ReadOnlySpan<float> parameters = network.Parameters; // copied from a GPU first
+        // A copy, not the Parameters span: on a GPU a save during training then costs no upload before the next step.
+        var parameters = new float[network.ParameterCount];
+        network.CopyParametersTo(parameters);
         var crc = new Crc32();
         var head = new byte[16];
         Magic.CopyTo(head);
@@ -60,12 +62,12 @@ public static class ParameterFile
         Write(stream, crc, count);
         if (BitConverter.IsLittleEndian)
         {
-            Write(stream, crc, MemoryMarshal.AsBytes(parameters));
+            Write(stream, crc, MemoryMarshal.AsBytes(parameters.AsSpan()));
         }
         else
         {
             int[] swapped = new int[parameters.Length];
-            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(parameters), swapped);
+            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(parameters.AsSpan()), swapped);
             Write(stream, crc, MemoryMarshal.AsBytes(swapped.AsSpan()));
         }
 

@@ -14,6 +14,7 @@ namespace Dsl.Training;
 public sealed class ParameterAverage
 {
     private readonly double[] _sum; // (Length) the sum of the snapshots taken since construction or Reset
+    private float[]? _scratch;      // (Length) a network's parameters on their way into the sum
 
     /// <summary>Creates an empty average over buffers of <paramref name="length"/> parameters.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not positive.</exception>
@@ -58,11 +59,18 @@ public sealed class ParameterAverage
         Count++;
     }
 
-    /// <summary>Adds one snapshot of the network's parameters (on a GPU this copies them to the host).</summary>
+    /// <summary>
+    /// Adds one snapshot of the network's parameters. On a GPU this downloads them (when the device holds newer
+    /// ones) through <see cref="INetwork.CopyParametersTo"/>, so the next training step does not upload them again.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The network's parameter count is not <see cref="Length"/>.</exception>
     public void Add(INetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        Add(network.Parameters);
+        RequireLength(network.ParameterCount, "network.Parameters");
+        _scratch ??= new float[_sum.Length];
+        network.CopyParametersTo(_scratch);
+        Add(_scratch);
     }
 
     /// <summary>Writes the mean of the snapshots, rounded to float32, into <paramref name="destination"/>.</summary>
@@ -71,10 +79,7 @@ public sealed class ParameterAverage
     public void CopyMeanTo(Span<float> destination)
     {
         RequireLength(destination.Length, "destination");
-        if (Count == 0)
-        {
-            throw new InvalidOperationException("The average has no snapshot yet: call Add at least once before CopyMeanTo.");
-        }
+        RequireSnapshot();
 
         double scale = 1.0 / Count;
         double[] sum = _sum;
@@ -84,16 +89,16 @@ public sealed class ParameterAverage
         }
     }
 
-    /// <summary>Replaces the network's parameters with the mean of the snapshots.</summary>
+    /// <summary>Replaces the network's parameters with the mean of the snapshots (on a GPU, they reach the device before its next use).</summary>
+    /// <exception cref="InvalidOperationException">No snapshot was taken yet.</exception>
+    /// <exception cref="ShapeMismatchException">The network's parameter count is not <see cref="Length"/>.</exception>
     public void CopyMeanTo(INetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
+        // Checked here as well as in CopyMeanTo(Span): reading network.Parameters on a GPU downloads them and marks the
+        // device copy stale, which a rejected call should not cost.
         RequireLength(network.ParameterCount, "network.Parameters");
-        if (Count == 0)
-        {
-            throw new InvalidOperationException("The average has no snapshot yet: call Add at least once before CopyMeanTo.");
-        }
-
+        RequireSnapshot();
         CopyMeanTo(network.Parameters);
     }
 
@@ -109,6 +114,14 @@ public sealed class ParameterAverage
         if (actual != _sum.Length)
         {
             throw new ShapeMismatchException(what, $"{_sum.Length} floats (one value per parameter)", $"{actual} floats");
+        }
+    }
+
+    private void RequireSnapshot()
+    {
+        if (Count == 0)
+        {
+            throw new InvalidOperationException("The average has no snapshot yet: call Add at least once before CopyMeanTo.");
         }
     }
 

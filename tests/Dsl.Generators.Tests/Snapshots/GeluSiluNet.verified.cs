@@ -121,6 +121,29 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
         }
     }
 
+    /// <summary>
+    /// Copies all parameters, laid out as <see cref="Parameters"/>, into <paramref name="destination"/> without handing out a
+    /// writable span: on a GPU this downloads them when the device holds newer ones and, unlike <see cref="Parameters"/>, does
+    /// not make the next step upload them again (for snapshots, averages and logging during training).
+    /// </summary>
+    /// <param name="destination">(189) floats, written.</param>
+    /// <exception cref="global::Dsl.ShapeMismatchException">destination does not hold exactly 189 floats; nothing is copied.</exception>
+    public void CopyParametersTo(global::System.Span<float> destination)
+    {
+        if (destination.Length != ParameterTotal)
+        {
+            throw new global::Dsl.ShapeMismatchException(nameof(destination), $"{ParameterTotal} floats (one per parameter)", $"{destination.Length} floats");
+        }
+
+        if (_gpu is not null && _hostParametersStale)
+        {
+            _gpu.Parameters.Download(_gpu.Stream, _parameters);
+            _hostParametersStale = false;
+        }
+
+        _parameters.CopyTo(destination);
+    }
+
     /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/> (copied from the GPU when read).</summary>
     public global::System.ReadOnlySpan<float> Gradients
     {

@@ -1,3 +1,5 @@
+using System.Reflection;
+using Dsl.Tests.Gpu;
 using Dsl.Tests.Networks;
 using Dsl.Training;
 using Xunit;
@@ -6,9 +8,11 @@ namespace Dsl.Tests.Training;
 
 /// <summary>
 /// <see cref="ParameterAverage"/> against the float64 mean of the same snapshots, and its contract: every rejected
-/// call leaves the snapshots and the destination as they were.
+/// call leaves the snapshots and the destination as they were; and the generated <c>CopyParametersTo</c> it reads a
+/// network through, on the CPU and on the GPU simulator.
 /// </summary>
-public class ParameterAverageTests
+[Collection(GpuSimulatorCollection.Name)]
+public class ParameterAverageTests(GpuSimulatorFixture fixture)
 {
     [Theory]
     [InlineData(1, 1)]
@@ -166,4 +170,79 @@ public class ParameterAverageTests
         Assert.Equal(before, other.Parameters.ToArray());
         Assert.Equal(1, average.Count);
     }
+
+    [Fact]
+    public void CopyParametersTo_copies_the_parameters_and_checks_the_length_first()
+    {
+        using var network = new NetA(Device.Cpu(1), seed: 7);
+        var copy = new float[network.ParameterCount];
+        network.CopyParametersTo(copy);
+        Assert.Equal(network.Parameters.ToArray(), copy);
+
+        float[] wrong = [5f, 5f, 5f];
+        var error = Assert.Throws<ShapeMismatchException>(() => network.CopyParametersTo(wrong));
+        Assert.Contains($"{network.ParameterCount} floats", error.Expected, StringComparison.Ordinal);
+        Assert.Equal([5f, 5f, 5f], wrong);
+        Assert.Throws<ShapeMismatchException>(() => network.CopyParametersTo(new float[network.ParameterCount + 1]));
+    }
+
+    /// <summary>
+    /// On a GPU the snapshot is the device's weights after the step, and taking it leaves the device copy current
+    /// (no upload before the next step), where reading <c>Parameters</c> hands out a writable span and does not.
+    /// </summary>
+    [Fact]
+    public void On_a_gpu_a_snapshot_reads_the_device_weights_and_forces_no_upload()
+    {
+        using var network = new NetA(fixture.Simulator, seed: 2);
+        (float[] inputs, _) = TestData.Classification(9, network.InputSize, seed: 4);
+        (_, int[] labels) = TestData.Classification(9, network.OutputSize, seed: 5);
+        var optimizer = new Adam(0.05f);
+        network.TrainStep(inputs, labels, optimizer); // the device now holds newer weights than the host
+
+        var average = new ParameterAverage(network);
+        average.Add(network);
+        Assert.False(DeviceParametersStale(network));
+
+        float[] deviceWeights = network.Parameters.ToArray(); // downloads nothing new, but marks the device copy stale
+        Assert.True(DeviceParametersStale(network));
+        var mean = new float[network.ParameterCount];
+        average.CopyMeanTo(mean);
+        Assert.Equal(deviceWeights, mean);
+
+        using var cpuTwin = new NetA(Device.Cpu(1), seed: 2);
+        cpuTwin.TrainStep(inputs, labels, new Adam(0.05f));
+        using var untrained = new NetA(Device.Cpu(1), seed: 2);
+        Assert.NotEqual(untrained.Parameters.ToArray(), mean); // the snapshot is after the step, not the initial weights
+        for (int i = 0; i < mean.Length; i++)
+        {
+            Assert.Equal(cpuTwin.Parameters[i], mean[i], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void On_a_gpu_the_mean_written_back_reaches_the_device()
+    {
+        using var network = new NetA(fixture.Simulator, seed: 5);
+        var average = new ParameterAverage(network);
+        average.Add(network);
+        network.ResetParameters(seed: 6);
+        average.Add(network);
+        average.CopyMeanTo(network);
+
+        using var cpu = new NetA(Device.Cpu(1), seed: 0);
+        average.CopyMeanTo(cpu);
+        (float[] inputs, _) = TestData.Classification(5, network.InputSize, seed: 8);
+        var onDevice = new float[5 * network.OutputSize];
+        var onHost = new float[5 * network.OutputSize];
+        network.Predict(inputs, onDevice);
+        cpu.Predict(inputs, onHost);
+        for (int i = 0; i < onHost.Length; i++)
+        {
+            Assert.Equal(onHost[i], onDevice[i], 1e-5f);
+        }
+    }
+
+    /// <summary>The generated flag that makes the next GPU step upload the host's parameters.</summary>
+    private static bool DeviceParametersStale(NetA network)
+        => (bool)typeof(NetA).GetField("_deviceParametersStale", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(network)!;
 }
