@@ -77,14 +77,15 @@ internal static class CrossValidation
         using var model = new Mnist1dMlp(device, seed);
         var optimizer = new Adam(options.LearningRate, weightDecay: options.WeightDecay);
         var batcher = new Batcher(trainX, trainY, data.Length, options.Batch, seed, options.Sampling);
-        ParameterAverage? average = options.AverageSteps > 0 ? new ParameterAverage(model) : null;
+        AveragingWindow window = options.Averaging;
+        ParameterAverage? average = window.SnapshotCount > 0 ? new ParameterAverage(model) : null;
         var x = new float[options.Batch * data.Length];
         var y = new int[options.Batch];
         for (int step = 1; step <= options.Steps; step++)
         {
             batcher.Next(x, y);
             model.TrainStep(x, y, optimizer);
-            if (average is not null && options.TakesSnapshot(step))
+            if (average is not null && window.Contains(step))
             {
                 average.Add(model);
             }

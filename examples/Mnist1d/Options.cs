@@ -38,12 +38,8 @@ internal sealed record Options
     /// <summary>The steps whose weights are averaged, with the default resolved.</summary>
     public int AverageSteps => AverageLast ?? Steps / 4;
 
-    /// <summary>
-    /// Whether the weights after <paramref name="step"/> (from 1) join the average: every
-    /// <see cref="AverageEvery"/>-th step counted back from the last, so when there is an average the last step's weights
-    /// are in it.
-    /// </summary>
-    public bool TakesSnapshot(int step) => step > Steps - AverageSteps && (Steps - step) % AverageEvery == 0;
+    /// <summary>The steps whose weights join the average (every <see cref="AverageEvery"/>-th, counted back from the last).</summary>
+    public Dsl.Training.AveragingWindow Averaging => new(Steps, AverageSteps, AverageEvery);
 
     /// <summary>Cross-validation: folds of the training rows, and training seeds (0..Seeds-1) per fold.</summary>
     public int Folds { get; private init; } = 5;

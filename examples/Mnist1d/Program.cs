@@ -106,8 +106,8 @@ static int Train(Options options)
     using Device device = ChooseDevice(options);
     var model = new Mnist1dMlp(device, options.Seed);
     var optimizer = new Adam(options.LearningRate, weightDecay: options.WeightDecay);
-    int averageSteps = options.AverageSteps;
-    ParameterAverage? average = averageSteps > 0 ? new ParameterAverage(model) : null;
+    AveragingWindow window = options.Averaging;
+    ParameterAverage? average = window.SnapshotCount > 0 ? new ParameterAverage(model) : null;
     var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, options.Batch, options.Seed, options.Sampling);
     var x = new float[options.Batch * data.Length];
     var y = new int[options.Batch];
@@ -116,7 +116,7 @@ static int Train(Options options)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, seed {options.Seed}"));
     Console.WriteLine(average is null
         ? "reported weights: the last step's"
-        : $"reported weights: the mean of the weights every {Options.AverageEvery} steps over the last {averageSteps} steps");
+        : $"reported weights: the mean of the weights every {window.Every} steps over the last {window.LastSteps} steps ({window.SnapshotCount} snapshots)");
 
     var curve = new TrainingCurve();
     double runningLoss = 0;
@@ -133,7 +133,7 @@ static int Train(Options options)
             training.Stop();
             runningLoss += loss;
             runningCount++;
-            if (average is not null && options.TakesSnapshot(step))
+            if (average is not null && window.Contains(step))
             {
                 average.Add(model);
             }

@@ -48,14 +48,14 @@ public sealed class Mnist1dTrainingTests
         var optimizer = new Adam(1e-2f, weightDecay: 1e-3f);
         var batcher = new Batcher(data.TrainX, data.TrainY, data.Length, 100, seed: 0);
         var average = new ParameterAverage(model);
+        var window = new AveragingWindow(totalSteps: 8000, lastSteps: 2000, every: 10);
         var x = new float[100 * data.Length];
         var y = new int[100];
-        const int Steps = 8000;
-        for (int step = 1; step <= Steps; step++)
+        for (int step = 1; step <= window.TotalSteps; step++)
         {
             batcher.Next(x, y);
             model.TrainStep(x, y, optimizer);
-            if (step > Steps - 2000 && (Steps - step) % 10 == 0)
+            if (window.Contains(step))
             {
                 average.Add(model);
             }
