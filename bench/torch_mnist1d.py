@@ -16,7 +16,9 @@ parser.add_argument('--average-last', type=int, default=None)
 args = parser.parse_args()
 average_last = args.steps // 4 if args.average_last is None else args.average_last
 every = 10
-if args.steps <= 0 or args.weight_decay < 0 or not (average_last == 0 or every <= average_last <= args.steps):
+# As the main job: an explicit --average-last of 1..9 is refused; the default (a quarter of the steps) is not.
+explicit_short = args.average_last is not None and 0 < args.average_last < every
+if args.steps <= 0 or args.weight_decay < 0 or not 0 <= average_last <= args.steps or explicit_short:
     parser.error(f'need --steps > 0, --weight-decay >= 0 and --average-last 0 or in [{every}, steps]')
 
 torch.manual_seed(args.seed); torch.set_num_threads(1)

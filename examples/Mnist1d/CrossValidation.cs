@@ -7,7 +7,8 @@ namespace Mnist1dTraining;
 
 /// <summary>
 /// K-fold cross-validation of the training recipe on the 4000 training rows alone: each fold holds out one
-/// K-th of them (fold f: positions [f n / K, (f + 1) n / K) of a fixed permutation, so every row is held out once), trains on the rest with the options' recipe and measures accuracy on the held-out rows, for
+/// K-th of them (fold f: positions [f n / K, (f + 1) n / K) of a fixed permutation, so every row is held out
+/// once), trains on the rest with the options' recipe and measures accuracy on the held-out rows, for
 /// the last step's weights and for the weight average. The test rows are never read, so a recipe chosen with
 /// this command (the main job's weight decay and average were) is not chosen on the test set.
 /// </summary>
@@ -25,15 +26,17 @@ internal static class CrossValidation
         int rows = data.TrainCount;
         if (options.Folds < 2 || options.Folds > rows)
         {
-            throw new ArgumentException($"--folds must be between 2 and the {rows} training rows, got {options.Folds}");
+            throw new UsageException($"--folds must be between 2 and the {rows} training rows, got {options.Folds}");
         }
 
         int[] order = FoldOrder(rows);
         int FoldStart(int fold) => (int)((long)fold * rows / options.Folds);
+        int smallest = FoldStart(1), largest = rows - FoldStart(options.Folds - 1);
+        string foldSizes = smallest == largest ? $"{smallest}" : $"{smallest}-{largest}";
         string seeds = options.Seeds == 1 ? "seed 0" : $"seeds 0-{options.Seeds - 1}";
         string average = options.AverageSteps > 0 ? $"weight average over the last {options.AverageSteps} steps" : "no weight average";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cross-validation on the {rows} training rows: {options.Folds} folds of {FoldStart(1)}-{rows - FoldStart(options.Folds - 1)} held-out rows, {seeds}; Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, {average}"));
+            $"cross-validation on the {rows} training rows: {options.Folds} folds of {foldSizes} held-out rows, {seeds}; Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, {average}"));
 
         // Runs are independent, each on one CPU thread: the same numbers however many run at once.
         var jobs = new List<(int Fold, ulong Seed)>();

@@ -99,10 +99,10 @@ internal sealed record Options
             string name = args[i];
             if (name.StartsWith("--", StringComparison.Ordinal) && !Accepted[command].Contains(name) && Accepted.Values.Any(names => names.Contains(name)))
             {
-                throw new ArgumentException($"{name} does not apply to {(command == "train" ? "training" : $"the {command} command")}");
+                throw new UsageException($"{name} does not apply to {(command == "train" ? "training" : $"the {command} command")}");
             }
 
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{name} needs a value");
             options = name switch
             {
                 "--steps" => options with { Steps = PositiveInt(name, Value()) },
@@ -110,7 +110,7 @@ internal sealed record Options
                 "--lr" => options with { LearningRate = PositiveFloat(name, Value()) },
                 "--weight-decay" => options with { WeightDecay = NonNegativeFloat(name, Value()) },
                 "--average-last" => options with { AverageLast = NonNegativeInt(name, Value()) },
-                "--seed" => options with { Seed = ulong.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed) ? seed : throw new ArgumentException($"{name} must be a non-negative integer") },
+                "--seed" => options with { Seed = ulong.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed) ? seed : throw new UsageException($"{name} must be a non-negative integer") },
                 "--threads" => options with { Threads = PositiveInt(name, Value()) },
                 "--device" => options with { Device = Value() },
                 "--eval-every" => options with { EvalEvery = PositiveInt(name, Value()) },
@@ -124,7 +124,7 @@ internal sealed record Options
                         "replacement" => Dsl.Data.BatchSampling.WithReplacement,
                         "epoch" => Dsl.Data.BatchSampling.EpochShuffle,
                         "sequential" => Dsl.Data.BatchSampling.Sequential,
-                        string other => throw new ArgumentException($"--sampling must be 'replacement', 'epoch' or 'sequential', got '{other}'"),
+                        string other => throw new UsageException($"--sampling must be 'replacement', 'epoch' or 'sequential', got '{other}'"),
                     },
                 },
                 "--folds" => options with { Folds = PositiveInt(name, Value()) },
@@ -133,18 +133,19 @@ internal sealed record Options
                 "--out" => options with { Out = Value() },
                 "--save" => options with { Save = Value() },
                 "--load" => options with { Load = Value() },
-                _ => throw new ArgumentException($"unknown option '{name}'"),
+                _ => throw new UsageException($"unknown option '{name}'"),
             };
         }
 
         if (options.AverageSteps > options.Steps)
         {
-            throw new ArgumentException($"--average-last ({options.AverageSteps}) must be at most --steps ({options.Steps})");
+            throw new UsageException($"--average-last ({options.AverageSteps}) must be at most --steps ({options.Steps})");
         }
 
+        // Only an explicit value is refused: the default (a quarter of --steps) may be short for a short run.
         if (options.AverageLast is > 0 and < AverageEvery)
         {
-            throw new ArgumentException($"--average-last must be 0 (no average) or at least {AverageEvery} (a snapshot every {AverageEvery} steps), got {options.AverageLast}");
+            throw new UsageException($"--average-last must be 0 (no average) or at least {AverageEvery} (a snapshot every {AverageEvery} steps), got {options.AverageLast}");
         }
 
         return options;
@@ -153,20 +154,23 @@ internal sealed record Options
     private static int NonNegativeInt(string name, string text)
         => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value)
             ? value
-            : throw new ArgumentException($"{name} must be a non-negative integer, got '{text}'");
+            : throw new UsageException($"{name} must be a non-negative integer, got '{text}'");
 
     private static float NonNegativeFloat(string name, string text)
         => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value >= 0 && float.IsFinite(value)
             ? value
-            : throw new ArgumentException($"{name} must be a non-negative number, got '{text}'");
+            : throw new UsageException($"{name} must be a non-negative number, got '{text}'");
 
     private static int PositiveInt(string name, string text)
         => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0
             ? value
-            : throw new ArgumentException($"{name} must be a positive integer, got '{text}'");
+            : throw new UsageException($"{name} must be a positive integer, got '{text}'");
 
     private static float PositiveFloat(string name, string text)
         => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value > 0 && float.IsFinite(value)
             ? value
-            : throw new ArgumentException($"{name} must be a positive number, got '{text}'");
+            : throw new UsageException($"{name} must be a positive number, got '{text}'");
 }
+
+/// <summary>A command line the main job cannot run: the message names the option; the usage text follows it.</summary>
+internal sealed class UsageException(string message) : ArgumentException(message);

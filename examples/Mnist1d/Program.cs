@@ -30,11 +30,27 @@ try
 
     return Train(Options.Parse(args));
 }
-catch (ArgumentException error)
+catch (UsageException error)
 {
     Console.Error.WriteLine("error: " + error.Message);
     Console.Error.WriteLine(Options.Usage);
     return 2;
+}
+catch (ArgumentException error)
+{
+    // From the library during a run, e.g. a diverged run's NaN weights offered to the average.
+    Console.Error.WriteLine("error: " + error.Message);
+    return 1;
+}
+catch (AggregateException errors) when (errors.InnerExceptions.All(e => e is ArgumentException or InvalidOperationException))
+{
+    // crossval's parallel runs.
+    foreach (Exception error in errors.InnerExceptions)
+    {
+        Console.Error.WriteLine("error: " + error.Message);
+    }
+
+    return 1;
 }
 catch (DeviceUnavailableException error)
 {
@@ -52,7 +68,7 @@ catch (Exception error) when (error is IOException or UnauthorizedAccessExceptio
 // shipping the model does.
 static int EvaluateSaved(Options options)
 {
-    string path = options.Load ?? throw new ArgumentException("evaluate needs --load FILE");
+    string path = options.Load ?? throw new UsageException("evaluate needs --load FILE");
     Mnist1dDataset data = Mnist1d.Generate();
     using Device device = ChooseDevice(options);
     var model = new Mnist1dMlp(device);
@@ -66,7 +82,7 @@ static int EvaluateSaved(Options options)
 
 static int WriteDataset(Options options)
 {
-    string path = options.Out ?? throw new ArgumentException("dataset needs --out FILE");
+    string path = options.Out ?? throw new UsageException("dataset needs --out FILE");
     Mnist1dDataset data = Mnist1d.Generate();
     using (var writer = new StreamWriter(path))
     {
@@ -116,7 +132,7 @@ static int Train(Options options)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, seed {options.Seed}"));
     Console.WriteLine(average is null
         ? "reported weights: the last step's"
-        : $"reported weights: the mean of the weights every {window.Every} steps over the last {window.LastSteps} steps ({window.SnapshotCount} snapshots)");
+        : $"reported weights: the mean of the weights every {window.Every} steps over the last {window.LastSteps} steps ({window.SnapshotCount} snapshot{(window.SnapshotCount == 1 ? "" : "s")})");
 
     var curve = new TrainingCurve();
     double runningLoss = 0;
@@ -226,13 +242,13 @@ static void CheckWritable(string path)
     string full = Path.GetFullPath(path);
     if (Directory.Exists(full))
     {
-        throw new ArgumentException($"--save: '{full}' is a directory; give a file name");
+        throw new UsageException($"--save: '{full}' is a directory; give a file name");
     }
 
     string directory = Path.GetDirectoryName(full)!;
     if (!Directory.Exists(directory))
     {
-        throw new ArgumentException($"--save: the directory '{directory}' does not exist");
+        throw new UsageException($"--save: the directory '{directory}' does not exist");
     }
 
     string probe = Path.Combine(directory, $".dsl-write-check-{Guid.NewGuid():N}");

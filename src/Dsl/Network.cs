@@ -28,9 +28,18 @@ public interface INetwork : IDisposable
     /// Copies all parameters, laid out as <see cref="Parameters"/>, into <paramref name="destination"/> (exactly
     /// <see cref="ParameterCount"/> floats, else <see cref="ShapeMismatchException"/> and nothing copied). Unlike
     /// reading <see cref="Parameters"/>, it hands out nothing writable, so on a GPU the next step does not upload
-    /// the parameters again.
+    /// the parameters again. Generated networks implement it; this default, for other implementations, copies
+    /// from <see cref="Parameters"/>.
     /// </summary>
-    void CopyParametersTo(Span<float> destination);
+    void CopyParametersTo(Span<float> destination)
+    {
+        if (destination.Length != ParameterCount)
+        {
+            throw new ShapeMismatchException(nameof(destination), $"{ParameterCount} floats (one per parameter)", $"{destination.Length} floats");
+        }
+
+        Parameters.CopyTo(destination);
+    }
 
     /// <summary>Gradients of the last ComputeGradients/TrainStep, laid out as <see cref="Parameters"/>.</summary>
     ReadOnlySpan<float> Gradients { get; }

@@ -77,14 +77,21 @@ internal static class GpuEmitter
         w.Line("return;");
         w.CloseBrace();
         w.Line();
-        w.Line("if (_hostParametersStale)");
+        w.Line("DownloadParametersIfStale();");
+        w.Line("// The caller gets a writable span: upload again before the device next reads the parameters.");
+        w.Line("_deviceParametersStale = true;");
+        w.CloseBrace();
+        w.Line();
+
+        w.Line("// Never discards a host write: the flags are never both set, as every device step uploads pending host");
+        w.Line("// values before it marks the host copy stale.");
+        w.Line("private void DownloadParametersIfStale()");
+        w.OpenBrace();
+        w.Line("if (_gpu is not null && _hostParametersStale)");
         w.OpenBrace();
         w.Line("_gpu.Parameters.Download(_gpu.Stream, _parameters);");
         w.Line("_hostParametersStale = false;");
         w.CloseBrace();
-        w.Line();
-        w.Line("// The caller gets a writable span: upload again before the device next reads the parameters.");
-        w.Line("_deviceParametersStale = true;");
         w.CloseBrace();
         w.Line();
 

@@ -208,12 +208,7 @@ internal static class NetworkEmitter
         w.Line("throw new global::Dsl.ShapeMismatchException(nameof(destination), $\"{ParameterTotal} floats (one per parameter)\", $\"{destination.Length} floats\");");
         w.CloseBrace();
         w.Line();
-        w.Line("if (_gpu is not null && _hostParametersStale)");
-        w.OpenBrace();
-        w.Line("_gpu.Parameters.Download(_gpu.Stream, _parameters);");
-        w.Line("_hostParametersStale = false;");
-        w.CloseBrace();
-        w.Line();
+        w.Line("DownloadParametersIfStale();");
         w.Line("_parameters.CopyTo(destination);");
         w.CloseBrace();
         w.Line();

@@ -31,6 +31,7 @@ public readonly record struct AveragingWindow
         Every = every;
     }
 
+    /// <summary>Steps in the run; the last one is step TotalSteps.</summary>
     public int TotalSteps { get; }
 
     /// <summary>How many of the last steps the window spans; 0 for none.</summary>

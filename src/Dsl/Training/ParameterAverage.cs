@@ -64,6 +64,7 @@ public sealed class ParameterAverage
     /// ones) through <see cref="INetwork.CopyParametersTo"/>, so the next training step does not upload them again.
     /// </summary>
     /// <exception cref="ShapeMismatchException">The network's parameter count is not <see cref="Length"/>.</exception>
+    /// <exception cref="ArgumentException">A parameter is NaN or infinite (a diverged run; nothing was added).</exception>
     public void Add(INetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);

@@ -135,12 +135,7 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
             throw new global::Dsl.ShapeMismatchException(nameof(destination), $"{ParameterTotal} floats (one per parameter)", $"{destination.Length} floats");
         }
 
-        if (_gpu is not null && _hostParametersStale)
-        {
-            _gpu.Parameters.Download(_gpu.Stream, _parameters);
-            _hostParametersStale = false;
-        }
-
+        DownloadParametersIfStale();
         _parameters.CopyTo(destination);
     }
 
@@ -420,14 +415,20 @@ partial class GeluSiluNet : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuf
             return;
         }
 
-        if (_hostParametersStale)
+        DownloadParametersIfStale();
+        // The caller gets a writable span: upload again before the device next reads the parameters.
+        _deviceParametersStale = true;
+    }
+
+    // Never discards a host write: the flags are never both set, as every device step uploads pending host
+    // values before it marks the host copy stale.
+    private void DownloadParametersIfStale()
+    {
+        if (_gpu is not null && _hostParametersStale)
         {
             _gpu.Parameters.Download(_gpu.Stream, _parameters);
             _hostParametersStale = false;
         }
-
-        // The caller gets a writable span: upload again before the device next reads the parameters.
-        _deviceParametersStale = true;
     }
 
     void global::Dsl.IHostBufferSync.GradientsToHost()

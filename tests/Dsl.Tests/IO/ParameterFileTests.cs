@@ -261,7 +261,6 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         public ReadOnlySpan<int> OutputShape => inner.OutputShape;
         public IReadOnlyList<Layer> Layers => inner.Layers;
         public Span<float> Parameters => throw new IOException("the parameters could not be read");
-        public void CopyParametersTo(Span<float> destination) => throw new IOException("the parameters could not be read");
         public ReadOnlySpan<float> Gradients => inner.Gradients;
         public float LastLoss => inner.LastLoss;
         public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs) => inner.Predict(inputs, outputs);

@@ -39,6 +39,20 @@ public class AveragingWindowTests
         Assert.Equal(last > 0, window.Contains(total)); // the final weights are in every non-empty window
     }
 
+    [Theory]
+    [InlineData(int.MaxValue, int.MaxValue, 1)]
+    [InlineData(int.MaxValue, 5, int.MaxValue)]
+    [InlineData(int.MaxValue, 30, 7)]
+    public void Windows_at_the_end_of_int_range_do_not_overflow(int total, int last, int every)
+    {
+        var window = new AveragingWindow(total, last, every);
+        Assert.True(window.Contains(total));
+        Assert.False(window.Contains(int.MinValue));
+        Assert.Equal(every == 1 ? true : last > every, window.Contains(total - every));
+        Assert.Equal(last == total && every == 1, window.Contains(1));
+        Assert.Equal((last - 1) / every + 1, window.SnapshotCount);
+    }
+
     [Fact]
     public void Rejects_impossible_windows()
     {

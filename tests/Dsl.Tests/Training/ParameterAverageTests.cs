@@ -219,6 +219,38 @@ public class ParameterAverageTests(GpuSimulatorFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A write through <c>Parameters</c> followed by a copy and a step: the copy sees the write, and the step still
+    /// uploads it (the copy must not clear the pending upload), as a CPU twin given the same write shows.
+    /// </summary>
+    [Fact]
+    public void On_a_gpu_a_copy_after_a_host_write_keeps_the_write_and_its_upload()
+    {
+        using var network = new NetA(fixture.Simulator, seed: 11);
+        using var cpuTwin = new NetA(Device.Cpu(1), seed: 11);
+        (float[] inputs, _) = TestData.Classification(6, network.InputSize, seed: 12);
+        (_, int[] labels) = TestData.Classification(6, network.OutputSize, seed: 13);
+        network.TrainStep(inputs, labels, new Sgd(0.1f));
+        cpuTwin.TrainStep(inputs, labels, new Sgd(0.1f));
+
+        network.Parameters[0] = 3.5f;
+        cpuTwin.Parameters[0] = 3.5f;
+        var copy = new float[network.ParameterCount];
+        network.CopyParametersTo(copy);
+        Assert.Equal(3.5f, copy[0]);
+        Assert.True(DeviceParametersStale(network));
+
+        var gpuSgd = new Sgd(0.1f);
+        var cpuSgd = new Sgd(0.1f);
+        network.TrainStep(inputs, labels, gpuSgd);
+        cpuTwin.TrainStep(inputs, labels, cpuSgd);
+        network.CopyParametersTo(copy);
+        for (int i = 0; i < copy.Length; i++)
+        {
+            Assert.Equal(cpuTwin.Parameters[i], copy[i], 1e-5f);
+        }
+    }
+
     [Fact]
     public void On_a_gpu_the_mean_written_back_reaches_the_device()
     {
