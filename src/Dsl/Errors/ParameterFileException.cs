@@ -17,10 +17,13 @@ public enum ParameterFileProblem
 
     /// <summary>The file is intact but holds another network's parameters: the layers, their widths or activations, or the input differ.</summary>
     NetworkMismatch,
+
+    /// <summary>A training checkpoint is intact but holds another optimizer's state: another type, or SGD with and without momentum.</summary>
+    OptimizerMismatch,
 }
 
 /// <summary>
-/// A parameter file could not be loaded; <see cref="Problem"/> says why and the message names the details
+/// A parameter file or training checkpoint could not be loaded; <see cref="Problem"/> says why and the message names the details
 /// (the offset, the expected and actual values, the layer that differs). A failed load changes nothing.
 /// </summary>
 public sealed class ParameterFileException : IOException

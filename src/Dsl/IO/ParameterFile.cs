@@ -88,24 +88,7 @@ public static class ParameterFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
-        string temporary = path + ".partial-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            using (FileStream file = File.Create(temporary))
-            {
-                Save(network, file);
-                file.Flush(flushToDisk: true); // on disk before the move makes it the file at path
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) // only when the write or the move failed
-            {
-                File.Delete(temporary);
-            }
-        }
+        AtomicFile.Write(path, file => Save(network, file));
     }
 
     /// <summary>
@@ -151,7 +134,7 @@ public static class ParameterFile
     /// before the architecture is compared, so a damaged file is reported as <see cref="ParameterFileProblem.Corrupt"/>
     /// and <see cref="ParameterFileProblem.NetworkMismatch"/> only ever means an intact file of another network.
     /// </summary>
-    private static float[] Read(Stream stream, INetwork network)
+    internal static float[] Read(Stream stream, INetwork network)
     {
         var reader = new Reader(stream);
         Span<byte> head = stackalloc byte[16];

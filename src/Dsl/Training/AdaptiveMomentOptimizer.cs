@@ -61,6 +61,36 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     }
 
     /// <inheritdoc />
+    private protected override int CheckpointBufferCount => 2;
+
+    /// <inheritdoc />
+    private protected override void CopyStateBuffer(int index, GpuAccelerator? place, Span<float> destination)
+    {
+        if (place is null)
+        {
+            (index == 0 ? _firstMoment : _secondMoment).CopyTo(destination);
+        }
+        else if (!destination.IsEmpty)
+        {
+            (index == 0 ? _deviceFirstMoment : _deviceSecondMoment)!.View.AsContiguous().CopyToCPU(place.Accelerator.DefaultStream, destination);
+            place.Accelerator.DefaultStream.Synchronize();
+        }
+    }
+
+    /// <inheritdoc />
+    private protected override void WriteStateBuffer(int index, GpuAccelerator? place, ReadOnlySpan<float> source)
+    {
+        if (place is null)
+        {
+            source.CopyTo(index == 0 ? _firstMoment : _secondMoment);
+        }
+        else if (!source.IsEmpty)
+        {
+            (index == 0 ? _deviceFirstMoment : _deviceSecondMoment)!.View.AsContiguous().CopyFromCPU(place.Accelerator.DefaultStream, source);
+        }
+    }
+
+    /// <inheritdoc />
     private protected override GpuUpdateRule DeviceRule => GpuUpdateRule.Adam;
 
     /// <inheritdoc />

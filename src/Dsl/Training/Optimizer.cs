@@ -250,6 +250,88 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// The state a training checkpoint holds (Dsl.IO.TrainingCheckpoint): the step count, the length the state is
+    /// bound to (-1 while unbound) and a copy of each state buffer (on a GPU, downloaded after the accelerator's queued
+    /// work is done). Only for optimizers of this library (<see cref="SupportsCheckpoint"/>).
+    /// </summary>
+    internal (long StepCount, int Length, float[][] Buffers) ExportState()
+    {
+        if (_boundLength < 0)
+        {
+            return (StepCount, -1, []);
+        }
+
+        if (_boundDevice is not null)
+        {
+            _boundDevice.Accelerator.Synchronize();
+        }
+
+        var buffers = new float[CheckpointBufferCount][];
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            buffers[i] = new float[_boundLength];
+            CopyStateBuffer(i, _boundDevice, buffers[i]);
+        }
+
+        return (StepCount, _boundLength, buffers);
+    }
+
+    /// <summary>
+    /// Replaces the state with a checkpoint's: forgets the current state (<see cref="Reset"/>), then, unless
+    /// <paramref name="length"/> is -1 (a checkpoint taken before the first step), binds it to that length on
+    /// <paramref name="place"/> (null: the host) and fills it from <paramref name="buffers"/>
+    /// (<see cref="CheckpointBufferCount"/> arrays of <paramref name="length"/> floats, checked by the caller).
+    /// </summary>
+    internal void ImportState(GpuAccelerator? place, long stepCount, int length, float[][] buffers)
+    {
+        Reset();
+        if (length < 0)
+        {
+            StepCount = stepCount;
+            return;
+        }
+
+        if (place is null)
+        {
+            AllocateState(length);
+        }
+        else
+        {
+            AllocateDeviceState(place, place.Accelerator.DefaultStream, length);
+        }
+
+        _boundLength = length;
+        _boundDevice = place;
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            WriteStateBuffer(i, place, buffers[i]);
+        }
+
+        place?.Accelerator.DefaultStream.Synchronize();
+        StepCount = stepCount;
+    }
+
+    /// <summary>Whether a training checkpoint can hold this optimizer's state: true for the optimizers of this library.</summary>
+    internal bool SupportsCheckpoint => CheckpointBufferCount >= 0;
+
+    /// <summary>The number of state buffers a checkpoint of this optimizer holds once it has stepped.</summary>
+    internal int CheckpointBuffers => CheckpointBufferCount;
+
+    /// <summary>
+    /// How many state buffers of the bound length this optimizer keeps (Adam: m and v; SGD: the momentum buffer when
+    /// it has momentum); -1 for an optimizer a checkpoint cannot hold, as any defined outside this library.
+    /// </summary>
+    private protected virtual int CheckpointBufferCount => -1;
+
+    /// <summary>Copies state buffer <paramref name="index"/> (on <paramref name="place"/>, or the host when null) into <paramref name="destination"/>.</summary>
+    private protected virtual void CopyStateBuffer(int index, GpuAccelerator? place, Span<float> destination)
+        => throw new NotSupportedException($"{GetType().Name} has no checkpointable state.");
+
+    /// <summary>Writes <paramref name="source"/> into state buffer <paramref name="index"/>, freshly allocated on <paramref name="place"/> (the host when null).</summary>
+    private protected virtual void WriteStateBuffer(int index, GpuAccelerator? place, ReadOnlySpan<float> source)
+        => throw new NotSupportedException($"{GetType().Name} has no checkpointable state.");
+
     /// <summary>Sizes the state for a buffer of <paramref name="length"/> parameters, all zero. Called once, before the first update.</summary>
     protected abstract void AllocateState(int length);
 

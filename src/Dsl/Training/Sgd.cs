@@ -58,6 +58,36 @@ public sealed class Sgd : Optimizer
     protected override void ReleaseState() => _momentumBuffer = [];
 
     /// <inheritdoc />
+    private protected override int CheckpointBufferCount => Momentum != 0f ? 1 : 0;
+
+    /// <inheritdoc />
+    private protected override void CopyStateBuffer(int index, GpuAccelerator? place, Span<float> destination)
+    {
+        if (place is null)
+        {
+            _momentumBuffer.CopyTo(destination);
+        }
+        else if (!destination.IsEmpty)
+        {
+            _deviceMomentumBuffer!.View.AsContiguous().CopyToCPU(place.Accelerator.DefaultStream, destination);
+            place.Accelerator.DefaultStream.Synchronize();
+        }
+    }
+
+    /// <inheritdoc />
+    private protected override void WriteStateBuffer(int index, GpuAccelerator? place, ReadOnlySpan<float> source)
+    {
+        if (place is null)
+        {
+            source.CopyTo(_momentumBuffer);
+        }
+        else if (!source.IsEmpty)
+        {
+            _deviceMomentumBuffer!.View.AsContiguous().CopyFromCPU(place.Accelerator.DefaultStream, source);
+        }
+    }
+
+    /// <inheritdoc />
     private protected override GpuUpdateRule DeviceRule => GpuUpdateRule.Sgd;
 
     /// <inheritdoc />
