@@ -24,7 +24,7 @@ public enum ParameterFileProblem
 
 /// <summary>
 /// A parameter file or training checkpoint could not be loaded; <see cref="Problem"/> says why and the message names the details
-/// (the offset, the expected and actual values, the layer that differs). A failed load changes nothing.
+/// (the offset, the expected and actual values, the layer that differs). A refused load changes nothing.
 /// </summary>
 public sealed class ParameterFileException : IOException
 {

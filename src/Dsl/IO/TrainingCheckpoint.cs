@@ -10,10 +10,11 @@ namespace Dsl.IO;
 /// <summary>
 /// Saves what resuming a training run needs, a network's parameters and its optimizer's state (step count, moments
 /// or momentum), and loads it back into a network of the same declaration and an optimizer of the same type, on
-/// any device: fed the same batches, training resumed from a checkpoint takes the same steps as training that never
-/// stopped (the batch order is the caller's: a <see cref="Data.Batcher"/>'s position is not in the file). Anything
-/// else is refused with a <see cref="ParameterFileException"/> that names the problem, and a refused load changes
-/// neither the network nor the optimizer.
+/// any device. Fed the same batches, training resumed from a checkpoint takes the same steps as training that never
+/// stopped: bit for bit on the same kind of device, up to float rounding across devices (the batch order is the
+/// caller's: a <see cref="Data.Batcher"/>'s position is not in the file). Anything else is refused with a
+/// <see cref="ParameterFileException"/> that names the problem, and a refused load changes neither the network nor
+/// the optimizer.
 /// </summary>
 /// <remarks>
 /// The hyperparameters (learning rate, betas, weight decay, momentum) are not stored: they are the given
@@ -39,6 +40,9 @@ public static class TrainingCheckpoint
     public const uint FormatVersion = 1;
 
     private static ReadOnlySpan<byte> Magic => "DSLCKPT\0"u8;
+
+    /// <summary>The most state buffers an optimizer a checkpoint can hold keeps: Adam's m and v.</summary>
+    private const int MaxStateBuffers = 2;
 
     /// <summary>Writes the network's parameters and the optimizer's state to <paramref name="stream"/>, from its current position.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
@@ -84,6 +88,9 @@ public static class TrainingCheckpoint
     /// Writes the checkpoint to the file at <paramref name="path"/>, replacing one that exists only once the new one is
     /// complete (as <see cref="ParameterFile.Save(INetwork, string)"/>).
     /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The optimizer is not one this library can checkpoint.</exception>
+    /// <exception cref="InvalidOperationException">The optimizer holds state for another length or another device than the network's.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">No permission to write there, or the path is a directory.</exception>
     public static void Save(INetwork network, Optimizer optimizer, string path)
@@ -96,9 +103,11 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>
-    /// Reads one checkpoint from <paramref name="stream"/> (exactly its bytes) and, once all of it is checked, puts its
-    /// parameters into <paramref name="network"/> and its state into <paramref name="optimizer"/>, which is rebound to the
-    /// network's device. On any exception both are unchanged.
+    /// Reads one checkpoint from <paramref name="stream"/> (exactly its bytes, leaving the stream after them) and, once
+    /// all of it is checked, puts its parameters into <paramref name="network"/> and its state into
+    /// <paramref name="optimizer"/>, which is rebound to the network's device. A refused checkpoint changes neither. A
+    /// device failure while the state is written (an allocation, a copy) leaves the optimizer reset, as after
+    /// <see cref="Optimizer.Reset"/>, and the network unchanged.
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="NotSupportedException">The optimizer is not one this library can checkpoint.</exception>
@@ -117,6 +126,9 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Loads the checkpoint file at <paramref name="path"/>, as <see cref="Load(INetwork, Optimizer, Stream)"/>; bytes after its end are refused too.</summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The optimizer is not one this library can checkpoint.</exception>
+    /// <exception cref="ParameterFileException">The file is not a readable checkpoint for this network and optimizer.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="UnauthorizedAccessException">No permission to read it, or the path is a directory.</exception>
     public static void Load(INetwork network, Optimizer optimizer, string path)
@@ -141,8 +153,10 @@ public static class TrainingCheckpoint
 
     private static void Apply(Checkpoint checkpoint, INetwork network, Optimizer optimizer)
     {
+        // Taken first: on a GPU the getter downloads, which may fail, and must fail before the optimizer changes.
+        Span<float> parameters = network.Parameters;
         optimizer.ImportState(network.Device.Gpu, checkpoint.StepCount, checkpoint.StateLength, checkpoint.Buffers);
-        checkpoint.Parameters.CopyTo(network.Parameters); // on a GPU, reaches the device before its next use
+        checkpoint.Parameters.CopyTo(parameters); // on a GPU, reaches the device before its next use
     }
 
     /// <summary>
@@ -154,13 +168,20 @@ public static class TrainingCheckpoint
     private static Checkpoint Read(Stream stream, INetwork network, Optimizer optimizer)
     {
         var reader = new Reader(stream);
-        byte[] head = reader.Read(20, "the header");
-        if (!head.AsSpan(0, 8).SequenceEqual(Magic))
+        byte[] magic = reader.ReadAtMost(Magic.Length);
+        if (magic.Length == 0 || !magic.AsSpan().SequenceEqual(Magic[..magic.Length]))
         {
             throw new ParameterFileException(ParameterFileProblem.NotAParameterFile,
                 "The bytes do not start with \"DSLCKPT\": not a checkpoint written by TrainingCheckpoint.Save.");
         }
 
+        if (magic.Length < Magic.Length)
+        {
+            throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
+                $"The checkpoint is truncated at offset {magic.Length}, inside its magic."));
+        }
+
+        byte[] head = [.. magic, .. reader.Read(12, "the header")];
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(8));
         if (version != FormatVersion)
         {
@@ -182,14 +203,31 @@ public static class TrainingCheckpoint
         long stepCount = BinaryPrimitives.ReadInt64LittleEndian(optimizerHead);
         int stateLength = BinaryPrimitives.ReadInt32LittleEndian(optimizerHead.AsSpan(8));
         int bufferCount = BinaryPrimitives.ReadInt32LittleEndian(optimizerHead.AsSpan(12));
-        if (stepCount < 0 || stateLength < -1 || bufferCount < 0 || (stateLength == -1 && bufferCount != 0))
+        // Save writes state (length >= 0) exactly when the optimizer has stepped, and at most 2 buffers (Adam's m and v).
+        bool stepped = stepCount > 0;
+        if (stepCount < 0 || stateLength < -1 || stepped != (stateLength >= 0) || bufferCount < 0 || bufferCount > MaxStateBuffers
+            || (!stepped && bufferCount != 0))
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"The checkpoint's optimizer block is inconsistent: step count {stepCount}, state length {stateLength}, {bufferCount} buffers."));
         }
 
-        long stateBytes = 4L * Math.Max(stateLength, 0) * bufferCount;
-        byte[] state = reader.Read(stateBytes, "the optimizer's state");
+        // State of this network's length is read straight into its buffers; any other length cannot be loaded, so it is
+        // only checksummed (memory never follows a damaged length) and refused below.
+        bool fits = stateLength == network.ParameterCount;
+        var buffers = new float[fits ? bufferCount : 0][];
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            buffers[i] = new float[stateLength];
+            reader.ReadInto(MemoryMarshal.AsBytes(buffers[i].AsSpan()), "an optimizer state buffer");
+            ToHostOrder(buffers[i]);
+        }
+
+        if (!fits && stateLength > 0)
+        {
+            reader.Skip(checked(4L * stateLength * bufferCount), "the optimizer's state");
+        }
+
         uint computed = reader.Checksum;
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(reader.Read(4, "the checksum"));
         if (stored != computed)
@@ -224,13 +262,6 @@ public static class TrainingCheckpoint
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"The checkpoint's optimizer state covers {stateLength} parameters but its parameter file holds {parameters.Length}."));
-        }
-
-        var buffers = new float[bufferCount][];
-        for (int i = 0; i < bufferCount; i++)
-        {
-            buffers[i] = new float[stateLength];
-            ReadFloats(state.AsSpan(i * 4 * stateLength, 4 * stateLength), buffers[i]);
         }
 
         return new Checkpoint(parameters, stepCount, stateLength, buffers);
@@ -271,9 +302,9 @@ public static class TrainingCheckpoint
         Write(stream, crc, MemoryMarshal.AsBytes(swapped.AsSpan()));
     }
 
-    private static void ReadFloats(ReadOnlySpan<byte> bytes, float[] values)
+    /// <summary>Values read as little-endian bytes, put in this machine's order.</summary>
+    private static void ToHostOrder(float[] values)
     {
-        MemoryMarshal.Cast<byte, float>(bytes).CopyTo(values);
         if (!BitConverter.IsLittleEndian)
         {
             Span<int> words = MemoryMarshal.Cast<float, int>(values.AsSpan());
@@ -288,6 +319,49 @@ public static class TrainingCheckpoint
         private long _position;
 
         public uint Checksum => _crc.GetCurrentHashAsUInt32();
+
+        /// <summary>Up to <paramref name="count"/> bytes: fewer only where the stream ends.</summary>
+        public byte[] ReadAtMost(int count)
+        {
+            var bytes = new byte[count];
+            int read = stream.ReadAtLeast(bytes, count, throwOnEndOfStream: false);
+            _crc.Append(bytes.AsSpan(0, read));
+            _position += read;
+            return bytes[..read];
+        }
+
+        /// <summary>Exactly destination's length in bytes.</summary>
+        public void ReadInto(Span<byte> destination, string what)
+        {
+            long start = _position;
+            int read = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+            _crc.Append(destination[..read]);
+            _position += read;
+            if (read < destination.Length)
+            {
+                throw Truncated(what, destination.Length, start);
+            }
+        }
+
+        /// <summary>Reads and checksums <paramref name="count"/> bytes without keeping them.</summary>
+        public void Skip(long count, string what)
+        {
+            long start = _position;
+            var chunk = new byte[1 << 16];
+            for (long left = count; left > 0;)
+            {
+                int wanted = (int)Math.Min(left, chunk.Length);
+                int read = stream.ReadAtLeast(chunk.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
+                _crc.Append(chunk.AsSpan(0, read));
+                _position += read;
+                if (read < wanted)
+                {
+                    throw Truncated(what, count, start);
+                }
+
+                left -= read;
+            }
+        }
 
         /// <summary><paramref name="count"/> bytes, read in chunks so that memory grows only with what the stream holds.</summary>
         public byte[] Read(long count, string what)
@@ -304,8 +378,7 @@ public static class TrainingCheckpoint
                 _position += read;
                 if (read < wanted)
                 {
-                    throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
-                        $"The checkpoint is truncated at offset {_position}: {what} should be {count} bytes from offset {start}, but the stream ended after {_position - start}."));
+                    throw Truncated(what, count, start);
                 }
 
                 left -= read;
@@ -313,5 +386,9 @@ public static class TrainingCheckpoint
 
             return bytes.ToArray();
         }
+
+        private ParameterFileException Truncated(string what, long count, long start)
+            => new(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
+                $"The checkpoint is truncated at offset {_position}: {what} should be {count} bytes from offset {start}, but the stream ended after {_position - start}."));
     }
 }

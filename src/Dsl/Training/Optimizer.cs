@@ -15,7 +15,7 @@ namespace Dsl.Training;
 /// to a length and to a place: the host, or one <see cref="GpuAccelerator"/>, whose device buffers then hold the
 /// state. State is never moved between places: a bound optimizer used on another device, on the host after a
 /// device or on a device after the host throws <see cref="InvalidOperationException"/> (nothing changed) until
-/// <see cref="Reset"/>. Device buffers are allocated once, on the first device step, and freed by
+/// <see cref="Reset"/>, or until <c>Dsl.IO.TrainingCheckpoint.Load</c> rebinds it to the loaded network's device. Device buffers are allocated once, on the first device step, and freed by
 /// <see cref="Reset"/> (or with their accelerator when it is disposed first), so the optimizer needs no
 /// <see cref="IDisposable"/> and no finalizer: an optimizer dropped while bound leaves its buffers to the
 /// accelerator's lifetime.
@@ -279,37 +279,47 @@ public abstract class Optimizer
 
     /// <summary>
     /// Replaces the state with a checkpoint's: forgets the current state (<see cref="Reset"/>), then, unless
-    /// <paramref name="length"/> is -1 (a checkpoint taken before the first step), binds it to that length on
-    /// <paramref name="place"/> (null: the host) and fills it from <paramref name="buffers"/>
-    /// (<see cref="CheckpointBufferCount"/> arrays of <paramref name="length"/> floats, checked by the caller).
+    /// <paramref name="length"/> is -1 (a checkpoint taken before the first step, step count 0), binds it to that length
+    /// on <paramref name="place"/> (null: the host), fills it from <paramref name="buffers"/>
+    /// (<see cref="CheckpointBufferCount"/> arrays of <paramref name="length"/> floats, checked by the caller) and sets
+    /// the step count. If the device fails on the way (an allocation, a copy), the optimizer is left reset, as after
+    /// <see cref="Reset"/>: never bound to half-written state.
     /// </summary>
     internal void ImportState(GpuAccelerator? place, long stepCount, int length, float[][] buffers)
     {
         Reset();
         if (length < 0)
         {
-            StepCount = stepCount;
             return;
         }
 
-        if (place is null)
+        try
         {
-            AllocateState(length);
-        }
-        else
-        {
-            AllocateDeviceState(place, place.Accelerator.DefaultStream, length);
-        }
+            // Bound first, so that a failure below is undone by Reset, which frees whatever was allocated where.
+            _boundLength = length;
+            _boundDevice = place;
+            if (place is null)
+            {
+                AllocateState(length);
+            }
+            else
+            {
+                AllocateDeviceState(place, place.Accelerator.DefaultStream, length);
+            }
 
-        _boundLength = length;
-        _boundDevice = place;
-        for (int i = 0; i < buffers.Length; i++)
-        {
-            WriteStateBuffer(i, place, buffers[i]);
-        }
+            for (int i = 0; i < buffers.Length; i++)
+            {
+                WriteStateBuffer(i, place, buffers[i]);
+            }
 
-        place?.Accelerator.DefaultStream.Synchronize();
-        StepCount = stepCount;
+            place?.Accelerator.DefaultStream.Synchronize();
+            StepCount = stepCount;
+        }
+        catch
+        {
+            Reset();
+            throw;
+        }
     }
 
     /// <summary>Whether a training checkpoint can hold this optimizer's state: true for the optimizers of this library.</summary>

@@ -96,7 +96,15 @@ public sealed class Sgd : Optimizer
         if (Momentum != 0f && length > 0)
         {
             _deviceMomentumBuffer = gpu.Accelerator.Allocate1D<float>(length);
-            _deviceMomentumBuffer.View.MemSetToZero(stream);
+            try
+            {
+                _deviceMomentumBuffer.View.MemSetToZero(stream);
+            }
+            catch
+            {
+                ReleaseDeviceState();
+                throw;
+            }
         }
     }
 

@@ -103,6 +103,104 @@ public sealed class TrainingCheckpointTests(GpuSimulatorFixture fixture)
         AssertClose(onCpu.Parameters.ToArray(), backOnGpu.Parameters.ToArray());
     }
 
+    /// <summary>
+    /// On the GPU alone, a resumed run equals the uninterrupted one bit for bit, also when the optimizer loaded into was
+    /// already bound on that GPU (its device state is replaced, and its update kernels reloaded).
+    /// </summary>
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("sgd-momentum")]
+    [InlineData("adamw")]
+    public void On_a_gpu_resumed_training_equals_uninterrupted_training_bit_for_bit(string kind)
+    {
+        using var uninterrupted = new NetA(fixture.Simulator, seed: 12);
+        Optimizer optimizer = Create(kind);
+        Train(uninterrupted, optimizer, 0, 3);
+        byte[] checkpoint = Saved(uninterrupted, optimizer);
+        Train(uninterrupted, optimizer, 3, 6);
+
+        using var resumed = new NetA(fixture.Simulator, seed: 13);
+        Optimizer bound = Create(kind);
+        Train(resumed, bound, 30, 32); // bound on this GPU with state of its own
+        TrainingCheckpoint.Load(resumed, bound, new MemoryStream(checkpoint));
+        Train(resumed, bound, 3, 6);
+        Assert.Equal(uninterrupted.Parameters.ToArray(), resumed.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void On_a_gpu_a_refused_load_changes_neither_the_network_nor_the_device_state()
+    {
+        using Device cpu = Device.Cpu(1);
+        (NetA source, Optimizer adam) = Trained(cpu, "adam");
+        using var onGpu = new NetA(fixture.Simulator, seed: 14);
+        Optimizer adamW = Create("adamw");
+        Train(onGpu, adamW, 0, 2);
+        AssertRefused(onGpu, adamW, Saved(source, adam), ParameterFileProblem.OptimizerMismatch);
+    }
+
+    [Fact]
+    public void Loads_leave_the_stream_after_the_checkpoint()
+    {
+        using Device cpu = Device.Cpu(1);
+        (NetA first, Optimizer firstOptimizer) = Trained(cpu, "adam");
+        (NetA second, Optimizer secondOptimizer) = Trained(cpu, "adam", seed: 15);
+        Train(second, secondOptimizer, 0, 3);
+        using var stream = new MemoryStream();
+        TrainingCheckpoint.Save(first, firstOptimizer, stream);
+        long firstLength = stream.Length;
+        TrainingCheckpoint.Save(second, secondOptimizer, stream);
+        stream.Position = 0;
+
+        (NetA target, Optimizer targetOptimizer) = Trained(cpu, "adam", seed: 16);
+        TrainingCheckpoint.Load(target, targetOptimizer, stream);
+        Assert.Equal(firstLength, stream.Position);
+        Assert.Equal(first.Parameters.ToArray(), target.Parameters.ToArray());
+        Assert.Equal(2, targetOptimizer.StepCount);
+        TrainingCheckpoint.Load(target, targetOptimizer, stream);
+        Assert.Equal(stream.Length, stream.Position);
+        Assert.Equal(second.Parameters.ToArray(), target.Parameters.ToArray());
+        Assert.Equal(5, targetOptimizer.StepCount);
+    }
+
+    [Fact]
+    public void Other_bytes_and_other_versions_are_named_as_such()
+    {
+        using Device cpu = Device.Cpu(1);
+        (NetA source, Optimizer optimizer) = Trained(cpu, "adam");
+        (NetA target, Optimizer targetOptimizer) = Trained(cpu, "adam", seed: 9);
+        AssertRefused(target, targetOptimizer, [], ParameterFileProblem.NotAParameterFile);
+        AssertRefused(target, targetOptimizer, "hello"u8.ToArray(), ParameterFileProblem.NotAParameterFile);
+        using var parameterFile = new MemoryStream();
+        ParameterFile.Save(source, parameterFile);
+        AssertRefused(target, targetOptimizer, parameterFile.ToArray(), ParameterFileProblem.NotAParameterFile);
+
+        byte[] newer = Saved(source, optimizer);
+        newer[8] = 2;
+        var error = AssertRefused(target, targetOptimizer, newer, ParameterFileProblem.UnsupportedVersion);
+        Assert.Contains("version 2", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An intact checksum over an impossible optimizer block (a step count without state, as Save never writes) is
+    /// refused as corrupt: resuming Adam with the wrong step count would silently change its bias correction.
+    /// </summary>
+    [Fact]
+    public void A_step_count_without_state_is_refused_even_under_a_valid_checksum()
+    {
+        using Device cpu = Device.Cpu(1);
+        using var network = new NetA(cpu, seed: 1);
+        byte[] unstepped = Saved(network, new Adam(0.02f));
+        // The optimizer block's step count sits 24 bytes before the end: step count (8), length (4), buffers (4), CRC (4).
+        int stepCountOffset = unstepped.Length - 20;
+        Assert.Equal(-1, BitConverter.ToInt32(unstepped, stepCountOffset + 8));
+        unstepped[stepCountOffset] = 5;
+        System.IO.Hashing.Crc32.Hash(unstepped.AsSpan(0, unstepped.Length - 4)).CopyTo(unstepped, unstepped.Length - 4);
+
+        (NetA target, Optimizer targetOptimizer) = Trained(cpu, "adam", seed: 9);
+        var error = AssertRefused(target, targetOptimizer, unstepped, ParameterFileProblem.Corrupt);
+        Assert.Contains("step count 5", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_checkpoint_before_the_first_step_resets_the_optimizer()
     {
@@ -165,7 +263,8 @@ public sealed class TrainingCheckpointTests(GpuSimulatorFixture fixture)
         (NetA source, Optimizer optimizer) = Trained(cpu, "adam");
         byte[] checkpoint = Saved(source, optimizer);
         (NetA target, Optimizer targetOptimizer) = Trained(cpu, "adam", seed: 9);
-        for (int length = 0; length < checkpoint.Length; length++)
+        AssertRefused(target, targetOptimizer, [], ParameterFileProblem.NotAParameterFile); // no bytes at all
+        for (int length = 1; length < checkpoint.Length; length++)
         {
             AssertRefused(target, targetOptimizer, checkpoint[..length], ParameterFileProblem.Truncated);
         }
