@@ -136,7 +136,7 @@ public static class ParameterFile
     /// </summary>
     internal static float[] Read(Stream stream, INetwork network)
     {
-        var reader = new Reader(stream);
+        var reader = new ChecksummedReader(stream, "parameter file");
         Span<byte> head = stackalloc byte[16];
         int headRead = reader.FillAtMost(head);
         int magicRead = Math.Min(headRead, Magic.Length);
@@ -315,55 +315,5 @@ public static class ParameterFile
     {
         crc.Append(bytes);
         stream.Write(bytes);
-    }
-
-    /// <summary>Reads exact byte counts, keeping the position and a running CRC-32; a short read is a typed truncation error.</summary>
-    private sealed class Reader(Stream stream)
-    {
-        private readonly Crc32 _crc = new();
-
-        public long Position { get; private set; }
-
-        public uint Checksum => _crc.GetCurrentHashAsUInt32();
-
-        public void Fill(Span<byte> destination, string what) => RequireFilled(FillAtMost(destination), destination.Length, what);
-
-        /// <summary>Reads up to destination's length (less only at the end of the stream); returns the count read.</summary>
-        public int FillAtMost(Span<byte> destination)
-        {
-            int read = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
-            _crc.Append(destination[..read]);
-            Position += read;
-            return read;
-        }
-
-        /// <summary>Throws the truncation error unless the last read of <paramref name="wanted"/> bytes got them all.</summary>
-        public void RequireFilled(int read, int wanted, string what)
-        {
-            if (read < wanted)
-            {
-                throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
-                    $"The parameter file is truncated at offset {Position}: {what} should be {wanted} bytes from offset {Position - read}, but the stream ended after {read}."));
-            }
-        }
-
-        /// <summary>Reads and checksums <paramref name="count"/> bytes without keeping them.</summary>
-        public void Skip(long count, string what)
-        {
-            Span<byte> buffer = stackalloc byte[4096];
-            long start = Position;
-            for (long left = count; left > 0;)
-            {
-                int wanted = (int)Math.Min(left, buffer.Length);
-                int read = FillAtMost(buffer[..wanted]);
-                if (read < wanted)
-                {
-                    throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
-                        $"The parameter file is truncated at offset {Position}: {what} should be {count} bytes from offset {start}, but the stream ended after {Position - start}."));
-                }
-
-                left -= read;
-            }
-        }
     }
 }

@@ -167,19 +167,16 @@ public static class TrainingCheckpoint
     /// </summary>
     private static Checkpoint Read(Stream stream, INetwork network, Optimizer optimizer)
     {
-        var reader = new Reader(stream);
-        byte[] magic = reader.ReadAtMost(Magic.Length);
-        if (magic.Length == 0 || !magic.AsSpan().SequenceEqual(Magic[..magic.Length]))
+        var reader = new ChecksummedReader(stream, "checkpoint");
+        var magic = new byte[Magic.Length];
+        int magicRead = reader.FillAtMost(magic);
+        if (magicRead == 0 || !magic.AsSpan(0, magicRead).SequenceEqual(Magic[..magicRead]))
         {
             throw new ParameterFileException(ParameterFileProblem.NotAParameterFile,
                 "The bytes do not start with \"DSLCKPT\": not a checkpoint written by TrainingCheckpoint.Save.");
         }
 
-        if (magic.Length < Magic.Length)
-        {
-            throw new ParameterFileException(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
-                $"The checkpoint is truncated at offset {magic.Length}, inside its magic."));
-        }
+        reader.RequireFilled(magicRead, Magic.Length, "the magic");
 
         byte[] head = [.. magic, .. reader.Read(12, "the header")];
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(8));
@@ -219,7 +216,7 @@ public static class TrainingCheckpoint
         for (int i = 0; i < buffers.Length; i++)
         {
             buffers[i] = new float[stateLength];
-            reader.ReadInto(MemoryMarshal.AsBytes(buffers[i].AsSpan()), "an optimizer state buffer");
+            reader.Fill(MemoryMarshal.AsBytes(buffers[i].AsSpan()), "an optimizer state buffer");
             ToHostOrder(buffers[i]);
         }
 
@@ -310,85 +307,5 @@ public static class TrainingCheckpoint
             Span<int> words = MemoryMarshal.Cast<float, int>(values.AsSpan());
             BinaryPrimitives.ReverseEndianness(words, words);
         }
-    }
-
-    /// <summary>Reads exact byte counts, checksumming them and reporting a short stream as truncation at its offset.</summary>
-    private sealed class Reader(Stream stream)
-    {
-        private readonly Crc32 _crc = new();
-        private long _position;
-
-        public uint Checksum => _crc.GetCurrentHashAsUInt32();
-
-        /// <summary>Up to <paramref name="count"/> bytes: fewer only where the stream ends.</summary>
-        public byte[] ReadAtMost(int count)
-        {
-            var bytes = new byte[count];
-            int read = stream.ReadAtLeast(bytes, count, throwOnEndOfStream: false);
-            _crc.Append(bytes.AsSpan(0, read));
-            _position += read;
-            return bytes[..read];
-        }
-
-        /// <summary>Exactly destination's length in bytes.</summary>
-        public void ReadInto(Span<byte> destination, string what)
-        {
-            long start = _position;
-            int read = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
-            _crc.Append(destination[..read]);
-            _position += read;
-            if (read < destination.Length)
-            {
-                throw Truncated(what, destination.Length, start);
-            }
-        }
-
-        /// <summary>Reads and checksums <paramref name="count"/> bytes without keeping them.</summary>
-        public void Skip(long count, string what)
-        {
-            long start = _position;
-            var chunk = new byte[1 << 16];
-            for (long left = count; left > 0;)
-            {
-                int wanted = (int)Math.Min(left, chunk.Length);
-                int read = stream.ReadAtLeast(chunk.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
-                _crc.Append(chunk.AsSpan(0, read));
-                _position += read;
-                if (read < wanted)
-                {
-                    throw Truncated(what, count, start);
-                }
-
-                left -= read;
-            }
-        }
-
-        /// <summary><paramref name="count"/> bytes, read in chunks so that memory grows only with what the stream holds.</summary>
-        public byte[] Read(long count, string what)
-        {
-            long start = _position;
-            var bytes = new MemoryStream();
-            var chunk = new byte[(int)Math.Min(Math.Max(count, 0), 1 << 16)];
-            for (long left = count; left > 0;)
-            {
-                int wanted = (int)Math.Min(left, chunk.Length);
-                int read = stream.ReadAtLeast(chunk.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
-                bytes.Write(chunk, 0, read);
-                _crc.Append(chunk.AsSpan(0, read));
-                _position += read;
-                if (read < wanted)
-                {
-                    throw Truncated(what, count, start);
-                }
-
-                left -= read;
-            }
-
-            return bytes.ToArray();
-        }
-
-        private ParameterFileException Truncated(string what, long count, long start)
-            => new(ParameterFileProblem.Truncated, string.Create(CultureInfo.InvariantCulture,
-                $"The checkpoint is truncated at offset {_position}: {what} should be {count} bytes from offset {start}, but the stream ended after {_position - start}."));
     }
 }
