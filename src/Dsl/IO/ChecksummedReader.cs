@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
+using System.Runtime.InteropServices;
 
 namespace Dsl.IO;
 
@@ -32,6 +34,17 @@ internal sealed class ChecksummedReader(Stream stream, string document)
 
     /// <summary>Fills <paramref name="destination"/> exactly.</summary>
     public void Fill(Span<byte> destination, string what) => RequireFilled(FillAtMost(destination), destination.Length, what);
+
+    /// <summary>Fills <paramref name="values"/> exactly from little-endian float32, put in this machine's byte order.</summary>
+    public void FillFloats(Span<float> values, string what)
+    {
+        Fill(MemoryMarshal.AsBytes(values), what);
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<int> bits = MemoryMarshal.Cast<float, int>(values);
+            BinaryPrimitives.ReverseEndianness(bits, bits);
+        }
+    }
 
     /// <summary>Throws the truncation error unless the last read of <paramref name="wanted"/> bytes got them all.</summary>
     public void RequireFilled(int read, int wanted, string what)

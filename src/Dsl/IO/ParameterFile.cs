@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Dsl.IO;
@@ -50,30 +48,18 @@ public static class ParameterFile
         // A copy, not the Parameters span: on a GPU a save during training then costs no upload before the next step.
         var parameters = new float[network.ParameterCount];
         network.CopyParametersTo(parameters);
-        var crc = new Crc32();
+        var writer = new ChecksummedWriter(stream);
         var head = new byte[16];
         Magic.CopyTo(head);
         BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), FormatVersion);
         BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(12), (uint)architecture.Length);
-        Write(stream, crc, head);
-        Write(stream, crc, architecture);
+        writer.Write(head);
+        writer.Write(architecture);
         var count = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(count, parameters.Length);
-        Write(stream, crc, count);
-        if (BitConverter.IsLittleEndian)
-        {
-            Write(stream, crc, MemoryMarshal.AsBytes(parameters.AsSpan()));
-        }
-        else
-        {
-            int[] swapped = new int[parameters.Length];
-            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(parameters.AsSpan()), swapped);
-            Write(stream, crc, MemoryMarshal.AsBytes(swapped.AsSpan()));
-        }
-
-        var checksum = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(checksum, crc.GetCurrentHashAsUInt32());
-        stream.Write(checksum);
+        writer.Write(count);
+        writer.WriteFloats(parameters);
+        writer.WriteChecksum();
     }
 
     /// <summary>
@@ -182,7 +168,7 @@ public static class ParameterFile
         float[] parameters = matches ? new float[parameterCount] : [];
         if (matches)
         {
-            reader.Fill(MemoryMarshal.AsBytes(parameters.AsSpan()), "the parameters");
+            reader.FillFloats(parameters, "the parameters");
         }
         else
         {
@@ -203,12 +189,6 @@ public static class ParameterFile
         {
             throw new ParameterFileException(ParameterFileProblem.NetworkMismatch,
                 $"The file holds another network's parameters. File: {fileArchitecture}. {network.GetType().Name}: {Describe(expected)!.Value.Text}.");
-        }
-
-        if (!BitConverter.IsLittleEndian)
-        {
-            Span<int> bits = MemoryMarshal.Cast<float, int>(parameters.AsSpan());
-            BinaryPrimitives.ReverseEndianness(bits, bits);
         }
 
         return parameters;
@@ -309,11 +289,5 @@ public static class ParameterFile
         {
             return null;
         }
-    }
-
-    private static void Write(Stream stream, Crc32 crc, ReadOnlySpan<byte> bytes)
-    {
-        crc.Append(bytes);
-        stream.Write(bytes);
     }
 }

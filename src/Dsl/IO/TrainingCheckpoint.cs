@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using System.Text;
 using Dsl.Training;
 
@@ -60,28 +58,26 @@ public static class TrainingCheckpoint
         ParameterFile.Save(network, parameterFile);
         byte[] name = Encoding.UTF8.GetBytes(optimizer.GetType().FullName!);
 
-        var crc = new Crc32();
+        var writer = new ChecksummedWriter(stream);
         var head = new byte[20];
         Magic.CopyTo(head);
         BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), FormatVersion);
         BinaryPrimitives.WriteInt64LittleEndian(head.AsSpan(12), parameterFile.Length);
-        Write(stream, crc, head);
-        Write(stream, crc, parameterFile.GetBuffer().AsSpan(0, (int)parameterFile.Length));
+        writer.Write(head);
+        writer.Write(parameterFile.GetBuffer().AsSpan(0, (int)parameterFile.Length));
         var optimizerHead = new byte[2 + name.Length + 16];
         BinaryPrimitives.WriteUInt16LittleEndian(optimizerHead, checked((ushort)name.Length));
         name.CopyTo(optimizerHead, 2);
         BinaryPrimitives.WriteInt64LittleEndian(optimizerHead.AsSpan(2 + name.Length), stepCount);
         BinaryPrimitives.WriteInt32LittleEndian(optimizerHead.AsSpan(10 + name.Length), length);
         BinaryPrimitives.WriteInt32LittleEndian(optimizerHead.AsSpan(14 + name.Length), buffers.Length);
-        Write(stream, crc, optimizerHead);
+        writer.Write(optimizerHead);
         foreach (float[] buffer in buffers)
         {
-            WriteFloats(stream, crc, buffer);
+            writer.WriteFloats(buffer);
         }
 
-        var checksum = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(checksum, crc.GetCurrentHashAsUInt32());
-        stream.Write(checksum);
+        writer.WriteChecksum();
     }
 
     /// <summary>
@@ -216,8 +212,7 @@ public static class TrainingCheckpoint
         for (int i = 0; i < buffers.Length; i++)
         {
             buffers[i] = new float[stateLength];
-            reader.Fill(MemoryMarshal.AsBytes(buffers[i].AsSpan()), "an optimizer state buffer");
-            ToHostOrder(buffers[i]);
+            reader.FillFloats(buffers[i], "an optimizer state buffer");
         }
 
         if (!fits && stateLength > 0)
@@ -277,35 +272,6 @@ public static class TrainingCheckpoint
         {
             throw new NotSupportedException(
                 $"A checkpoint can hold the state of Sgd, Adam and AdamW; {optimizer.GetType().FullName} is defined elsewhere and its state cannot be read.");
-        }
-    }
-
-    private static void Write(Stream stream, Crc32 crc, ReadOnlySpan<byte> bytes)
-    {
-        crc.Append(bytes);
-        stream.Write(bytes);
-    }
-
-    private static void WriteFloats(Stream stream, Crc32 crc, float[] values)
-    {
-        if (BitConverter.IsLittleEndian)
-        {
-            Write(stream, crc, MemoryMarshal.AsBytes(values.AsSpan()));
-            return;
-        }
-
-        var swapped = new int[values.Length];
-        BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(values.AsSpan()), swapped);
-        Write(stream, crc, MemoryMarshal.AsBytes(swapped.AsSpan()));
-    }
-
-    /// <summary>Values read as little-endian bytes, put in this machine's order.</summary>
-    private static void ToHostOrder(float[] values)
-    {
-        if (!BitConverter.IsLittleEndian)
-        {
-            Span<int> words = MemoryMarshal.Cast<float, int>(values.AsSpan());
-            BinaryPrimitives.ReverseEndianness(words, words);
         }
     }
 }
