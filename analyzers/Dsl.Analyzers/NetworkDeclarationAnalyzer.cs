@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Dsl.Analyzers.Diagnostics;
+using Dsl.Generators.Diagnostics;
 using Dsl.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -9,7 +9,8 @@ namespace Dsl.Analyzers;
 /// <summary>
 /// Reports what makes a [Network] declaration invalid, at the attribute or member that causes it,
 /// using the generator's own parser and shape inference (one source of truth). For such a network
-/// the generator emits nothing.
+/// the generator emits only a part whose members throw, so these diagnostics are the build's only errors.
+/// Declarations in files Roslyn treats as generated are analyzed too: a network a user wrote is never skipped.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
@@ -18,7 +19,7 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
 
     public override void Initialize(AnalysisContext context)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
         context.EnableConcurrentExecution();
         context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
     }
@@ -41,7 +42,7 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        ParseResult result = NetworkParser.Parse(type, context.CancellationToken);
+        ParseResult result = NetworkParser.Parse(type, context.Compilation, context.CancellationToken);
         foreach (ParseDiagnostic problem in result.Diagnostics)
         {
             DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(problem.Id);

@@ -35,7 +35,8 @@ internal static class AnalyzerVerifier
         await VerifyAsync(sources);
         DeclarationRun run = await DeclarationRun.RunAsync(sources);
         run.AssertNoCrash();
-        Assert.NotEmpty(run.GeneratedSources);
+        Assert.NotEmpty(run.Models);
+        Assert.Empty(run.Fallbacks);
         Assert.Empty(run.UserErrors);
         Assert.Empty(run.GeneratedErrors);
     }

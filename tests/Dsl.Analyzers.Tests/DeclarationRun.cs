@@ -64,20 +64,34 @@ internal sealed class DeclarationRun
     /// <summary>The generated files' text, by hint name.</summary>
     public IEnumerable<GeneratedSourceResult> GeneratedSources => GeneratorResult.Results.SelectMany(r => r.GeneratedSources);
 
-    public static CSharpCompilation Compile(params string[] sources)
-    {
-        IEnumerable<SyntaxTree> trees = sources.Select((source, i) => CSharpSyntaxTree.ParseText(
-            source, HostReferences.ParseOptions, path: $"{UserFolder}Test{i}.cs", encoding: Encoding.UTF8));
-        return CSharpCompilation.Create(
-            "UserCode",
-            trees,
-            HostReferences.All,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-    }
+    /// <summary>The generated files that hold a network's model (the others are fallback parts whose members throw).</summary>
+    public IEnumerable<GeneratedSourceResult> Models => GeneratedSources.Where(s => IsModel(s.SourceText.ToString()));
 
-    public static async Task<DeclarationRun> RunAsync(params string[] sources)
+    /// <summary>The generated fallback parts: a declaration's partial members implemented by throwing.</summary>
+    public IEnumerable<GeneratedSourceResult> Fallbacks => GeneratedSources.Where(s => !IsModel(s.SourceText.ToString()));
+
+    private static bool IsModel(string source) => source.Contains(Generators::Dsl.Generators.Emit.NetworkEmitter.Banner, StringComparison.Ordinal);
+
+    /// <summary>An empty compilation with every reference bound; each run adds its trees to it, so references bind once.</summary>
+    private static readonly CSharpCompilation Empty = CSharpCompilation.Create(
+        "UserCode",
+        [],
+        HostReferences.All,
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>The user's files, each /0/{name}.</summary>
+    public static CSharpCompilation Compile(IEnumerable<UserFile> files)
+        => Empty.AddSyntaxTrees(files.Select(file => CSharpSyntaxTree.ParseText(
+            file.Text, HostReferences.ParseOptions, path: UserFolder + file.Name, encoding: Encoding.UTF8)));
+
+    /// <summary>Runs over the sources as /0/Test0.cs, /0/Test1.cs, ...</summary>
+    public static Task<DeclarationRun> RunAsync(params string[] sources) => RunAsync(Files(sources));
+
+    private static UserFile[] Files(string[] sources) => sources.Select((source, i) => new UserFile($"Test{i}.cs", source)).ToArray();
+
+    public static async Task<DeclarationRun> RunAsync(IEnumerable<UserFile> files)
     {
-        CSharpCompilation compilation = Compile(sources);
+        CSharpCompilation compilation = Compile(files);
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             [new NetworkGenerator().AsSourceGenerator()],
             parseOptions: HostReferences.ParseOptions);
@@ -120,8 +134,8 @@ internal sealed class DeclarationRun
                     continue;
                 }
 
-                _ = NetworkParser.Parse(type, CancellationToken.None);
-                _ = Generators::Dsl.Generators.Parsing.NetworkParser.Parse(type, CancellationToken.None);
+                _ = NetworkParser.Parse(type, OutputCompilation, CancellationToken.None);
+                _ = Generators::Dsl.Generators.Parsing.NetworkParser.Parse(type, OutputCompilation, CancellationToken.None);
                 parsed++;
             }
         }
@@ -143,3 +157,6 @@ internal sealed class DeclarationRun
         Assert.DoesNotContain(AllDiagnostics, d => d.Id is "CS8784" or "CS8785");
     }
 }
+
+/// <summary>One user source file: its name (without folder) and text.</summary>
+internal sealed record UserFile(string Name, string Text);

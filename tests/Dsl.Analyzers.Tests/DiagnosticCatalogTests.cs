@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Dsl.Analyzers.Diagnostics;
+using Dsl.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
 
 namespace Dsl.Analyzers.Tests;
@@ -64,12 +64,12 @@ public sealed partial class DiagnosticCatalogTests
     }
 
     [Fact]
-    public void DescriptorsAreEnabledErrorsInOneCategory()
+    public void DescriptorsAreEnabledInOneCategoryAndOnlyDsl0011IsAWarning()
     {
         Assert.All(DiagnosticDescriptors.All, d =>
         {
             Assert.True(d.IsEnabledByDefault, d.Id);
-            Assert.Equal(DiagnosticSeverity.Error, d.DefaultSeverity);
+            Assert.Equal(d.Id == "DSL0011" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, d.DefaultSeverity);
             Assert.Equal("Dsl.Declaration", d.Category);
         });
     }
@@ -77,7 +77,7 @@ public sealed partial class DiagnosticCatalogTests
     [Fact]
     public void ReleaseTrackingListsExactlyTheCatalog()
     {
-        string folder = Path.Combine(RepositoryRoot(), "analyzers", "Dsl.Analyzers");
+        string folder = Path.Combine(RepositoryRoot(), "generators", "Dsl.Generators", "Diagnostics");
         var tracked = new List<(string Id, string Category, string Severity)>();
         foreach (string file in new[] { "AnalyzerReleases.Shipped.md", "AnalyzerReleases.Unshipped.md" })
         {

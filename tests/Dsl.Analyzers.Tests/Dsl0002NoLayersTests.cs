@@ -20,7 +20,7 @@ public sealed class Dsl0002NoLayersTests
         [Network(Input = [40])]
         public sealed partial class {|DSL0002:Mlp|}
         {
-            public partial Layer Logits { get; }
+            public Layer? First => null;
             public int Width => 10;
         }
         """);

@@ -84,6 +84,18 @@ public sealed class Dsl0004UnknownAttributeCombinationTests
         """);
 
     [Fact]
+    public Task PartialLayerPropertyWithoutAnAttribute() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Mlp
+        {
+            public partial Layer {|DSL0004:Hidden|} { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
     public Task EveryActivationWithOneDenseIsValid() => AnalyzerVerifier.VerifyValidAsync("""
         using Dsl;
         namespace Demo;

@@ -135,9 +135,9 @@ public sealed class RobustnessTests
     };
 
     /// <summary>
-    /// Values the generator cannot honour but emits anyway: sizes whose parameter count overflows int
-    /// (wrapped offsets and counts: a negative array size, or a silently wrong ParameterTotal), and a
-    /// loss outside the enum (silently trained as a regression). Must be reported, not generated.
+    /// Values the generator cannot honour: sizes whose parameter count overflows int (wrapped offsets and
+    /// counts: a negative array size, or a silently wrong ParameterTotal), and a loss outside the enum
+    /// (silently trained as a regression). Must be reported, with no model generated.
     /// </summary>
     public static TheoryData<string, string> OutOfRangeValues { get; } = new()
     {
@@ -169,7 +169,8 @@ public sealed class RobustnessTests
         DeclarationRun run = await DeclarationRun.RunAsync(source);
         run.AssertNoCrash();
         Assert.NotEmpty(run.DslDiagnostics);
-        Assert.Empty(run.GeneratedSources);
+        Assert.Empty(run.Models);
+        Assert.Empty(run.GeneratedErrors);
     }
 
     [Theory]

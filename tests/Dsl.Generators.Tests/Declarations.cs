@@ -43,6 +43,50 @@ internal static class Declarations
         }
         """;
 
+    /// <summary>A network with a Dsl error (a zero width) in a class the generated part can join.</summary>
+    public const string ZeroWidth = """
+        using Dsl;
+
+        namespace @if.Demo;
+
+        [Network(Input = [4])]
+        public sealed partial class Broken
+        {
+            [Dense(8), Relu] internal partial Layer? Hidden { get; }
+            [Dense(0)] public partial Layer Logits { get; }
+        }
+        """;
+
+    /// <summary>A generic network nested in a generic class (DSL0001), with members of every shape a part must repeat.</summary>
+    public const string GenericNested = """
+        using Dsl;
+
+        namespace Fixtures;
+
+        public partial class Models<T>
+        {
+            public class Base
+            {
+                public virtual Layer Logits => null!;
+            }
+
+            [Network(Input = [4])]
+            public partial class Typed<@event> : Base where @event : class
+            {
+                [Dense(3)] public sealed override partial Layer Logits { get; }
+                [Dense(3)] protected internal partial int Count { get; private set; }
+                [Dense(2)] public partial Layer this[int row, params int[] columns] { get; }
+                public static partial Layer Shared { get; }
+            }
+        }
+        """;
+
+    public static IEnumerable<object[]> Invalid()
+    {
+        yield return ["Broken", ZeroWidth];
+        yield return ["Typed", GenericNested];
+    }
+
     public static IEnumerable<object[]> All()
     {
         yield return ["Mnist1dMlp", Mnist1dMlp];

@@ -12,7 +12,7 @@ namespace Dsl.Generators.Tests;
 /// </summary>
 public sealed class IncrementalityTests
 {
-    private static readonly string[] TrackedSteps = [TrackingNames.ParsedNetworks, TrackingNames.ValidNetworks];
+    private static readonly string[] TrackedSteps = [TrackingNames.ParsedNetworks, TrackingNames.Networks];
 
     [Fact]
     public void Second_run_with_an_unrelated_edit_is_cached()
@@ -56,7 +56,7 @@ public sealed class IncrementalityTests
 
         IncrementalGeneratorRunStep parsed = rerun.TrackedSteps[TrackingNames.ParsedNetworks].Single();
         Assert.Equal(IncrementalStepRunReason.Unchanged, parsed.Outputs.Single().Reason);
-        Assert.All(rerun.TrackedSteps[TrackingNames.ValidNetworks].SelectMany(s => s.Outputs), o =>
+        Assert.All(rerun.TrackedSteps[TrackingNames.Networks].SelectMany(s => s.Outputs), o =>
             Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
     }
 

@@ -473,7 +473,7 @@ internal static class GpuEmitter
             w.Line($"_lossKernel.Forward(Stream, {outputView}, StepTargets.Slice(0, rows * OutputWidth), _evaluationLosses.Slice(0, rows), rows, OutputWidth);");
         }
 
-        w.Line("_evaluationLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));");
+        w.Line("_evaluationLosses.Download(Stream, global::System.MemoryExtensions.AsSpan(_hostRowLosses, 0, rows));");
         w.Line("double sum = 0;");
         w.Line("for (int row = 0; row < rows; row++)");
         w.OpenBrace();
@@ -482,7 +482,7 @@ internal static class GpuEmitter
         w.Line();
         if (classifier)
         {
-            w.Line("_rowCorrect.Download(Stream, _hostRowCorrect.AsSpan(0, rows));");
+            w.Line("_rowCorrect.Download(Stream, global::System.MemoryExtensions.AsSpan(_hostRowCorrect, 0, rows));");
             w.Line("correct = 0;");
             w.Line("for (int row = 0; row < rows; row++)");
             w.OpenBrace();

@@ -5,27 +5,25 @@ namespace Dsl.Generators.Model;
 // and Dsl.Loss by number, since attribute arguments arrive as their underlying integers.
 
 /// <summary>A parsed, valid network declaration.</summary>
-/// <param name="Namespace">The class's namespace, or "" for the global namespace.</param>
-/// <param name="ClassName">The class name.</param>
-/// <param name="Accessibility">"public" or "internal".</param>
+/// <param name="Namespace">The class's namespace as C# writes it (keywords escaped), or "" for the global namespace.</param>
+/// <param name="ClassName">The class name, unescaped.</param>
 /// <param name="InputShape">One sample's shape, without the batch dimension.</param>
 internal sealed record NetworkSpec(
     string Namespace,
     string ClassName,
-    string Accessibility,
     EquatableArray<int> InputShape,
     LossKind Loss,
     EquatableArray<LayerSpec> Layers);
 
 /// <summary>One layer, in declaration order.</summary>
 /// <param name="PropertyName">The partial property that exposes the layer.</param>
-/// <param name="PropertyAccessibility">Its declared accessibility keyword(s), e.g. "public".</param>
+/// <param name="Implementation">The property's implementing declaration, as its definition declares it.</param>
 /// <param name="Units">Output width of a Dense layer.</param>
 /// <param name="InitStd">Standard deviation for <see cref="InitKind.Normal"/>.</param>
 /// <param name="Slope">Negative slope for <see cref="ActivationKind.LeakyRelu"/>.</param>
 internal sealed record LayerSpec(
     string PropertyName,
-    string PropertyAccessibility,
+    PartialPropertySpec Implementation,
     LayerKind Kind,
     int Units,
     bool HasBias,

@@ -2,7 +2,7 @@ namespace Dsl.Generators.Parsing;
 
 /// <summary>
 /// The IDs the parser reports. Titles, messages, severities and help links live in the analyzers'
-/// one catalog (analyzers/Dsl.Analyzers/Diagnostics/DiagnosticDescriptors.cs); each ID has its page
+/// one catalog (generators/Dsl.Generators/Diagnostics/DiagnosticDescriptors.cs); each ID has its page
 /// under docs/diagnostics/.
 /// </summary>
 internal static class DiagnosticIds
@@ -33,4 +33,13 @@ internal static class DiagnosticIds
 
     /// <summary>A layer or other member named like a member the generator writes.</summary>
     public const string NameCollision = "DSL0009";
+
+    /// <summary>The class cannot take the generated constructor: a primary constructor, or a base class without an accessible parameterless constructor.</summary>
+    public const string ConstructorUnavailable = "DSL0010";
+
+    /// <summary>A non-nullable field or auto-property without an initializer, which the generated constructor leaves null.</summary>
+    public const string MemberLeftUninitialized = "DSL0011";
+
+    /// <summary>A type declared in the project hides a namespace or type the generated code names (System.*, ILGPU.*, Dsl.*).</summary>
+    public const string NameHidden = "DSL0012";
 }

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using Dsl.Generators.Diagnostics;
 using Dsl.Generators.Graph;
 using Dsl.Generators.Model;
 using Microsoft.CodeAnalysis;
@@ -20,24 +21,25 @@ internal sealed class ParseResult
         Diagnostics = diagnostics;
     }
 
-    /// <summary>The model, or null when the declaration has a problem (ours or the compiler's).</summary>
+    /// <summary>The model, or null when the declaration has an error (ours or the compiler's); warnings leave it.</summary>
     public NetworkSpec? Spec { get; }
 
     public List<ParseDiagnostic> Diagnostics { get; }
 }
 
 /// <summary>
-/// Turns a [Network] class symbol into a <see cref="NetworkSpec"/>. The only place that reads Roslyn
-/// symbols. Never throws on user code, however incomplete: what it cannot read it reports or skips.
+/// Turns a [Network] class symbol into a <see cref="NetworkSpec"/>. With the other files of Parsing/, the only
+/// place that reads Roslyn symbols. Never throws on user code, however incomplete: what it cannot read it
+/// reports or skips. The class-level rules are in <see cref="DeclarationChecks"/>.
 /// </summary>
 internal static class NetworkParser
 {
     public const string NetworkAttributeName = "Dsl.NetworkAttribute";
     private const string DenseAttributeName = "Dsl.DenseAttribute";
     private const string ActivationAttributeName = "Dsl.ActivationAttribute";
-    private const string LayerTypeName = "Dsl.Layer";
 
-    public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    /// <summary>Parses one [Network] type of <paramref name="compilation"/> (the compilation is read for names it must not hide).</summary>
+    public static ParseResult Parse(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
     {
         var diagnostics = new List<ParseDiagnostic>();
         if (type.TypeKind != TypeKind.Class || type.Name.Length == 0)
@@ -55,7 +57,7 @@ internal static class NetworkParser
             return new ParseResult(null, diagnostics);
         }
 
-        CheckDeclaration(type, classLocation, diagnostics);
+        DeclarationChecks.Check(type, compilation, classLocation, diagnostics, cancellationToken);
 
         // Input shape and loss from the [Network] attribute's named arguments.
         var input = new List<int>();
@@ -145,6 +147,14 @@ internal static class NetworkParser
 
             if (layerAttributes.Count == 0 && activationAttributes.Count == 0)
             {
+                if (property.IsPartialDefinition && FullName(property.Type as INamedTypeSymbol) == PartialProperties.LayerTypeName && !IsGenerated(property))
+                {
+                    diagnostics.Add(new ParseDiagnostic(
+                        DiagnosticIds.UnknownAttributeCombination,
+                        property.Locations.FirstOrDefault() ?? classLocation,
+                        string.Format(CultureInfo.InvariantCulture, "Layer property '{0}' has no layer attribute; declare what it is, e.g. [Dense(10)] public partial Layer {0} {{ get; }}", property.Name)));
+                }
+
                 continue;
             }
 
@@ -185,7 +195,7 @@ internal static class NetworkParser
                 continue;
             }
 
-            CheckLayerProperty(property, propertyLocation, diagnostics);
+            PartialPropertySpec? implementation = CheckLayerProperty(property, propertyLocation, diagnostics, cancellationToken);
             if (GeneratedMembers.IsReserved(property.Name) || property.Name == type.Name)
             {
                 diagnostics.Add(new ParseDiagnostic(
@@ -292,7 +302,8 @@ internal static class NetworkParser
                 }
             }
 
-            layers.Add(new LayerSpec(property.Name, AccessibilityKeyword(property.DeclaredAccessibility), LayerKind.Dense, units, hasBias, init, fan, initStd, activation, slope));
+            // Without an implementation (DSL0007 was reported) the layer still takes part in the shape and size checks.
+            layers.Add(new LayerSpec(property.Name, implementation ?? NoImplementation, LayerKind.Dense, units, hasBias, init, fan, initStd, activation, slope));
             layerLocations.Add(denseLocation);
         }
 
@@ -305,7 +316,6 @@ internal static class NetworkParser
         }
 
         CheckSizes(input, layers, layerLocations, networkLocation, type.Name, diagnostics);
-        CheckOtherMembers(type, classLocation, diagnostics);
 
         // Shapes: only meaningful once every width is readable and positive.
         if (!incomplete && inputValid && layers.Count > 0 && layers.All(l => l.Units > 0))
@@ -317,51 +327,31 @@ internal static class NetworkParser
             }
         }
 
-        if (incomplete || diagnostics.Count > 0)
+        if (incomplete || diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id)?.DefaultSeverity != DiagnosticSeverity.Warning))
         {
             return new ParseResult(null, diagnostics);
         }
 
-        string ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : string.Empty;
-        var spec = new NetworkSpec(ns, type.Name, AccessibilityKeyword(type.DeclaredAccessibility), new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers));
+        var spec = new NetworkSpec(CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers));
         return new ParseResult(spec, diagnostics);
     }
 
-    private static void CheckDeclaration(INamedTypeSymbol type, Location classLocation, List<ParseDiagnostic> diagnostics)
-    {
-        bool partial = type.DeclaringSyntaxReferences.Length > 0;
-        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
-        {
-            if (reference.GetSyntax() is not TypeDeclarationSyntax declaration || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-            {
-                partial = false;
-            }
-        }
+    /// <summary>Stands in for the implementation of a layer property reported with DSL0007 (the spec is then never built).</summary>
+    private static readonly PartialPropertySpec NoImplementation = new(string.Empty, default);
 
-        string? problem = !partial ? "is not partial"
-            : type.IsRecord ? "is a record"
-            : type.IsFileLocal ? "is file-local"
-            : type.ContainingType is not null ? "is nested in another type"
-            : type.IsGenericType ? "is generic"
-            : type.IsStatic ? "is static"
-            : null;
-        if (problem is not null)
-        {
-            diagnostics.Add(new ParseDiagnostic(
-                DiagnosticIds.NetworkMustBePartial,
-                classLocation,
-                string.Format(CultureInfo.InvariantCulture, "Network class '{0}' {1}; a network must be a top-level, non-generic, non-static partial class", type.Name, problem)));
-        }
-    }
-
-    private static void CheckLayerProperty(IPropertySymbol property, Location location, List<ParseDiagnostic> diagnostics)
+    /// <summary>DSL0007 unless the property is one the generator can implement; returns its implementing declaration.</summary>
+    private static PartialPropertySpec? CheckLayerProperty(IPropertySymbol property, Location location, List<ParseDiagnostic> diagnostics, CancellationToken cancellationToken)
     {
+        PartialPropertySpec? implementation = null;
         string? problem = property.IsIndexer ? "an indexer cannot be a layer"
-            : FullName(property.Type as INamedTypeSymbol) != LayerTypeName ? "its type must be Dsl.Layer"
+            : FullName(property.Type as INamedTypeSymbol) != PartialProperties.LayerTypeName ? "its type must be Dsl.Layer"
+            : property.RefKind != RefKind.None ? "it must not return by reference"
             : property.IsStatic ? "it must not be static"
+            : property.ExplicitInterfaceImplementations.Length > 0 ? "it must not implement an interface member explicitly"
             : !property.IsPartialDefinition ? "it must be a partial property declaration without a body: public partial Layer Name { get; }"
-            : property.PartialImplementationPart is { } implementation && !IsGenerated(implementation) ? "the generator implements it; remove your implementation"
+            : property.PartialImplementationPart is { } existing && !IsGenerated(existing) ? "the generator implements it; remove your implementation"
             : property.SetMethod is not null || property.GetMethod is null ? "it must have exactly a getter: { get; }"
+            : (implementation = PartialProperties.Implementation(property, cancellationToken)) is not { IsGetOnly: true } ? "it must have exactly a getter: { get; }"
             : null;
         if (problem is not null)
         {
@@ -369,15 +359,36 @@ internal static class NetworkParser
                 DiagnosticIds.InvalidLayerProperty,
                 location,
                 string.Format(CultureInfo.InvariantCulture, "Layer property '{0}' cannot be generated: {1}", property.Name, problem)));
+            return null;
         }
+
+        return implementation;
     }
 
-    /// <summary>Whether a symbol's declaration is our generator's output (the analyzers see generated trees too).</summary>
-    private static bool IsGenerated(ISymbol symbol)
-        => symbol.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.EndsWith(GeneratedFileSuffix, System.StringComparison.Ordinal));
+    /// <summary>
+    /// Whether every declaration of a symbol is this generator's output. The analyzers see generated trees too;
+    /// the compiler and the IDE name each one {generator assembly}/{generator type}/{hint name}, so a user file that
+    /// merely ends in .Dsl.g.cs is not mistaken for one.
+    /// </summary>
+    public static bool IsGenerated(ISymbol symbol)
+        => symbol.DeclaringSyntaxReferences.Length > 0 && symbol.DeclaringSyntaxReferences.All(r => IsGeneratedPath(r.SyntaxTree.FilePath));
 
-    /// <summary>Every generated file's name ends so (see Emit/NetworkEmitter.HintName).</summary>
+    private static bool IsGeneratedPath(string path)
+    {
+        if (!path.EndsWith(GeneratedFileSuffix, System.StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string[] parts = path.Split('/', '\\');
+        return parts.Length >= 3 && parts[parts.Length - 2] == GeneratorTypeName && parts[parts.Length - 3] == GeneratorAssemblyName;
+    }
+
+    /// <summary>Every generated file's name ends so (see Emit/HintNames).</summary>
     public const string GeneratedFileSuffix = ".Dsl.g.cs";
+
+    private const string GeneratorAssemblyName = "Dsl.Generators";
+    private const string GeneratorTypeName = "Dsl.Generators.NetworkGenerator";
 
     /// <summary>The class's properties in source order (by file, then position), definitions only.</summary>
     private static IEnumerable<IPropertySymbol> LayerPropertiesInDeclarationOrder(INamedTypeSymbol type)
@@ -427,39 +438,6 @@ internal static class NetworkParser
     /// <summary>The largest float array .NET allocates.</summary>
     private const long MaxParameters = 0x7FFFFFC7;
 
-    /// <summary>Non-layer members named like generated ones, and a constructor with the generated signature.</summary>
-    private static void CheckOtherMembers(INamedTypeSymbol type, Location classLocation, List<ParseDiagnostic> diagnostics)
-    {
-        foreach (ISymbol member in type.GetMembers())
-        {
-            if (member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.Length == 0 || IsGenerated(member))
-            {
-                continue;
-            }
-
-            string? clash = null;
-            if (member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
-                && constructor.Parameters.Length == 2
-                && FullName(constructor.Parameters[0].Type as INamedTypeSymbol) == "Dsl.Device"
-                && constructor.Parameters[1].Type.SpecialType == SpecialType.System_UInt64)
-            {
-                clash = "constructor (Dsl.Device, ulong)";
-            }
-            else if (member is not IPropertySymbol { IsPartialDefinition: true } && member is not IMethodSymbol { MethodKind: not MethodKind.Ordinary } && GeneratedMembers.IsReserved(member.Name))
-            {
-                clash = "member '" + member.Name + "'";
-            }
-
-            if (clash is not null)
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.NameCollision,
-                    member.Locations.FirstOrDefault() ?? classLocation,
-                    string.Format(CultureInfo.InvariantCulture, "The {0} of network '{1}' collides with a member the generator writes; rename or remove it", clash, type.Name)));
-            }
-        }
-    }
-
     /// <summary>Whether the attribute's syntax names an argument, whatever its value's state.</summary>
     private static bool NamesArgument(AttributeData attribute, string name)
         => attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax syntax
@@ -469,7 +447,13 @@ internal static class NetworkParser
     private static Location AttributeLocation(AttributeData attribute, Location fallback)
         => attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? fallback;
 
-    private static string FullName(INamedTypeSymbol? symbol)
+    /// <summary>Whether an attribute class is one of the runtime's layer attributes ([Dense] or an activation).</summary>
+    public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
+        => attributeClass is not null and not IErrorTypeSymbol
+            && (FullName(attributeClass) == DenseAttributeName || DerivesFrom(attributeClass, ActivationAttributeName));
+
+    /// <summary>Namespace-qualified name without escapes or type arguments, e.g. "Dsl.Layer"; "" for null.</summary>
+    public static string FullName(INamedTypeSymbol? symbol)
     {
         if (symbol is null)
         {
@@ -491,14 +475,4 @@ internal static class NetworkParser
 
         return false;
     }
-
-    private static string AccessibilityKeyword(Accessibility accessibility) => accessibility switch
-    {
-        Accessibility.Public => "public",
-        Accessibility.Internal => "internal",
-        Accessibility.Protected => "protected",
-        Accessibility.ProtectedOrInternal => "protected internal",
-        Accessibility.ProtectedAndInternal => "private protected",
-        _ => "private",
-    };
 }

@@ -1,11 +1,13 @@
 using Dsl.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 
-namespace Dsl.Analyzers.Diagnostics;
+namespace Dsl.Generators.Diagnostics;
 
 /// <summary>
 /// The one catalog of Dsl diagnostics. Each ID has its page at docs/diagnostics/ID.md (the help link)
-/// and a test with markup in tests/Dsl.Analyzers.Tests.
+/// and a test with markup in tests/Dsl.Analyzers.Tests. The analyzer reports them; the generator reports
+/// a network's problems too when the network cannot take a generated part (see NetworkGenerator), so it
+/// compiles this file as well.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
@@ -39,6 +41,15 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NameCollision = Error(
         DiagnosticIds.NameCollision, "Name collides with a generated member");
 
+    public static readonly DiagnosticDescriptor ConstructorUnavailable = Error(
+        DiagnosticIds.ConstructorUnavailable, "The network class cannot take the generated constructor");
+
+    public static readonly DiagnosticDescriptor MemberLeftUninitialized = Warning(
+        DiagnosticIds.MemberLeftUninitialized, "A non-nullable member is not initialised by the generated constructor");
+
+    public static readonly DiagnosticDescriptor NameHidden = Error(
+        DiagnosticIds.NameHidden, "A type in this project hides a name the generated code uses");
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static readonly DiagnosticDescriptor[] All =
     [
@@ -51,6 +62,9 @@ internal static class DiagnosticDescriptors
         InvalidLayerProperty,
         ArgumentOutOfRange,
         NameCollision,
+        ConstructorUnavailable,
+        MemberLeftUninitialized,
+        NameHidden,
     ];
 
     public static DiagnosticDescriptor? ById(string id)
@@ -67,6 +81,10 @@ internal static class DiagnosticDescriptors
     }
 
     // The parser writes the whole message (it knows the names and numbers); the title is the rule.
-    private static DiagnosticDescriptor Error(string id, string title)
-        => new(id, title, "{0}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpRoot + id + ".md");
+    private static DiagnosticDescriptor Error(string id, string title) => Create(id, title, DiagnosticSeverity.Error);
+
+    private static DiagnosticDescriptor Warning(string id, string title) => Create(id, title, DiagnosticSeverity.Warning);
+
+    private static DiagnosticDescriptor Create(string id, string title, DiagnosticSeverity severity)
+        => new(id, title, "{0}", Category, severity, isEnabledByDefault: true, helpLinkUri: HelpRoot + id + ".md");
 }
