@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Immutable;
+using System.Threading;
 using Dsl.Generators.Diagnostics;
 using Dsl.Generators.Parsing;
 using Microsoft.CodeAnalysis;
@@ -25,8 +27,11 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
     }
 
     private static void AnalyzeType(SymbolAnalysisContext context)
+        => Analyze((INamedTypeSymbol)context.Symbol, context.Compilation, context.ReportDiagnostic, context.CancellationToken);
+
+    /// <summary>What the analyzer does for one type: if it is a [Network], reports each problem the parser finds.</summary>
+    internal static void Analyze(INamedTypeSymbol type, Compilation compilation, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)context.Symbol;
         bool isNetwork = false;
         foreach (AttributeData attribute in type.GetAttributes())
         {
@@ -42,13 +47,13 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        ParseResult result = NetworkParser.Parse(type, context.Compilation, context.CancellationToken);
+        ParseResult result = NetworkParser.Parse(type, compilation, cancellationToken);
         foreach (ParseDiagnostic problem in result.Diagnostics)
         {
             DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(problem.Id);
             if (descriptor is not null)
             {
-                context.ReportDiagnostic(Diagnostic.Create(descriptor, problem.Location, problem.Message));
+                report(Diagnostic.Create(descriptor, problem.Location, problem.Message));
             }
         }
     }

@@ -33,7 +33,7 @@ internal static class AnalyzerVerifier
     public static async Task VerifyValidAsync(params string[] sources)
     {
         await VerifyAsync(sources);
-        DeclarationRun run = await DeclarationRun.RunAsync(sources);
+        DeclarationRun run = DeclarationRun.Run(sources);
         run.AssertNoCrash();
         Assert.NotEmpty(run.Models);
         Assert.Empty(run.Fallbacks);

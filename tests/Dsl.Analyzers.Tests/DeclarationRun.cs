@@ -6,30 +6,37 @@ using Dsl.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Microsoft.CodeAnalysis.Diagnostics;
 using NetworkGenerator = Generators::Dsl.Generators.NetworkGenerator;
 
 namespace Dsl.Analyzers.Tests;
 
 /// <summary>
-/// What the IDE does with user code: parse it, run <see cref="NetworkGenerator"/>, then run
+/// What the compiler does with user code: parse it, run <see cref="NetworkGenerator"/>, then run
 /// <see cref="NetworkDeclarationAnalyzer"/> over the compilation that includes the generated files.
 /// Records every exception the generator or the analyzer throws instead of letting it escape.
 /// </summary>
 internal sealed class DeclarationRun
 {
+    private readonly Lazy<ImmutableArray<Diagnostic>> _generatedFileDiagnostics;
+
     private DeclarationRun(
         GeneratorDriverRunResult generatorResult,
         Compilation outputCompilation,
         ImmutableArray<Diagnostic> generatorDiagnostics,
-        ImmutableArray<Diagnostic> allDiagnostics,
+        ImmutableArray<Diagnostic> userFileDiagnostics,
+        ImmutableArray<Diagnostic> analyzerDiagnostics,
         IReadOnlyList<string> analyzerExceptions)
     {
         GeneratorResult = generatorResult;
         OutputCompilation = outputCompilation;
         GeneratorDiagnostics = generatorDiagnostics;
-        AllDiagnostics = allDiagnostics;
+        UserFileDiagnostics = userFileDiagnostics;
+        AnalyzerDiagnostics = analyzerDiagnostics;
         AnalyzerExceptions = analyzerExceptions;
+        _generatedFileDiagnostics = new Lazy<ImmutableArray<Diagnostic>>(() => outputCompilation.SyntaxTrees
+            .Where(IsGenerated)
+            .SelectMany(tree => outputCompilation.GetSemanticModel(tree).GetDiagnostics())
+            .ToImmutableArray());
     }
 
     public GeneratorDriverRunResult GeneratorResult { get; }
@@ -37,11 +44,20 @@ internal sealed class DeclarationRun
     /// <summary>The user's trees plus the generated ones.</summary>
     public Compilation OutputCompilation { get; }
 
-    /// <summary>What the driver reported (CS8784/CS8785 when a generator throws).</summary>
+    /// <summary>What the driver reported: CS8784/CS8785 when a generator throws, and the generator's own DSL diagnostics.</summary>
     public ImmutableArray<Diagnostic> GeneratorDiagnostics { get; }
 
+    /// <summary>The compiler's diagnostics located in the user's files (binds only those files' bodies).</summary>
+    public ImmutableArray<Diagnostic> UserFileDiagnostics { get; }
+
+    /// <summary>The compiler's diagnostics located in the generated files (computed when first read: binding them is most of a run's cost).</summary>
+    public ImmutableArray<Diagnostic> GeneratedFileDiagnostics => _generatedFileDiagnostics.Value;
+
+    /// <summary>What <see cref="NetworkDeclarationAnalyzer"/> reported.</summary>
+    public ImmutableArray<Diagnostic> AnalyzerDiagnostics { get; }
+
     /// <summary>Compiler and analyzer diagnostics of <see cref="OutputCompilation"/>.</summary>
-    public ImmutableArray<Diagnostic> AllDiagnostics { get; }
+    public IEnumerable<Diagnostic> AllDiagnostics => UserFileDiagnostics.Concat(GeneratedFileDiagnostics).Concat(AnalyzerDiagnostics);
 
     public IReadOnlyList<string> AnalyzerExceptions { get; }
 
@@ -53,13 +69,13 @@ internal sealed class DeclarationRun
     /// <summary>Errors located in the generated files.</summary>
     public IEnumerable<Diagnostic> GeneratedErrors => Errors.Where(d => d.Location.IsInSource && IsGenerated(d.Location.SourceTree!));
 
-    /// <summary>The user's files are /0/Test0.cs, /0/Test1.cs, ...; any other tree is the generator's.</summary>
-    private static bool IsGenerated(SyntaxTree tree) => !tree.FilePath.StartsWith(UserFolder, StringComparison.Ordinal);
+    /// <summary>The user's files are /0/{name}; any other tree is the generator's.</summary>
+    public static bool IsGenerated(SyntaxTree tree) => !tree.FilePath.StartsWith(UserFolder, StringComparison.Ordinal);
 
     private const string UserFolder = "/0/";
 
     /// <summary>The DSL diagnostics the analyzer reported.</summary>
-    public IEnumerable<Diagnostic> DslDiagnostics => AllDiagnostics.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal));
+    public IEnumerable<Diagnostic> DslDiagnostics => AnalyzerDiagnostics.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal));
 
     /// <summary>The generated files' text, by hint name.</summary>
     public IEnumerable<GeneratedSourceResult> GeneratedSources => GeneratorResult.Results.SelectMany(r => r.GeneratedSources);
@@ -72,12 +88,15 @@ internal sealed class DeclarationRun
 
     private static bool IsModel(string source) => source.Contains(Generators::Dsl.Generators.Emit.NetworkEmitter.Banner, StringComparison.Ordinal);
 
-    /// <summary>An empty compilation with every reference bound; each run adds its trees to it, so references bind once.</summary>
+    /// <summary>
+    /// An empty compilation; each run adds its trees to it, so runs share the bound references. Single-threaded:
+    /// the fuzz test runs cases in parallel, and on two cores a concurrent build of one compilation is slower.
+    /// </summary>
     private static readonly CSharpCompilation Empty = CSharpCompilation.Create(
         "UserCode",
         [],
         HostReferences.All,
-        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: false));
 
     /// <summary>The user's files, each /0/{name}.</summary>
     public static CSharpCompilation Compile(IEnumerable<UserFile> files)
@@ -85,11 +104,11 @@ internal sealed class DeclarationRun
             file.Text, HostReferences.ParseOptions, path: UserFolder + file.Name, encoding: Encoding.UTF8)));
 
     /// <summary>Runs over the sources as /0/Test0.cs, /0/Test1.cs, ...</summary>
-    public static Task<DeclarationRun> RunAsync(params string[] sources) => RunAsync(Files(sources));
+    public static DeclarationRun Run(params string[] sources) => Run(Files(sources));
 
     private static UserFile[] Files(string[] sources) => sources.Select((source, i) => new UserFile($"Test{i}.cs", source)).ToArray();
 
-    public static async Task<DeclarationRun> RunAsync(IEnumerable<UserFile> files)
+    public static DeclarationRun Run(IEnumerable<UserFile> files)
     {
         CSharpCompilation compilation = Compile(files);
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
@@ -97,23 +116,37 @@ internal sealed class DeclarationRun
             parseOptions: HostReferences.ParseOptions);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
 
+        // The analyzer's one action, called for every type of every file, as the compiler calls it (a whole
+        // CompilationWithAnalyzers would bind the generated files a second time); what it throws is recorded as
+        // the compiler would record it (AD0001). The compiler's diagnostics of the user's files come next; those of
+        // the generated files only when asked for.
         var analyzerExceptions = new List<string>();
-        var options = new CompilationWithAnalyzersOptions(
-            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
-            onAnalyzerException: (exception, analyzer, _) =>
+        ImmutableArray<Diagnostic>.Builder analyzer = ImmutableArray.CreateBuilder<Diagnostic>();
+        var analyzed = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+        foreach (SyntaxTree tree in output.SyntaxTrees)
+        {
+            SemanticModel model = output.GetSemanticModel(tree);
+            foreach (BaseTypeDeclarationSyntax declaration in tree.GetRoot().DescendantNodes().OfType<BaseTypeDeclarationSyntax>())
             {
-                lock (analyzerExceptions)
+                if (model.GetDeclaredSymbol(declaration) is INamedTypeSymbol type && analyzed.Add(type))
                 {
-                    analyzerExceptions.Add(analyzer.GetType().Name + ": " + exception);
+                    try
+                    {
+                        NetworkDeclarationAnalyzer.Analyze(type, output, analyzer.Add, CancellationToken.None);
+                    }
+                    catch (Exception exception)
+                    {
+                        analyzerExceptions.Add(nameof(NetworkDeclarationAnalyzer) + " on " + type.Name + ": " + exception);
+                    }
                 }
-            },
-            concurrentAnalysis: false,
-            logAnalyzerExecutionTime: false);
-        ImmutableArray<Diagnostic> all = await output
-            .WithAnalyzers([new NetworkDeclarationAnalyzer()], options)
-            .GetAllDiagnosticsAsync(CancellationToken.None);
+            }
+        }
 
-        return new DeclarationRun(driver.GetRunResult(), output, generatorDiagnostics, all, analyzerExceptions);
+        ImmutableArray<Diagnostic> user = output.SyntaxTrees
+            .Where(t => !IsGenerated(t))
+            .SelectMany(tree => output.GetSemanticModel(tree).GetDiagnostics())
+            .ToImmutableArray();
+        return new DeclarationRun(driver.GetRunResult(), output, generatorDiagnostics, user, analyzer.ToImmutable(), analyzerExceptions);
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace Dsl.Generators.Pipeline;
 /// Generated file names. Roslyn requires them unique ignoring case, while C# type names differ by case, arity
 /// and nesting: a name is the type's namespace, containing types and name joined by '.', arity as "_N", and
 /// where two networks' names are equal ignoring case, every one of them but the first (in ordinal order of
-/// the types' metadata names) gets "~2", "~3", ... ('~' appears in no type name, so no other name is met).
+/// the types' metadata names) gets ".2", ".3", ... (no part of a type's name starts with a digit, so no other
+/// network's name is met).
 /// </summary>
 internal static class HintNames
 {
@@ -39,7 +40,7 @@ internal static class HintNames
             string[] keys = group.Select(n => n.TypeKey).Distinct(StringComparer.Ordinal).OrderBy(k => k, StringComparer.Ordinal).ToArray();
             for (int i = 1; i < keys.Length; i++)
             {
-                suffixes.Add(new HintSuffix(keys[i], "~" + (i + 1).ToString(CultureInfo.InvariantCulture)));
+                suffixes.Add(new HintSuffix(keys[i], "." + (i + 1).ToString(CultureInfo.InvariantCulture)));
             }
         }
 

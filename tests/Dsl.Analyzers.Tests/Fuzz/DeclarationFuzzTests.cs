@@ -85,7 +85,7 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     private static string? Check(DeclarationCase fuzzCase, CaseCounts counts)
     {
         IReadOnlyList<UserFile> files = fuzzCase.Files();
-        DeclarationRun run = DeclarationRun.RunAsync(files).GetAwaiter().GetResult();
+        DeclarationRun run = DeclarationRun.Run(files);
 
         foreach (GeneratorRunResult result in run.GeneratorResult.Results)
         {
@@ -100,26 +100,16 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
             return "the analyzer threw: " + run.AnalyzerExceptions[0] + "\n" + fuzzCase;
         }
 
-        if (run.AllDiagnostics.Concat(run.GeneratorDiagnostics).FirstOrDefault(d => d.Id is "AD0001" or "CS8784" or "CS8785") is { } crash)
+        if (run.AnalyzerDiagnostics.Concat(run.GeneratorDiagnostics).FirstOrDefault(d => d.Id is "AD0001" or "CS8784" or "CS8785") is { } crash)
         {
             return crash + "\n" + fuzzCase;
         }
 
-        Compilation compilation = run.OutputCompilation;
-        Diagnostic[] compilerDiagnostics = run.AllDiagnostics.Where(d => !IsDsl(d)).ToArray();
-        Diagnostic[] userCompilerErrors = compilerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error && InUserFile(d)).ToArray();
-        bool userWarnings = compilerDiagnostics.Any(d => d.Severity == DiagnosticSeverity.Warning && InUserFile(d));
-        Diagnostic? generatedProblem = compilerDiagnostics.FirstOrDefault(d =>
-            InGeneratedFile(d) && (d.Severity == DiagnosticSeverity.Error ? userCompilerErrors.Length == 0 : d.Severity == DiagnosticSeverity.Warning && !userWarnings));
-        if (generatedProblem is not null)
-        {
-            return $"the generated code has {generatedProblem} while the user's files have none:\n{fuzzCase}\n{GeneratedText(run, generatedProblem)}";
-        }
-
         // Errors that mean a layer property stayed unimplemented, as opposed to the user's own mistakes.
+        Compilation compilation = run.OutputCompilation;
         var unimplemented = new List<(Diagnostic Error, INamedTypeSymbol Network)>();
         var ownErrors = new List<Diagnostic>();
-        foreach (Diagnostic error in userCompilerErrors)
+        foreach (Diagnostic error in run.UserFileDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error))
         {
             if (error.Id is "CS9248" or "CS0751" && OwnedPropertyAt(compilation, error) is { } property && IsNetwork(property.ContainingType))
             {
@@ -138,6 +128,14 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
             return null; // what the user sees first is their own error; the rest is checked on code that compiles
         }
 
+        bool userWarnings = run.UserFileDiagnostics.Any(d => d.Severity == DiagnosticSeverity.Warning);
+        Diagnostic? generatedProblem = run.GeneratedFileDiagnostics.FirstOrDefault(d =>
+            d.Severity == DiagnosticSeverity.Error || (d.Severity == DiagnosticSeverity.Warning && !userWarnings));
+        if (generatedProblem is not null)
+        {
+            return $"the generated code has {generatedProblem} while the user's files have none:\n{fuzzCase}\n{GeneratedText(run, generatedProblem)}";
+        }
+
         foreach ((Diagnostic error, INamedTypeSymbol network) in unimplemented)
         {
             if (!run.GeneratorDiagnostics.Any(d => IsDsl(d) && Inside(d, network)))
@@ -149,7 +147,7 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
         foreach (INamedTypeSymbol network in networks)
         {
             bool hasModel = network.DeclaringSyntaxReferences.Any(r => !IsUserTree(r.SyntaxTree) && run.Models.Any(m => r.SyntaxTree.FilePath.EndsWith(m.HintName, StringComparison.Ordinal)));
-            bool reported = run.AllDiagnostics.Concat(run.GeneratorDiagnostics).Any(d => IsDsl(d) && d.Severity == DiagnosticSeverity.Error && Inside(d, network));
+            bool reported = run.AnalyzerDiagnostics.Concat(run.GeneratorDiagnostics).Any(d => IsDsl(d) && d.Severity == DiagnosticSeverity.Error && Inside(d, network));
             if (!hasModel && !reported)
             {
                 return $"network '{network.Name}' got no model and no DSL error\n{fuzzCase}";
@@ -162,10 +160,6 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     private static bool IsDsl(Diagnostic diagnostic) => diagnostic.Id.StartsWith("DSL", StringComparison.Ordinal);
 
     private static bool IsUserTree(SyntaxTree tree) => tree.FilePath.StartsWith("/0/", StringComparison.Ordinal);
-
-    private static bool InUserFile(Diagnostic d) => d.Location.IsInSource && IsUserTree(d.Location.SourceTree!);
-
-    private static bool InGeneratedFile(Diagnostic d) => d.Location.IsInSource && !IsUserTree(d.Location.SourceTree!);
 
     private static string GeneratedText(DeclarationRun run, Diagnostic problem)
         => string.Join("\n", run.GeneratedSources.Where(s => problem.Location.SourceTree!.FilePath.EndsWith(s.HintName, StringComparison.Ordinal)).Select(s => s.SourceText.ToString()));

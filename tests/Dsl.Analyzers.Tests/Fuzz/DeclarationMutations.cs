@@ -140,10 +140,20 @@ internal static class DeclarationMutations
         ],
     ];
 
-    /// <summary>A case: a seed declaration and one to four mutations of any kind.</summary>
+    /// <summary>
+    /// A case: a seed declaration and one to three mutations. Token and line edits mostly leave code that does not
+    /// compile, where only the no-crash rules apply, so the edits that keep C# valid are drawn three times as often.
+    /// </summary>
     public static readonly Gen<DeclarationCase> Cases = Gen.Select(
         Gen.Int[0, Seeds.Length - 1],
-        Gen.Select(Gen.Enum<MutationKind>(), Gen.Int[0, 1 << 20], Gen.Int[0, 1 << 20], Gen.Int[0, 1 << 20], (kind, a, b, c) => new Mutation(kind, a, b, c)).Array[1, 4],
+        Gen.Select(
+            Gen.Frequency(
+                (1, Gen.OneOf(Gen.Const(MutationKind.DeleteToken), Gen.Const(MutationKind.DeleteLine), Gen.Const(MutationKind.DuplicateLine), Gen.Const(MutationKind.SwapLines))),
+                (3, Gen.Enum<MutationKind>().Where(k => k > MutationKind.SwapLines))),
+            Gen.Int[0, 1 << 20],
+            Gen.Int[0, 1 << 20],
+            Gen.Int[0, 1 << 20],
+            (kind, a, b, c) => new Mutation(kind, a, b, c)).Array[1, 3],
         (seed, mutations) => new DeclarationCase(seed, mutations));
 
     public static IReadOnlyList<UserFile> Apply(UserFile[] seed, IEnumerable<Mutation> mutations)
