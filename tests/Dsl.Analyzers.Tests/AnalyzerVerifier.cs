@@ -7,15 +7,20 @@ namespace Dsl.Analyzers.Tests;
 
 /// <summary>
 /// Runs <see cref="NetworkDeclarationAnalyzer"/> over sources with <c>{|DSL0001:span|}</c> markup and
-/// requires exactly the marked diagnostics. Compiler diagnostics are ignored: without the generator,
-/// every partial layer property lacks its implementation (CS9248), and the invalid declarations
-/// under test often carry compiler errors of their own. Valid declarations are also compiled with the
-/// generator by <see cref="DeclarationRun"/>, where compiler errors count.
+/// requires exactly the marked diagnostics. Compiler diagnostics are ignored there: without the generator,
+/// every partial layer property lacks its implementation (CS9248), and the invalid declarations under
+/// test often carry compiler errors of their own. Every declaration is also compiled with the generator
+/// by <see cref="DeclarationRun"/>, where errors in generated files fail the test, and for valid ones
+/// any error at all.
 /// </summary>
 internal static class AnalyzerVerifier
 {
-    /// <summary>Each source is one file (/0/Test0.cs, /0/Test1.cs, ...), in that order.</summary>
-    public static Task VerifyAsync(params string[] sources)
+    /// <summary>
+    /// Each source is one file (/0/Test0.cs, /0/Test1.cs, ...), in that order. Then the generator runs over the
+    /// sources (markup removed) as the compiler runs it: it must not throw, and what it generates must compile,
+    /// whatever the declaration's problems (an invalid network gets a part whose members throw).
+    /// </summary>
+    public static async Task VerifyAsync(params string[] sources)
     {
         var test = new Test();
         foreach (string source in sources)
@@ -23,8 +28,16 @@ internal static class AnalyzerVerifier
             test.TestState.Sources.Add(source);
         }
 
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+
+        DeclarationRun run = DeclarationRun.Run(sources.Select(WithoutMarkup).ToArray());
+        run.AssertNoCrash();
+        Assert.Empty(run.GeneratedErrors);
     }
+
+    /// <summary>The source without its {|ID:...|} markup, as the compiler sees it.</summary>
+    private static string WithoutMarkup(string source)
+        => System.Text.RegularExpressions.Regex.Replace(source, @"\{\|[A-Z]+[0-9]+:|\|\}", string.Empty);
 
     /// <summary>
     /// A declaration the analyzer must accept: no diagnostic; the generator emits its file; and the

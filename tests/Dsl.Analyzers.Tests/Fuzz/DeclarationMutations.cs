@@ -184,18 +184,26 @@ internal static class DeclarationMutations
 
     private static readonly string[] GenericParameters = ["<T>", "<T> where T : class", "<in T>", "<@event>"];
 
-    private static readonly string[] BaseClasses =
+    /// <summary>A base class, and how a derived class names it.</summary>
+    private static readonly (string Declaration, string Reference)[] BaseClasses =
     [
-        "public class Base { }",
-        "public class Base { public Base(int x) { } }",
-        "public abstract class Base { public abstract void Run(); }",
-        "public class Base { public void Predict() { } public int Device; }",
-        "public class Base { protected Base() { } protected int _capacity; }",
-        "public class Base { private Base() { } }",
-        "public class Base : System.IDisposable { public virtual void Dispose() { } }",
-        "public class Base { public virtual Dsl.Layer Logits => null!; public virtual Dsl.Layer Hidden1 => null!; }",
-        "public sealed class Base { }",
-        "public class Base<T> { public T? Value; }",
+        ("public class Base { }", "Base"),
+        ("public class Base { public Base(int x) { } }", "Base"),
+        ("public class Base { public Base(int x = 1, params int[] rest) { } }", "Base"),
+        ("public abstract class Base { public abstract void Run(); }", "Base"),
+        ("public abstract class Base { protected abstract int Width { get; } }", "Base"),
+        ("public class Base { public void Predict() { } public int Device; }", "Base"),
+        ("public class Base { protected Base() { } protected int _capacity; }", "Base"),
+        ("public class Base { private Base() { } }", "Base"),
+        ("public class Base { internal Base() { } private int _gpu; }", "Base"),
+        ("public class Base : System.IDisposable { public virtual void Dispose() { } }", "Base"),
+        ("public class Base { public virtual Dsl.Layer Logits => null!; public virtual Dsl.Layer Hidden1 => null!; }", "Base"),
+        ("public class Base { public Dsl.Layer Hidden1 => null!; public string Name { get; set; } = \"\"; }", "Base"),
+        ("public sealed class Base { }", "Base"),
+        ("public class Base<T> { public T? Value; }", "Base<int>"),
+        ("public class Base<T> where T : new() { public T Make() => new(); }", "Base<Base<T>>"),
+        ("public interface IBase { int Width { get; } }", "IBase"),
+        ("public interface IBase { void Dispose(); }", "System.IDisposable, IBase"),
     ];
 
     private static readonly string[] Members =
@@ -300,7 +308,9 @@ internal static class DeclarationMutations
                 break;
             case MutationKind.Rename:
             {
-                string[] identifiers = Tokens(text).Where(t => t.IsKind(SyntaxKind.IdentifierToken)).Select(t => t.ValueText).Distinct().Order(StringComparer.Ordinal).ToArray();
+                // Mostly a declared name (a type, namespace or layer), which keeps the code compiling; sometimes any identifier.
+                string[] identifiers = (m.C % 4 == 0 ? Tokens(text).Where(t => t.IsKind(SyntaxKind.IdentifierToken)) : DeclaredNames(text))
+                    .Select(t => t.ValueText).Distinct().Order(StringComparer.Ordinal).ToArray();
                 if (identifiers.Length > 0)
                 {
                     string from = identifiers[Pick(m.B, identifiers.Length)];
@@ -330,12 +340,13 @@ internal static class DeclarationMutations
                 break;
             case MutationKind.SplitIntoParts:
             {
-                // One line moves into a second part of the file's first class, in a file of its own.
+                // One member line (a layer, where there are some) moves into a second part of a class, in a file of its own.
                 List<SyntaxToken> names = TypeNames(text);
                 List<string> lines = Lines(text);
-                if (names.Count > 0 && lines.Count > 0)
+                int[] members = Enumerable.Range(0, lines.Count).Where(i => lines[i].Contains(" partial Layer ", StringComparison.Ordinal) || lines[i].TrimStart().StartsWith("public ", StringComparison.Ordinal)).ToArray();
+                if (names.Count > 0 && members.Length > 0)
                 {
-                    int at = Pick(m.B, lines.Count);
+                    int at = members[Pick(m.B, members.Length)];
                     string moved = lines[at];
                     lines.RemoveAt(at);
                     text = string.Join("\n", lines);
@@ -358,18 +369,27 @@ internal static class DeclarationMutations
 
                 break;
             case MutationKind.AddBaseClass:
-                text = InsertAfterToken(text, TypeNames(text), m.B, " : Base");
-                files.Add(new UserFile("Base" + files.Count + ".cs", "namespace Demo;\n" + BaseClasses[Pick(m.C, BaseClasses.Length)] + "\n"));
-                files.Add(new UserFile("GlobalBase" + files.Count + ".cs", BaseClasses[Pick(m.C, BaseClasses.Length)] + "\n"));
+            {
+                // The base is declared in Demo and in the global namespace, so every seed's classes see one.
+                (string declaration, string reference) = BaseClasses[Pick(m.C, BaseClasses.Length)];
+                text = InsertAfterToken(text, TypeNames(text), m.B, " : " + reference);
+                files.Add(new UserFile("Base" + files.Count + ".cs", "namespace Demo { " + declaration + " }\n" + declaration + "\n"));
                 break;
+            }
             case MutationKind.AddPrimaryConstructor:
                 text = InsertAfterToken(text, TypeNames(text), m.B, m.C % 2 == 0 ? "()" : "(int width)");
                 break;
             case MutationKind.AddMember:
             {
+                // Right after the opening brace of a type's body.
                 List<string> lines = Lines(text);
-                lines.Insert(Pick(m.B, lines.Count + 1), Members[Pick(m.C, Members.Length)]);
-                text = string.Join("\n", lines);
+                int[] bodies = Enumerable.Range(0, lines.Count).Where(i => lines[i].Trim() == "{" && i > 0 && !lines[i - 1].TrimStart().StartsWith("namespace", StringComparison.Ordinal)).ToArray();
+                if (bodies.Length > 0)
+                {
+                    lines.Insert(bodies[Pick(m.B, bodies.Length)] + 1, Members[Pick(m.C, Members.Length)]);
+                    text = string.Join("\n", lines);
+                }
+
                 break;
             }
 
@@ -386,6 +406,28 @@ internal static class DeclarationMutations
     private static List<string> Lines(string text) => text.Split('\n').ToList();
 
     private static List<SyntaxToken> Tokens(string text) => SyntaxFactory.ParseTokens(text).Where(t => !t.IsKind(SyntaxKind.EndOfFileToken)).ToList();
+
+    /// <summary>Names the sources declare: types, namespace parts, and properties (an identifier right before '{' or '=>').</summary>
+    private static IEnumerable<SyntaxToken> DeclaredNames(string text)
+    {
+        List<SyntaxToken> tokens = Tokens(text);
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            if (!tokens[i].IsKind(SyntaxKind.IdentifierToken))
+            {
+                continue;
+            }
+
+            SyntaxKind before = i > 0 ? tokens[i - 1].Kind() : SyntaxKind.None;
+            SyntaxKind after = i + 1 < tokens.Count ? tokens[i + 1].Kind() : SyntaxKind.None;
+            if (before is SyntaxKind.ClassKeyword or SyntaxKind.StructKeyword or SyntaxKind.InterfaceKeyword or SyntaxKind.RecordKeyword or SyntaxKind.NamespaceKeyword
+                || (before == SyntaxKind.DotToken && i > 1 && tokens[i - 2].IsKind(SyntaxKind.IdentifierToken) && text.Substring(0, tokens[i].SpanStart).LastIndexOf("namespace", StringComparison.Ordinal) > text.Substring(0, tokens[i].SpanStart).LastIndexOf(';'))
+                || after is SyntaxKind.OpenBraceToken or SyntaxKind.EqualsGreaterThanToken)
+            {
+                yield return tokens[i];
+            }
+        }
+    }
 
     /// <summary>The identifiers right after a class, struct, record or interface keyword.</summary>
     private static List<SyntaxToken> TypeNames(string text)
