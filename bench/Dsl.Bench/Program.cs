@@ -80,6 +80,11 @@ static int CpuSuite(int threads, int pairs, bool runPeer)
         Console.WriteLine(line);
     }
 
+    double checks = FiniteCheckCost.MicrosecondsPerStep(blocks: 9);
+    string w1 = lines[0];
+    double w1Ours = double.Parse(w1[(w1.IndexOf("ours=", StringComparison.Ordinal) + 5)..].Split(' ')[0], CultureInfo.InvariantCulture);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# W1 finite checks (inputs, loss, gradients of a step): {checks:F2} us per step, {100 * checks / w1Ours:F1}% of ours={w1Ours:F1}"));
+
     if (peer is not null)
     {
         int all = threadOptions.Max();

@@ -7,8 +7,8 @@ namespace Dsl;
 /// <summary>
 /// A data set checked once and kept where a device computes: on a GPU, inputs and labels (or targets) live
 /// in device memory, so a training step on a slice of it copies nothing between host and device. On the
-/// CPU backend it is the checked host arrays. Labels are range-checked here, at creation, because a step
-/// on device-resident labels cannot check them without a copy.
+/// CPU backend it is the checked host arrays. Labels are range-checked and inputs and targets checked finite
+/// here, at creation, because a step on device-resident data cannot check them without a copy.
 /// </summary>
 public sealed class DeviceDataSet : IDisposable
 {
@@ -71,6 +71,7 @@ public sealed class DeviceDataSet : IDisposable
     /// <exception cref="EmptyBatchException">inputs is empty.</exception>
     /// <exception cref="ShapeMismatchException">inputs is not a whole number of samples, or labels does not match them.</exception>
     /// <exception cref="LabelOutOfRangeException">a label is outside [0, classes).</exception>
+    /// <exception cref="NonFiniteValueException">an input is NaN or infinite (the first is named by row and column).</exception>
     public static DeviceDataSet ForClassification(Device device, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int inputSize, int classes)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -78,12 +79,14 @@ public sealed class DeviceDataSet : IDisposable
         InputChecks.Positive(classes, nameof(classes));
         int count = InputChecks.BatchSize(inputs.Length, inputSize, nameof(inputs));
         InputChecks.Labels(labels, count, classes, nameof(labels));
+        FiniteChecks.Values(inputs, inputSize, nameof(inputs));
         return new DeviceDataSet(device, inputs.ToArray(), labels.ToArray(), null, count, inputSize, classes);
     }
 
     /// <summary>A regression set: <paramref name="inputs"/> (count, inputSize) and <paramref name="targets"/> (count, outputSize).</summary>
     /// <exception cref="EmptyBatchException">inputs is empty.</exception>
     /// <exception cref="ShapeMismatchException">inputs is not a whole number of samples, or targets does not match them.</exception>
+    /// <exception cref="NonFiniteValueException">an input or a target is NaN or infinite (the first is named by row and column).</exception>
     public static DeviceDataSet ForRegression(Device device, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int inputSize, int outputSize)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -91,6 +94,8 @@ public sealed class DeviceDataSet : IDisposable
         InputChecks.Positive(outputSize, nameof(outputSize));
         int count = InputChecks.BatchSize(inputs.Length, inputSize, nameof(inputs));
         InputChecks.Length(targets.Length, checked(count * outputSize), nameof(targets));
+        FiniteChecks.Values(inputs, inputSize, nameof(inputs));
+        FiniteChecks.Values(targets, outputSize, nameof(targets));
         return new DeviceDataSet(device, inputs.ToArray(), null, targets.ToArray(), count, inputSize, outputSize);
     }
 

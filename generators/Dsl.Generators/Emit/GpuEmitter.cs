@@ -29,7 +29,7 @@ internal static class GpuEmitter
         w.Line("private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)");
         w.Line("private bool _hostParametersStale;          // the device copy changed (an optimizer step)");
         w.Line("private bool _hostGradientsStale;           // the device holds newer gradients");
-        w.Line("private float _lastLoss = float.NaN;        // CPU backend: the last step's mean loss");
+        w.Line("private float _lastLoss = float.NaN;        // the mean loss of the last step that completed");
         w.Line();
     }
 
@@ -39,12 +39,12 @@ internal static class GpuEmitter
         bool classifier = plan.Spec.Loss == LossKind.SoftmaxCrossEntropy;
         string targetName = classifier ? "labels" : "targets";
 
-        w.Doc("<summary>\nThe mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> (NaN before the first). On a GPU this\nwaits for the step and copies one float to the host: read it only when needed.\n</summary>");
-        w.Line("public float LastLoss => _gpu is null ? _lastLoss : _gpu.ReadLoss();");
+        w.Doc("<summary>\nThe mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> that completed (NaN before the first). Every\nstep reads its loss to check it before it changes anything, so this costs nothing, on a GPU too.\n</summary>");
+        w.Line("public float LastLoss => _lastLoss;");
         w.Line();
 
         string dataKind = classifier ? "labels" : "targets";
-        w.Doc($"<summary>\nOne training step on rows [<paramref name=\"start\"/>, start + count) of a data set kept on this network's device:\non a GPU nothing is copied between host and device and the loss is not read back (see <see cref=\"LastLoss\"/>); the\nsteps queue on the device. Arguments are checked before anything changes.\n</summary>\n<param name=\"data\">Inputs (n, {I(plan.InputSize)}) and {dataKind}, created on this network's device.</param>\n<exception cref=\"global::System.ArgumentException\">The data lives on another device or holds the wrong kind of targets.</exception>\n<exception cref=\"global::Dsl.ShapeMismatchException\">The data's widths differ from the network's.</exception>\n<exception cref=\"global::System.ArgumentOutOfRangeException\">The rows are not inside the data set.</exception>\n<exception cref=\"global::Dsl.EmptyBatchException\">count is 0.</exception>");
+        w.Doc($"<summary>\nOne training step on rows [<paramref name=\"start\"/>, start + count) of a data set kept on this network's device:\non a GPU the batch is not copied; the step waits once for its forward pass, to read and check its loss (one float)\nbefore it queues the backward pass and the update. Arguments are checked before anything changes; the data set's\nvalues were checked finite when it was created.\n</summary>\n<param name=\"data\">Inputs (n, {I(plan.InputSize)}) and {dataKind}, created on this network's device.</param>\n<exception cref=\"global::System.ArgumentException\">The data lives on another device or holds the wrong kind of targets.</exception>\n<exception cref=\"global::Dsl.ShapeMismatchException\">The data's widths differ from the network's.</exception>\n<exception cref=\"global::System.ArgumentOutOfRangeException\">The rows are not inside the data set.</exception>\n<exception cref=\"global::Dsl.EmptyBatchException\">count is 0.</exception>\n<exception cref=\"global::Dsl.NonFiniteLossException\">The loss is NaN or infinite; nothing was changed.</exception>");
         w.Line("public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer)");
         w.OpenBrace();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(data);");
@@ -60,9 +60,7 @@ internal static class GpuEmitter
         w.CloseBrace();
         w.Line();
         w.Line("UploadParametersIfStale();");
-        w.Line($"_gpu.TrainStep(data.DeviceInputs(start, count), data.Device{(classifier ? "Labels" : "Targets")}(start, count), count, optimizer);");
-        w.Line("_hostParametersStale = true;");
-        w.Line("_hostGradientsStale = true;");
+        w.Line($"GpuStep(data.DeviceInputs(start, count), data.Device{(classifier ? "Labels" : "Targets")}(start, count), count, optimizer);");
         w.CloseBrace();
         w.Line();
 
@@ -115,7 +113,7 @@ internal static class GpuEmitter
         w.CloseBrace();
         w.Line();
 
-        // Host-span entry points on a GPU: copy the batch in, run, and copy back what the caller asked for.
+        // Host-span entry points on a GPU: copy the batch in, then the step.
         string targetType = classifier ? "int" : "float";
         w.Line($"private float GpuForwardBackward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targetName}, int batch, global::Dsl.Training.Optimizer? optimizer)");
         w.OpenBrace();
@@ -125,18 +123,24 @@ internal static class GpuEmitter
         w.Line("gpu.StepInputs.Upload(gpu.Stream, inputs);");
         w.Line($"gpu.StepTargets.Upload(gpu.Stream, {targetName});");
         string stepTargets = $"gpu.StepTargets.Slice(0, {(classifier ? "batch" : "batch * OutputWidth")})";
-        w.Line("if (optimizer is null)");
-        w.OpenBrace();
-        w.Line($"gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), {stepTargets}, batch, global::Dsl.Gpu.GpuParameterUpdate.None);");
-        w.CloseBrace();
-        w.Line("else");
-        w.OpenBrace();
-        w.Line($"gpu.TrainStep(gpu.StepInputs.Slice(0, batch * InputWidth), {stepTargets}, batch, optimizer);");
-        w.Line("_hostParametersStale = true;");
+        w.Line($"return GpuStep(gpu.StepInputs.Slice(0, batch * InputWidth), {stepTargets}, batch, optimizer);");
         w.CloseBrace();
         w.Line();
+
+        string targetView = classifier ? "global::ILGPU.ArrayView<int> labels" : "global::ILGPU.ArrayView<float> targets";
+        w.Line("// One step on device-resident rows: the forward pass and the loss, then the step's one wait, to read the loss and");
+        w.Line("// check it, before anything that changes the gradients, the parameters or the optimizer (optimizer null: gradients only).");
+        w.Line($"private float GpuStep(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Training.Optimizer? optimizer)");
+        w.OpenBrace();
+        w.Line("GpuPath gpu = _gpu!;");
+        w.Line($"gpu.ForwardLoss(input, {targetName}, rows);");
+        w.Line("float loss = gpu.ReadLoss();");
+        w.Line("global::Dsl.FiniteChecks.Loss(loss);");
+        w.Line("gpu.Backward(input, rows, optimizer is null ? global::Dsl.Gpu.GpuParameterUpdate.None : optimizer.BeginDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View));");
         w.Line("_hostGradientsStale = true;");
-        w.Line("return gpu.ReadLoss();");
+        w.Line("_hostParametersStale |= optimizer is not null;");
+        w.Line("_lastLoss = loss;");
+        w.Line("return loss;");
         w.CloseBrace();
         w.Line();
     }
@@ -179,13 +183,13 @@ internal static class GpuEmitter
         }
 
         w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step");
-        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses (kept apart: LastLoss reads _rowLosses)");
+        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses");
         if (classifier)
         {
             w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate)");
         }
 
-        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read on demand");
+        w.Line("private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read by each step");
         w.Line("private float[] _hostRowLosses = [];");
         if (classifier)
         {
@@ -193,8 +197,7 @@ internal static class GpuEmitter
         }
 
         w.Line("private int _capacity;");
-        w.Line("private int _lossRows;   // rows of the last ForwardBackward; 0 before the first");
-        w.Line("private bool _lossReduced; // _loss already holds the mean of the last step's row losses");
+        w.Line("private int _lossRows;   // rows of the last ForwardLoss");
         w.Line();
         w.Line("// Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its");
         w.Line("// evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.");
@@ -301,8 +304,6 @@ internal static class GpuEmitter
         w.Line("return;");
         w.CloseBrace();
         w.Line();
-        w.Line("// Growing forgets the buffers' contents: keep the last step's mean loss first.");
-        w.Line("ReduceLoss();");
         w.Line("StepInputs.EnsureLength(checked((long)rows * InputWidth));");
         w.Line(classifier ? "StepTargets.EnsureLength(rows);" : "StepTargets.EnsureLength(checked((long)rows * OutputWidth));");
         foreach (LayerPlan layer in plan.Layers)
@@ -366,33 +367,40 @@ internal static class GpuEmitter
         w.Line($"public void DownloadOutputs(global::System.Span<float> outputs) => _output{last}.Download(Stream, outputs);");
         w.Line();
 
-        // Forward + backward.
+        // A training step in two halves, so the network can read the loss between them.
         string targetView = classifier ? "global::ILGPU.ArrayView<int> labels" : "global::ILGPU.ArrayView<float> targets";
         string targetArgument = classifier ? "labels" : "targets";
-        w.Line("// One training step. The optimizer's update runs inside the kernels that finish the gradients, never as a pass of");
-        w.Line("// its own: layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused");
-        w.Line("// in the reduction of the groups' gradient sums.");
-        w.Line($"public void TrainStep(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Training.Optimizer optimizer)");
-        w.Line($"    => ForwardBackward(input, {targetArgument}, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));");
-        w.Line();
-
-        w.Line("// One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients, and");
-        w.Line("// `update` (None: gradients only) is applied to each parameter as its gradient is finished.");
-        w.Line($"public void ForwardBackward(global::ILGPU.ArrayView<float> input, {targetView}, int rows, global::Dsl.Gpu.GpuParameterUpdate update)");
+        w.Line("// The first half of a step: forward and loss, each row's loss into _rowLosses (and the loss's gradient into the");
+        w.Line("// workspace); the fused kernel also computes every tile's gradients into its workspace. Writes no gradient and no parameter.");
+        w.Line($"public void ForwardLoss(global::ILGPU.ArrayView<float> input, {targetView}, int rows)");
         w.OpenBrace();
         w.Line("EnsureCapacity(rows);");
         w.Line("_lossRows = rows;");
-        w.Line("_lossReduced = false;");
         w.Line("if (_fused is not null)");
         w.OpenBrace();
-        w.Line($"_fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, {(classifier ? "labels" : "targets")}, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View, update);");
+        w.Line($"_fused.ComputeTiles(Stream, _fusedPlan, Parameters.View, input, {(classifier ? "labels, default" : "default, targets")}, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View);");
         w.Line("return;");
         w.CloseBrace();
         w.Line();
         w.Line("Forward(input, rows);");
         string lossGradient = lastActivated ? View("_dOutput", plan.OutputSize) : View($"_dPreActivation{last}", lastLayer.Units);
         string outputView = View($"_output{last}", lastLayer.Units);
-        w.Line($"_lossKernel.ForwardBackward(Stream, {outputView}, {(classifier ? "labels" : "targets")}, {lossGradient}, _rowLosses.Slice(0, rows), rows, OutputWidth);");
+        w.Line($"_lossKernel.ForwardBackward(Stream, {outputView}, {targetArgument}, {lossGradient}, _rowLosses.Slice(0, rows), rows, OutputWidth);");
+        w.CloseBrace();
+        w.Line();
+
+        w.Line("// The second half, after ForwardLoss over the same rows: the backward pass. Gradients land in Gradients, and");
+        w.Line("// `update` (None: gradients only) is applied to each parameter as its gradient is finished, never as a pass of its own:");
+        w.Line("// layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused in the");
+        w.Line("// reduction of the groups' gradient sums.");
+        w.Line("public void Backward(global::ILGPU.ArrayView<float> input, int rows, global::Dsl.Gpu.GpuParameterUpdate update)");
+        w.OpenBrace();
+        w.Line("if (_fused is not null)");
+        w.OpenBrace();
+        w.Line("_fused.ReduceSlots(Stream, _fusedPlan, Gradients.View, _fusedWorkspace.View, rows, update);");
+        w.Line("return;");
+        w.CloseBrace();
+        w.Line();
         if (lastActivated)
         {
             string derivativeInput = View(lastLayer.KeepsPreActivation ? $"_preActivation{last}" : $"_output{last}", lastLayer.Units);
@@ -423,29 +431,13 @@ internal static class GpuEmitter
         w.CloseBrace();
         w.Line();
 
-
-        w.Line("// The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).");
+        w.Line("// The mean of the last ForwardLoss's row losses: one reduction launch and a one-float copy (waits for the stream).");
         w.Line("public float ReadLoss()");
         w.OpenBrace();
-        w.Line("if (_lossRows == 0)");
-        w.OpenBrace();
-        w.Line("return float.NaN;");
-        w.CloseBrace();
-        w.Line();
-        w.Line("ReduceLoss();");
+        w.Line("_reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);");
         w.Line("global::System.Span<float> mean = stackalloc float[1];");
         w.Line("_loss.Download(Stream, mean);");
         w.Line("return mean[0];");
-        w.CloseBrace();
-        w.Line();
-        w.Line("// Queues the mean of the last step's row losses into _loss, once per step and only when asked for.");
-        w.Line("private void ReduceLoss()");
-        w.OpenBrace();
-        w.Line("if (_lossRows > 0 && !_lossReduced)");
-        w.OpenBrace();
-        w.Line("_reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);");
-        w.Line("_lossReduced = true;");
-        w.CloseBrace();
         w.CloseBrace();
         w.Line();
 

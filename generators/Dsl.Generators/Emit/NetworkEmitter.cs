@@ -115,8 +115,8 @@ internal static class NetworkEmitter
         if (plan.SplitsBatchAcrossThreads)
         {
             bool classifier = plan.Spec.Loss == LossKind.SoftmaxCrossEntropy;
-            w.Line("// Batch split across threads: the step's inputs (a span cannot cross threads), and slice s > 0's");
-            w.Line("// gradient share in _sliceGradients[s - 1] and its mean loss in _sliceLosses[s].");
+            w.Line("// Batch split across threads: the step's inputs (a span cannot cross threads), and slice s's gradient");
+            w.Line("// share in _sliceGradients[s] and its mean loss in _sliceLosses[s].");
             w.Line($"private float[] _stepInputs = [];   // (batch, {I(plan.InputSize)})");
             w.Line(classifier ? "private int[] _stepLabels = [];    // (batch)" : $"private float[] _stepTargets = [];  // (batch, {I(plan.OutputSize)})");
             w.Line("private float[][] _sliceGradients = [];");
@@ -240,7 +240,7 @@ internal static class NetworkEmitter
     private static void EmitPredict(SourceWriter w, NetworkPlan plan)
     {
         string what = plan.Spec.Loss == LossKind.SoftmaxCrossEntropy ? "the logits (before softmax)" : "the outputs";
-        w.Doc($"<summary>\nComputes {what} for a batch.\n</summary>\n<param name=\"inputs\">(batch, {I(plan.InputSize)}) row-major.</param>\n<param name=\"outputs\">(batch, {I(plan.OutputSize)}) row-major, written.</param>\n<exception cref=\"global::Dsl.EmptyBatchException\">inputs is empty.</exception>\n<exception cref=\"global::Dsl.ShapeMismatchException\">inputs is not a whole number of samples, or outputs has the wrong length.</exception>");
+        w.Doc($"<summary>\nComputes {what} for a batch. Rows are independent: a row whose inputs hold a NaN or an infinity gets\nnon-finite outputs, and the other rows are unaffected (no exception; nothing is stored).\n</summary>\n<param name=\"inputs\">(batch, {I(plan.InputSize)}) row-major.</param>\n<param name=\"outputs\">(batch, {I(plan.OutputSize)}) row-major, written.</param>\n<exception cref=\"global::Dsl.EmptyBatchException\">inputs is empty.</exception>\n<exception cref=\"global::Dsl.ShapeMismatchException\">inputs is not a whole number of samples, or outputs has the wrong length.</exception>");
         w.Line("public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)");
         w.OpenBrace();
         w.Line("int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, \"inputs\");");
@@ -271,9 +271,12 @@ internal static class NetworkEmitter
             ? $"<param name=\"labels\">(batch) class indices in [0, {I(plan.OutputSize)}).</param>"
             : $"<param name=\"targets\">(batch, {I(plan.OutputSize)}) row-major.</param>";
         string exceptions = "<exception cref=\"global::Dsl.EmptyBatchException\">inputs is empty.</exception>\n<exception cref=\"global::Dsl.ShapeMismatchException\">inputs is not a whole number of samples, or " + targetName + " does not match the batch.</exception>"
-            + (classifier ? "\n<exception cref=\"global::Dsl.LabelOutOfRangeException\">a label is outside [0, classes).</exception>" : string.Empty);
+            + (classifier ? "\n<exception cref=\"global::Dsl.LabelOutOfRangeException\">a label is outside [0, classes).</exception>" : string.Empty)
+            + "\n<exception cref=\"global::Dsl.NonFiniteValueException\">inputs" + (classifier ? string.Empty : " or targets") + " hold a NaN or an infinity (the first is named by row and column).</exception>"
+            + "\n<exception cref=\"global::Dsl.NonFiniteLossException\">the loss came out NaN or infinite; thrown before the backward pass writes a gradient.</exception>";
+        string gradientException = "\n<exception cref=\"global::Dsl.NonFiniteGradientException\">on the CPU, a gradient came out NaN or infinite; thrown before the update (Gradients holds them).</exception>";
 
-        w.Doc($"<summary>\nOne training step: fused forward, {LossName(plan.Spec.Loss)} loss, backward and the optimizer's update.\nInputs are checked before anything changes: on an exception, parameters and optimizer state are untouched.\n</summary>\n<param name=\"inputs\">(batch, {I(plan.InputSize)}) row-major.</param>\n{targetDoc}\n<returns>The mean loss over the batch, before the update.</returns>\n{exceptions}");
+        w.Doc($"<summary>\nOne training step: fused forward, {LossName(plan.Spec.Loss)} loss, backward and the optimizer's update.\nInputs are checked before anything changes, the loss before the backward pass, the gradients before the update: on\nan exception, parameters, gradients (but for NonFiniteGradientException), optimizer state and step count are untouched.\n</summary>\n<param name=\"inputs\">(batch, {I(plan.InputSize)}) row-major.</param>\n{targetDoc}\n<returns>The mean loss over the batch, before the update.</returns>\n{exceptions}{gradientException}");
         w.Line($"public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targetName}, global::Dsl.Training.Optimizer optimizer)");
         w.OpenBrace();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
@@ -285,6 +288,9 @@ internal static class NetworkEmitter
         w.CloseBrace();
         w.Line();
         w.Line($"float loss = ForwardBackwardBatch(inputs, {targetName}, batch);");
+        w.Line("// A non-finite loss stopped the step before its backward pass; non-finite gradients stop it before the update.");
+        w.Line("global::Dsl.FiniteChecks.Loss(loss);");
+        w.Line("global::Dsl.FiniteChecks.Gradients(_gradients, _layers);");
         w.Line("optimizer.Step(_parameters, _gradients);");
         w.Line("_lastLoss = loss;");
         w.Line("return loss;");
@@ -300,8 +306,10 @@ internal static class NetworkEmitter
         w.Line($"return GpuForwardBackward(inputs, {targetName}, batch, optimizer: null);");
         w.CloseBrace();
         w.Line();
-        w.Line($"_lastLoss = ForwardBackwardBatch(inputs, {targetName}, batch);");
-        w.Line("return _lastLoss;");
+        w.Line($"float loss = ForwardBackwardBatch(inputs, {targetName}, batch);");
+        w.Line("global::Dsl.FiniteChecks.Loss(loss);");
+        w.Line("_lastLoss = loss;");
+        w.Line("return loss;");
         w.CloseBrace();
         w.Line();
 
@@ -311,6 +319,12 @@ internal static class NetworkEmitter
         w.Line(classifier
             ? "global::Dsl.InputChecks.Labels(labels, batch, OutputWidth, \"labels\");"
             : "global::Dsl.InputChecks.Length(targets.Length, batch * OutputWidth, \"targets\");");
+        w.Line("global::Dsl.FiniteChecks.Values(inputs, InputWidth, \"inputs\");");
+        if (!classifier)
+        {
+            w.Line("global::Dsl.FiniteChecks.Values(targets, OutputWidth, \"targets\");");
+        }
+
         w.Line("return batch;");
         w.CloseBrace();
         w.Line();
@@ -322,7 +336,7 @@ internal static class NetworkEmitter
         string targetType = classifier ? "int" : "float";
         string targetName = classifier ? "labels" : "targets";
         string last = I(plan.Layers.Count - 1);
-        w.Doc($"<summary>\nMean loss{(classifier ? " and accuracy (argmax of the logits equals the label)" : string.Empty)} over a data set, in chunks of <paramref name=\"batchSize\"/> rows.\n</summary>\n<param name=\"inputs\">(count, {I(plan.InputSize)}) row-major.</param>\n<param name=\"{targetName}\">{(classifier ? "(count) class indices" : $"(count, {I(plan.OutputSize)}) row-major")}.</param>\n<param name=\"batchSize\">Rows per forward pass (the workspace grows to hold them).</param>");
+        w.Doc($"<summary>\nMean loss{(classifier ? " and accuracy (argmax of the logits equals the label)" : string.Empty)} over a data set, in chunks of <paramref name=\"batchSize\"/> rows.\n</summary>\n<param name=\"inputs\">(count, {I(plan.InputSize)}) row-major.</param>\n<param name=\"{targetName}\">{(classifier ? "(count) class indices" : $"(count, {I(plan.OutputSize)}) row-major")}.</param>\n<param name=\"batchSize\">Rows per forward pass (the workspace grows to hold them).</param>\n<exception cref=\"global::Dsl.NonFiniteValueException\">inputs{(classifier ? string.Empty : " or targets")} hold a NaN or an infinity.</exception>");
         w.Line($"public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<{targetType}> {targetName}, int batchSize = 1000)");
         w.OpenBrace();
         w.Line($"int count = CheckBatch(inputs, {targetName});");
@@ -431,6 +445,14 @@ internal static class NetworkEmitter
             w.Line("inputs.CopyTo(_stepInputs);");
             w.Line($"{targetName}.CopyTo({stepTargets});");
             w.Line("workers!.Run(slices, new SliceTask(this, batch, slices));");
+            w.Line("for (int slice = 0; slice < slices; slice++)");
+            w.OpenBrace();
+            w.Line("if (!float.IsFinite(_sliceLosses[slice]))");
+            w.OpenBrace();
+            w.Line("return _sliceLosses[slice]; // the step throws; _gradients is written only by Combine");
+            w.CloseBrace();
+            w.CloseBrace();
+            w.Line();
             w.Line("return global::Dsl.Cpu.BatchSplit.Combine(_gradients, _sliceGradients, _sliceLosses, slices, batch);");
             w.CloseBrace();
             w.Line();
@@ -439,7 +461,7 @@ internal static class NetworkEmitter
             w.OpenBrace();
             w.Line("int row0 = global::Dsl.Cpu.BatchSplit.Start(slice, slices, batch);");
             w.Line("int rows = global::Dsl.Cpu.BatchSplit.Rows(slice, slices, batch);");
-            w.Line("float[] gradients = slice == 0 ? _gradients : _sliceGradients[slice - 1];");
+            w.Line("float[] gradients = _sliceGradients[slice];");
             w.Line($"_sliceLosses[slice] = ForwardBackward(global::System.MemoryExtensions.AsSpan(_stepInputs, row0 * InputWidth, rows * InputWidth), global::System.MemoryExtensions.AsSpan({stepTargets}, row0{targetsPerRow}, rows{targetsPerRow}), row0, rows, gradients, workers: null);");
             w.CloseBrace();
             w.Line();
@@ -463,6 +485,11 @@ internal static class NetworkEmitter
         w.Line(classifier
             ? $"float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward({lossGradient}, {outputSpan}, labels, rows, OutputWidth);"
             : $"float loss = global::Dsl.Ops.MeanSquaredError.ForwardBackward({lossGradient}, {outputSpan}, targets, rows, OutputWidth);");
+        w.Line("if (!float.IsFinite(loss))");
+        w.OpenBrace();
+        w.Line("return loss; // the step throws: no gradient is written");
+        w.CloseBrace();
+        w.Line();
         if (LastHasActivation(plan))
         {
             w.Line($"// {lastLayer.Layer.PropertyName}'s {ActivationName(lastLayer.Layer)}: dPre = dOutput * phi'(pre)");
@@ -536,8 +563,8 @@ internal static class NetworkEmitter
             w.Line("return;");
             w.CloseBrace();
             w.Line();
-            w.Line("_sliceGradients = new float[slices - 1][];");
-            w.Line("for (int slice = 0; slice < slices - 1; slice++)");
+            w.Line("_sliceGradients = new float[slices][];");
+            w.Line("for (int slice = 0; slice < slices; slice++)");
             w.OpenBrace();
             w.Line("_sliceGradients[slice] = new float[ParameterTotal];");
             w.CloseBrace();

@@ -21,7 +21,7 @@ internal static class GeneratedMembers
         "CheckBatch", "Forward", "ForwardBackward", "EnsureCapacity",
         // GPU path.
         "GpuPath", "_gpu", "_deviceParametersStale", "_hostParametersStale", "_hostGradientsStale", "_lastLoss",
-        "UploadParametersIfStale", "DownloadParametersIfStale", "GpuForwardBackward",
+        "UploadParametersIfStale", "DownloadParametersIfStale", "GpuForwardBackward", "GpuStep",
         // Batch split across threads (small networks).
         "EnsureSliceBuffers", "ForwardBackwardBatch", "RunSlice", "SliceTask", "_stepInputs", "_stepLabels", "_stepTargets", "_sliceGradients", "_sliceLosses",
     };

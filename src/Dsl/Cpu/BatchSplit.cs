@@ -6,7 +6,8 @@ namespace Dsl.Cpu;
 /// Splitting one training step by batch rows across threads, for networks too small for per-GEMM
 /// threading to pay: each slice runs the whole forward and backward on its rows with single-threaded
 /// GEMMs and writes its gradient share into its own buffer; one fork-join per step, then the shares
-/// are combined weighted by slice size (each slice's loss is a mean over its own rows).
+/// are combined weighted by slice size (each slice's loss is a mean over its own rows). A slice whose
+/// loss is not finite skips its backward pass.
 /// </summary>
 public static class BatchSplit
 {
@@ -24,19 +25,20 @@ public static class BatchSplit
     public static int Rows(int slice, int slices, int batch) => Start(slice + 1, slices, batch) - Start(slice, slices, batch);
 
     /// <summary>
-    /// gradients = sum over slices of (rows_s / batch) * share_s, where share_0 is <paramref name="gradients"/>
-    /// itself and share_s (s &gt; 0) is <c>shares[s - 1]</c>; returns the batch-mean loss from the slices' mean losses.
+    /// gradients = sum over slices of (rows_s / batch) * shares[s]; returns the batch-mean loss from the slices' mean
+    /// losses. Every slice writes its own share, so <paramref name="gradients"/> is written here alone, after the
+    /// caller has seen the losses: a step whose loss is not finite leaves it untouched.
     /// </summary>
     public static float Combine(Span<float> gradients, float[][] shares, ReadOnlySpan<float> sliceLosses, int slices, int batch)
     {
         float weight = (float)Rows(0, slices, batch) / batch;
         double loss = (double)weight * sliceLosses[0];
-        TensorPrimitives.Multiply(gradients, weight, gradients);
+        TensorPrimitives.Multiply(shares[0].AsSpan(0, gradients.Length), weight, gradients);
         for (int slice = 1; slice < slices; slice++)
         {
             weight = (float)Rows(slice, slices, batch) / batch;
             loss += (double)weight * sliceLosses[slice];
-            TensorPrimitives.MultiplyAdd(shares[slice - 1].AsSpan(0, gradients.Length), weight, gradients, gradients);
+            TensorPrimitives.MultiplyAdd(shares[slice].AsSpan(0, gradients.Length), weight, gradients, gradients);
         }
 
         return (float)loss;

@@ -310,23 +310,55 @@ public sealed class FusedMlpLauncher
         _predict(stream, new KernelConfig(Tiles(batch, rowsPerTile), FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, inputs, outputs, batch, rowsPerTile);
     }
 
-    private void Train(
-        AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch,
-        ArrayView<float> workspace, GpuParameterUpdate update)
+    /// <summary>
+    /// The first half of a training step: the fused kernel's forward, loss and backward per tile, each group summing its
+    /// tiles' gradients into its own slot of <paramref name="workspace"/>, and each row's loss into <paramref name="rowLosses"/>.
+    /// Writes neither the gradients nor the parameters, so a caller can read the loss before <see cref="ReduceSlots"/>
+    /// finishes the step. Asynchronous on <paramref name="stream"/>.
+    /// </summary>
+    /// <param name="labels">(batch) class labels for a softmax cross-entropy plan; empty for mean squared error.</param>
+    /// <param name="targets">(batch, OutputWidth) for a mean squared error plan; empty for softmax cross-entropy.</param>
+    /// <exception cref="ArgumentException">The plan's loss does not match the targets given, or a view is shorter than its shape.</exception>
+    public void ComputeTiles(
+        AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> inputs,
+        ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch, ArrayView<float> workspace)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        CheckPlan(plan, plan.Loss);
         CheckLength(parameters.Length, plan.ParameterCount, nameof(parameters));
-        CheckLength(gradients.Length, plan.ParameterCount, nameof(gradients));
         CheckLength(inputs.Length, (long)batch * plan.InputWidth, nameof(inputs));
         CheckLength(rowLosses.Length, batch, nameof(rowLosses));
         CheckLength(workspace.Length, plan.ParameterCount, nameof(workspace));
-        update.CheckCovers(plan.ParameterCount, nameof(update));
+        if (plan.Loss == Loss.SoftmaxCrossEntropy)
+        {
+            CheckLength(labels.Length, batch, nameof(labels));
+        }
+        else
+        {
+            CheckLength(targets.Length, (long)batch * plan.OutputWidth, nameof(targets));
+        }
 
         int rowsPerTile = RowsPerTile(batch);
-        int slots = (int)Math.Min(Tiles(batch, rowsPerTile), workspace.Length / plan.ParameterCount);
-        _train(stream, new KernelConfig(slots, FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, workspace, inputs, labels, targets, rowLosses, batch, rowsPerTile);
+        _train(stream, new KernelConfig(Slots(plan, batch, workspace), FusedMlp.GroupSize), SpecializedValue.New(plan), parameters, workspace, inputs, labels, targets, rowLosses, batch, rowsPerTile);
+    }
+
+    /// <summary>
+    /// The second half of a training step after <see cref="ComputeTiles"/> over the same <paramref name="batch"/> and
+    /// <paramref name="workspace"/>: sums the groups' slots into <paramref name="gradients"/> and applies
+    /// <paramref name="update"/> to each parameter with its gradient. Asynchronous on <paramref name="stream"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A view is shorter than its shape, or the update's buffer does not hold the parameters.</exception>
+    public void ReduceSlots(AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> gradients, ArrayView<float> workspace, int batch, GpuParameterUpdate update = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        CheckPlan(plan, plan.Loss);
+        CheckLength(gradients.Length, plan.ParameterCount, nameof(gradients));
+        CheckLength(workspace.Length, plan.ParameterCount, nameof(workspace));
+        update.CheckCovers(plan.ParameterCount, nameof(update));
+
+        int slots = Slots(plan, batch, workspace);
         int count = plan.ParameterCount;
         switch (update.Rule)
         {
@@ -341,6 +373,22 @@ public sealed class FusedMlpLauncher
                 break;
         }
     }
+
+    private void Train(
+        AcceleratorStream stream, in FusedMlpPlan plan, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> inputs, ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> rowLosses, int batch,
+        ArrayView<float> workspace, GpuParameterUpdate update)
+    {
+        // Everything both halves check, before the first launch.
+        CheckLength(gradients.Length, plan.ParameterCount, nameof(gradients));
+        update.CheckCovers(plan.ParameterCount, nameof(update));
+        ComputeTiles(stream, plan, parameters, inputs, labels, targets, rowLosses, batch, workspace);
+        ReduceSlots(stream, plan, gradients, workspace, batch, update);
+    }
+
+    /// <summary>Groups of a launch over <paramref name="batch"/> rows: one per tile, as many as the workspace has slots for.</summary>
+    private int Slots(in FusedMlpPlan plan, int batch, ArrayView<float> workspace)
+        => (int)Math.Min(Tiles(batch, RowsPerTile(batch)), workspace.Length / plan.ParameterCount);
 
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, TRule> LoadReduce<TRule>()
         where TRule : struct, IGpuUpdateRule

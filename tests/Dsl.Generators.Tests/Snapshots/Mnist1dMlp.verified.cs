@@ -37,7 +37,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)
     private bool _hostParametersStale;          // the device copy changed (an optimizer step)
     private bool _hostGradientsStale;           // the device holds newer gradients
-    private float _lastLoss = float.NaN;        // CPU backend: the last step's mean loss
+    private float _lastLoss = float.NaN;        // the mean loss of the last step that completed
 
 
     // Workspace for up to _capacity rows; grown (never shrunk) when a larger batch arrives.
@@ -48,8 +48,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     private float[] _dPreActivation1 = [];  // d loss / d Hidden2 pre-activation (batch, 100)
     private float[] _output2 = [];          // Logits output (batch, 10)
     private float[] _dPreActivation2 = [];  // d loss / d Logits pre-activation (batch, 10)
-    // Batch split across threads: the step's inputs (a span cannot cross threads), and slice s > 0's
-    // gradient share in _sliceGradients[s - 1] and its mean loss in _sliceLosses[s].
+    // Batch split across threads: the step's inputs (a span cannot cross threads), and slice s's gradient
+    // share in _sliceGradients[s] and its mean loss in _sliceLosses[s].
     private float[] _stepInputs = [];   // (batch, 40)
     private int[] _stepLabels = [];    // (batch)
     private float[][] _sliceGradients = [];
@@ -161,7 +161,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     public partial global::Dsl.Layer Logits => _layers[2];
 
     /// <summary>
-    /// Computes the logits (before softmax) for a batch.
+    /// Computes the logits (before softmax) for a batch. Rows are independent: a row whose inputs hold a NaN or an infinity gets
+    /// non-finite outputs, and the other rows are unaffected (no exception; nothing is stored).
     /// </summary>
     /// <param name="inputs">(batch, 40) row-major.</param>
     /// <param name="outputs">(batch, 10) row-major, written.</param>
@@ -188,7 +189,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
 
     /// <summary>
     /// One training step: fused forward, softmax cross-entropy loss, backward and the optimizer's update.
-    /// Inputs are checked before anything changes: on an exception, parameters and optimizer state are untouched.
+    /// Inputs are checked before anything changes, the loss before the backward pass, the gradients before the update: on
+    /// an exception, parameters, gradients (but for NonFiniteGradientException), optimizer state and step count are untouched.
     /// </summary>
     /// <param name="inputs">(batch, 40) row-major.</param>
     /// <param name="labels">(batch) class indices in [0, 10).</param>
@@ -196,6 +198,9 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     /// <exception cref="global::Dsl.EmptyBatchException">inputs is empty.</exception>
     /// <exception cref="global::Dsl.ShapeMismatchException">inputs is not a whole number of samples, or labels does not match the batch.</exception>
     /// <exception cref="global::Dsl.LabelOutOfRangeException">a label is outside [0, classes).</exception>
+    /// <exception cref="global::Dsl.NonFiniteValueException">inputs hold a NaN or an infinity (the first is named by row and column).</exception>
+    /// <exception cref="global::Dsl.NonFiniteLossException">the loss came out NaN or infinite; thrown before the backward pass writes a gradient.</exception>
+    /// <exception cref="global::Dsl.NonFiniteGradientException">on the CPU, a gradient came out NaN or infinite; thrown before the update (Gradients holds them).</exception>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::Dsl.Training.Optimizer optimizer)
     {
         global::System.ArgumentNullException.ThrowIfNull(optimizer);
@@ -207,6 +212,9 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         }
 
         float loss = ForwardBackwardBatch(inputs, labels, batch);
+        // A non-finite loss stopped the step before its backward pass; non-finite gradients stop it before the update.
+        global::Dsl.FiniteChecks.Loss(loss);
+        global::Dsl.FiniteChecks.Gradients(_gradients, _layers);
         optimizer.Step(_parameters, _gradients);
         _lastLoss = loss;
         return loss;
@@ -221,6 +229,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     /// <exception cref="global::Dsl.EmptyBatchException">inputs is empty.</exception>
     /// <exception cref="global::Dsl.ShapeMismatchException">inputs is not a whole number of samples, or labels does not match the batch.</exception>
     /// <exception cref="global::Dsl.LabelOutOfRangeException">a label is outside [0, classes).</exception>
+    /// <exception cref="global::Dsl.NonFiniteValueException">inputs hold a NaN or an infinity (the first is named by row and column).</exception>
+    /// <exception cref="global::Dsl.NonFiniteLossException">the loss came out NaN or infinite; thrown before the backward pass writes a gradient.</exception>
     public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int batch = CheckBatch(inputs, labels);
@@ -229,14 +239,17 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             return GpuForwardBackward(inputs, labels, batch, optimizer: null);
         }
 
-        _lastLoss = ForwardBackwardBatch(inputs, labels, batch);
-        return _lastLoss;
+        float loss = ForwardBackwardBatch(inputs, labels, batch);
+        global::Dsl.FiniteChecks.Loss(loss);
+        _lastLoss = loss;
+        return loss;
     }
 
     private static int CheckBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, "inputs");
         global::Dsl.InputChecks.Labels(labels, batch, OutputWidth, "labels");
+        global::Dsl.FiniteChecks.Values(inputs, InputWidth, "inputs");
         return batch;
     }
 
@@ -246,6 +259,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     /// <param name="inputs">(count, 40) row-major.</param>
     /// <param name="labels">(count) class indices.</param>
     /// <param name="batchSize">Rows per forward pass (the workspace grows to hold them).</param>
+    /// <exception cref="global::Dsl.NonFiniteValueException">inputs hold a NaN or an infinity.</exception>
     public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batchSize = 1000)
     {
         int count = CheckBatch(inputs, labels);
@@ -303,6 +317,14 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         inputs.CopyTo(_stepInputs);
         labels.CopyTo(_stepLabels);
         workers!.Run(slices, new SliceTask(this, batch, slices));
+        for (int slice = 0; slice < slices; slice++)
+        {
+            if (!float.IsFinite(_sliceLosses[slice]))
+            {
+                return _sliceLosses[slice]; // the step throws; _gradients is written only by Combine
+            }
+        }
+
         return global::Dsl.Cpu.BatchSplit.Combine(_gradients, _sliceGradients, _sliceLosses, slices, batch);
     }
 
@@ -310,7 +332,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     {
         int row0 = global::Dsl.Cpu.BatchSplit.Start(slice, slices, batch);
         int rows = global::Dsl.Cpu.BatchSplit.Rows(slice, slices, batch);
-        float[] gradients = slice == 0 ? _gradients : _sliceGradients[slice - 1];
+        float[] gradients = _sliceGradients[slice];
         _sliceLosses[slice] = ForwardBackward(global::System.MemoryExtensions.AsSpan(_stepInputs, row0 * InputWidth, rows * InputWidth), global::System.MemoryExtensions.AsSpan(_stepLabels, row0, rows), row0, rows, gradients, workers: null);
     }
 
@@ -326,6 +348,11 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     {
         Forward(input, row0, rows, workers);
         float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward(global::System.MemoryExtensions.AsSpan(_dPreActivation2, row0 * 10, rows * 10), global::System.MemoryExtensions.AsSpan(_output2, row0 * 10, rows * 10), labels, rows, OutputWidth);
+        if (!float.IsFinite(loss))
+        {
+            return loss; // the step throws: no gradient is written
+        }
+
         // Logits
         global::Dsl.Ops.Dense.BackwardWeights(global::System.MemoryExtensions.AsSpan(gradients, 14200, 1000), global::System.MemoryExtensions.AsSpan(gradients, 15200, 10), global::System.MemoryExtensions.AsSpan(_dPreActivation2, row0 * 10, rows * 10), global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), rows, 100, 10, workers);
         global::Dsl.Ops.Dense.BackwardInput(global::System.MemoryExtensions.AsSpan(_dPreActivation1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_dPreActivation2, row0 * 10, rows * 10), global::System.MemoryExtensions.AsSpan(_parameters, 14200, 1000), global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), rows, 100, 10, new global::Dsl.Ops.Relu(), workers);
@@ -362,8 +389,8 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             return;
         }
 
-        _sliceGradients = new float[slices - 1][];
-        for (int slice = 0; slice < slices - 1; slice++)
+        _sliceGradients = new float[slices][];
+        for (int slice = 0; slice < slices; slice++)
         {
             _sliceGradients[slice] = new float[ParameterTotal];
         }
@@ -372,21 +399,23 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     }
 
     /// <summary>
-    /// The mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> (NaN before the first). On a GPU this
-    /// waits for the step and copies one float to the host: read it only when needed.
+    /// The mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> that completed (NaN before the first). Every
+    /// step reads its loss to check it before it changes anything, so this costs nothing, on a GPU too.
     /// </summary>
-    public float LastLoss => _gpu is null ? _lastLoss : _gpu.ReadLoss();
+    public float LastLoss => _lastLoss;
 
     /// <summary>
     /// One training step on rows [<paramref name="start"/>, start + count) of a data set kept on this network's device:
-    /// on a GPU nothing is copied between host and device and the loss is not read back (see <see cref="LastLoss"/>); the
-    /// steps queue on the device. Arguments are checked before anything changes.
+    /// on a GPU the batch is not copied; the step waits once for its forward pass, to read and check its loss (one float)
+    /// before it queues the backward pass and the update. Arguments are checked before anything changes; the data set's
+    /// values were checked finite when it was created.
     /// </summary>
     /// <param name="data">Inputs (n, 40) and labels, created on this network's device.</param>
     /// <exception cref="global::System.ArgumentException">The data lives on another device or holds the wrong kind of targets.</exception>
     /// <exception cref="global::Dsl.ShapeMismatchException">The data's widths differ from the network's.</exception>
     /// <exception cref="global::System.ArgumentOutOfRangeException">The rows are not inside the data set.</exception>
     /// <exception cref="global::Dsl.EmptyBatchException">count is 0.</exception>
+    /// <exception cref="global::Dsl.NonFiniteLossException">The loss is NaN or infinite; nothing was changed.</exception>
     public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer)
     {
         global::System.ArgumentNullException.ThrowIfNull(data);
@@ -400,9 +429,7 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         }
 
         UploadParametersIfStale();
-        _gpu.TrainStep(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count, optimizer);
-        _hostParametersStale = true;
-        _hostGradientsStale = true;
+        GpuStep(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count, optimizer);
     }
 
     /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
@@ -456,18 +483,22 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         gpu.EnsureCapacity(batch);
         gpu.StepInputs.Upload(gpu.Stream, inputs);
         gpu.StepTargets.Upload(gpu.Stream, labels);
-        if (optimizer is null)
-        {
-            gpu.ForwardBackward(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, global::Dsl.Gpu.GpuParameterUpdate.None);
-        }
-        else
-        {
-            gpu.TrainStep(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, optimizer);
-            _hostParametersStale = true;
-        }
+        return GpuStep(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, optimizer);
+    }
 
+    // One step on device-resident rows: the forward pass and the loss, then the step's one wait, to read the loss and
+    // check it, before anything that changes the gradients, the parameters or the optimizer (optimizer null: gradients only).
+    private float GpuStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Training.Optimizer? optimizer)
+    {
+        GpuPath gpu = _gpu!;
+        gpu.ForwardLoss(input, labels, rows);
+        float loss = gpu.ReadLoss();
+        global::Dsl.FiniteChecks.Loss(loss);
+        gpu.Backward(input, rows, optimizer is null ? global::Dsl.Gpu.GpuParameterUpdate.None : optimizer.BeginDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View));
         _hostGradientsStale = true;
-        return gpu.ReadLoss();
+        _hostParametersStale |= optimizer is not null;
+        _lastLoss = loss;
+        return loss;
     }
 
     // The GPU path: device buffers, launchers loaded once per network (kernels compile once per accelerator),
@@ -487,14 +518,13 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _output2;          // Logits output (capacity, 10)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation2;  // d loss / d Logits pre-activation (capacity, 10)
         private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses (kept apart: LastLoss reads _rowLosses)
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses
         private readonly global::Dsl.Gpu.DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read on demand
+        private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read by each step
         private float[] _hostRowLosses = [];
         private int[] _hostRowCorrect = [];
         private int _capacity;
-        private int _lossRows;   // rows of the last ForwardBackward; 0 before the first
-        private bool _lossReduced; // _loss already holds the mean of the last step's row losses
+        private int _lossRows;   // rows of the last ForwardLoss
 
         // Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its
         // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
@@ -564,8 +594,6 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
                 return;
             }
 
-            // Growing forgets the buffers' contents: keep the last step's mean loss first.
-            ReduceLoss();
             StepInputs.EnsureLength(checked((long)rows * InputWidth));
             StepTargets.EnsureLength(rows);
             _output0.EnsureLength(checked((long)rows * 100));
@@ -605,27 +633,34 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
 
         public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
 
-        // One training step. The optimizer's update runs inside the kernels that finish the gradients, never as a pass of
-        // its own: layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused
-        // in the reduction of the groups' gradient sums.
-        public void TrainStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Training.Optimizer optimizer)
-            => ForwardBackward(input, labels, rows, optimizer.BeginDeviceStep(Gpu, Stream, Parameters.View));
-
-        // One step's forward, loss (per-row losses kept for ReadLoss) and backward; gradients land in Gradients, and
-        // `update` (None: gradients only) is applied to each parameter as its gradient is finished.
-        public void ForwardBackward(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
+        // The first half of a step: forward and loss, each row's loss into _rowLosses (and the loss's gradient into the
+        // workspace); the fused kernel also computes every tile's gradients into its workspace. Writes no gradient and no parameter.
+        public void ForwardLoss(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows)
         {
             EnsureCapacity(rows);
             _lossRows = rows;
-            _lossReduced = false;
             if (_fused is not null)
             {
-                _fused.ForwardBackward(Stream, _fusedPlan, Parameters.View, Gradients.View, input, labels, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View, update);
+                _fused.ComputeTiles(Stream, _fusedPlan, Parameters.View, input, labels, default, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View);
                 return;
             }
 
             Forward(input, rows);
             _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 10), labels, _dPreActivation2.Slice(0, (long)rows * 10), _rowLosses.Slice(0, rows), rows, OutputWidth);
+        }
+
+        // The second half, after ForwardLoss over the same rows: the backward pass. Gradients land in Gradients, and
+        // `update` (None: gradients only) is applied to each parameter as its gradient is finished, never as a pass of its own:
+        // layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused in the
+        // reduction of the groups' gradient sums.
+        public void Backward(global::ILGPU.ArrayView<float> input, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
+        {
+            if (_fused is not null)
+            {
+                _fused.ReduceSlots(Stream, _fusedPlan, Gradients.View, _fusedWorkspace.View, rows, update);
+                return;
+            }
+
             // Logits: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
             _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 100), _dPreActivation2.Slice(0, (long)rows * 10), Parameters.Slice(14200, 1000), _output1.Slice(0, (long)rows * 100), _output1.Slice(0, (long)rows * 100), rows, 100, 10);
             _dense2!.BackwardWeights(Stream, Gradients.Slice(14200, 1000), _dPreActivation2.Slice(0, (long)rows * 10), _output1.Slice(0, (long)rows * 100), rows, 100, 10, update.At(14200));
@@ -639,28 +674,13 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
             _biasGradient!.Compute(Stream, Gradients.Slice(4000, 100), _dPreActivation0.Slice(0, (long)rows * 100), rows, 100, update.At(4000));
         }
 
-        // The mean of the last step's per-row losses: one reduction launch and a one-float copy (waits for the stream).
+        // The mean of the last ForwardLoss's row losses: one reduction launch and a one-float copy (waits for the stream).
         public float ReadLoss()
         {
-            if (_lossRows == 0)
-            {
-                return float.NaN;
-            }
-
-            ReduceLoss();
+            _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
             global::System.Span<float> mean = stackalloc float[1];
             _loss.Download(Stream, mean);
             return mean[0];
-        }
-
-        // Queues the mean of the last step's row losses into _loss, once per step and only when asked for.
-        private void ReduceLoss()
-        {
-            if (_lossRows > 0 && !_lossReduced)
-            {
-                _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
-                _lossReduced = true;
-            }
         }
 
         // Forward and per-row loss of `rows` rows in StepInputs/StepTargets; returns the loss sum (and correct count).

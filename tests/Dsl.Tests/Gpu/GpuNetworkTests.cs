@@ -22,7 +22,6 @@ namespace Dsl.Tests.Gpu;
 [Collection(GpuSimulatorCollection.Name)]
 public sealed class GpuNetworkTests
 {
-    private const string FusedVariable = "DSL_GPU_FUSED";
     private readonly Device _gpu;
     private readonly Device _cpu;
 
@@ -49,7 +48,7 @@ public sealed class GpuNetworkTests
     public void Ten_training_steps_agree_with_the_cpu_backend(string name, string fused)
     {
         INetwork cpu = Create(name, _cpu);
-        INetwork gpu = WithFused(fused, () => Create(name, _gpu));
+        INetwork gpu = FusedSequence.With(fused, () => Create(name, _gpu));
         Assert.Equal(cpu.Parameters.ToArray(), gpu.Parameters.ToArray());
 
         const int batch = 37; // several tiles of the fused kernel, the last one partial
@@ -74,7 +73,7 @@ public sealed class GpuNetworkTests
     public void Layered_steps_with_the_update_fused_agree_with_the_cpu_backend(string optimizer)
     {
         INetwork cpu = Create("NetB", _cpu);
-        INetwork gpu = WithFused("0", () => Create("NetB", _gpu));
+        INetwork gpu = FusedSequence.With("0", () => Create("NetB", _gpu));
         Optimizer gpuOptimizer = CreateOptimizer(optimizer);
         TrainTenStepsOnBoth(cpu, gpu, CreateOptimizer(optimizer), gpuOptimizer, new Random(optimizer.Length), batch: 23);
         Assert.Equal(10, gpuOptimizer.StepCount);
@@ -96,7 +95,7 @@ public sealed class GpuNetworkTests
         try
         {
             Environment.SetEnvironmentVariable(GemmTileSelection.EnvironmentVariable, "wide");
-            gpu = WithFused("0", () => Create(name, _gpu));
+            gpu = FusedSequence.With("0", () => Create(name, _gpu));
         }
         finally
         {
@@ -125,7 +124,7 @@ public sealed class GpuNetworkTests
     {
         using Device gpu = Device.GpuSimulator(); // its own kernel cache: only this network's kernels
         var random = new Random(23);
-        using var model = WithFused("0", () => new Mnist1dMlp(gpu, 1));
+        using var model = FusedSequence.With("0", () => new Mnist1dMlp(gpu, 1));
         model.TrainStep(RandomFloats(random, 5 * 40), RandomLabels(random, 5, 10), new Sgd(0.1f));
         model.Predict(RandomFloats(random, 3 * 40), new float[3 * 10]);
 
@@ -183,7 +182,7 @@ public sealed class GpuNetworkTests
         float[][] results = new float[2][];
         for (int run = 0; run < 2; run++)
         {
-            using NetA model = WithFused(fused, () => new NetA(_gpu, 1));
+            using NetA model = FusedSequence.With(fused, () => new NetA(_gpu, 1));
             var adam = new Adam(0.01f);
             for (int step = 0; step < 3; step++)
             {
@@ -208,7 +207,7 @@ public sealed class GpuNetworkTests
         int[] y = RandomLabels(random, 9, 5);
         var adam = new Adam(0.01f);
 
-        using (NetA model = WithFused(fused, () => new NetA(simulator, 1)))
+        using (NetA model = FusedSequence.With(fused, () => new NetA(simulator, 1)))
         {
             Assert.Equal(fused == "1", accelerator.HasLoaded(FusedTrainKernel));
             model.TrainStep(x, y, adam);
@@ -244,8 +243,8 @@ public sealed class GpuNetworkTests
     public void Both_gpu_sequences_are_available_and_chosen_by_the_variable()
     {
         // The fused kernel takes small networks; DSL_GPU_FUSED=0 forces the layer-by-layer kernels.
-        var layered = WithFused("0", () => new Mnist1dMlp(_gpu));
-        var fused = WithFused("1", () => new Mnist1dMlp(_gpu));
+        var layered = FusedSequence.With("0", () => new Mnist1dMlp(_gpu));
+        var fused = FusedSequence.With("1", () => new Mnist1dMlp(_gpu));
         var random = new Random(9);
         float[] x = RandomFloats(random, 5 * 40);
         int[] y = RandomLabels(random, 5, 10);
@@ -399,20 +398,6 @@ public sealed class GpuNetworkTests
         AssertClose(cpu.Parameters.ToArray(), gpu.Parameters.ToArray(), 2e-4, "parameters after 10 steps");
         AssertClose(cpu.Gradients.ToArray(), gpu.Gradients.ToArray(), 2e-4, "gradients of the 10th step");
         return inputs;
-    }
-
-    private static T WithFused<T>(string value, Func<T> create)
-    {
-        string? saved = Environment.GetEnvironmentVariable(FusedVariable);
-        try
-        {
-            Environment.SetEnvironmentVariable(FusedVariable, value);
-            return create();
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(FusedVariable, saved);
-        }
     }
 
     private static INetwork Create(string name, Device device) => name switch

@@ -76,3 +76,21 @@ public sealed partial class Mnist1dMlp
     [Dense(100, Init = Init.He), Relu] public partial Layer Hidden2 { get; }
     [Dense(10)] public partial Layer Logits { get; }
 }
+
+/// <summary>
+/// A first layer that starts at zero: its output is tanh(0) = 0 whatever the input, so huge inputs leave the loss
+/// finite while that layer's weight gradient (dz^T x) overflows once the logits' weights are large.
+/// </summary>
+[Network(Input = [3])]
+public sealed partial class ZeroFirstLayer
+{
+    [Dense(4, Init = Init.Zero), Tanh] public partial Layer Hidden { get; }
+    [Dense(3)] public partial Layer Logits { get; }
+}
+
+/// <summary>A linear regressor: an output (finite for finite inputs) whose squared error overflows float32 past about 1.8e19.</summary>
+[Network(Input = [4], Loss = Loss.MeanSquaredError)]
+public sealed partial class LinearRegressor
+{
+    [Dense(2)] public partial Layer Output { get; }
+}
