@@ -27,6 +27,37 @@ public sealed class Dsl0007InvalidLayerPropertyTests
         """);
 
     [Fact]
+    public Task PropertyReturnedByReference() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Mlp
+        {
+            [Dense(10)] public partial ref Layer {|DSL0007:Logits|} { get; }
+        }
+        """);
+
+    [Fact]
+    public Task ModifiersTheDefinitionHasAreRepeatedByTheGeneratedPart() => AnalyzerVerifier.VerifyValidAsync("""
+        using Dsl;
+        namespace Demo;
+        public class Model
+        {
+            public virtual Layer? Logits => null;
+            public Layer? Hidden => null;
+        }
+
+        [Network(Input = [40])]
+        public partial class Mlp : Model
+        {
+            [Dense(20), Relu] public new partial Layer Hidden { get; }
+            [Dense(20), Relu] partial Layer Private { get; }
+            [Dense(20), Relu] protected internal virtual partial Layer? Open { get; }
+            [Dense(10)] public sealed override partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
     public Task PropertyWithSetter() => AnalyzerVerifier.VerifyAsync("""
         using Dsl;
         namespace Demo;

@@ -30,6 +30,50 @@ public sealed class Dsl0009NameCollisionTests
         """);
 
     [Fact]
+    public Task NetworkClassNamedLikeAGeneratedMember() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class {|DSL0009:Predict|}
+        {
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
+    public Task MemberInheritedFromABaseClass() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        public class Model
+        {
+            public virtual void Dispose() { }
+        }
+
+        [Network(Input = [40])]
+        public sealed partial class {|DSL0009:Mlp|} : Model
+        {
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
+    public Task PrivateMembersOfABaseClassAreValid() => AnalyzerVerifier.VerifyValidAsync("""
+        using Dsl;
+        namespace Demo;
+        public class Model
+        {
+            private int _parameters;
+            public int Count => _parameters;
+        }
+
+        [Network(Input = [40])]
+        public sealed partial class Mlp : Model
+        {
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
     public Task ConstructorWithTheGeneratedSignature() => AnalyzerVerifier.VerifyAsync("""
         using Dsl;
         namespace Demo;
