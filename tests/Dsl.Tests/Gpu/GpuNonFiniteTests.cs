@@ -37,57 +37,16 @@ public sealed class GpuNonFiniteTests(GpuSimulatorFixture fixture)
     [Theory]
     [MemberData(nameof(Sequences))]
     public void A_loss_that_overflows_is_refused_before_the_backward_pass_from_host_batches_and_device_data(string fused)
-    {
-        using LinearRegressor model = FusedSequence.With(fused, () => new LinearRegressor(fixture.Simulator, 2));
-        using LinearRegressor twin = FusedSequence.With(fused, () => new LinearRegressor(fixture.Simulator, 2));
-        var (optimizer, twinOptimizer) = (new Adam(0.01f), new Adam(0.01f));
-        var random = new Random(2);
-        (float[] inputs, float[] targets) = Regression(random);
-        model.TrainStep(inputs, targets, optimizer);
-        twin.TrainStep(inputs, targets, twinOptimizer);
-
-        // Finite inputs and a finite output (3e37 times weights below 1), whose squared error overflows float32.
-        (float[] huge, float[] hugeTargets) = Regression(random);
-        Array.Fill(huge, 3e37f);
-        var error = Assert.Throws<NonFiniteLossException>(() => model.TrainStep(huge, hugeTargets, optimizer));
-        Assert.Equal(float.PositiveInfinity, error.Loss);
-        using DeviceDataSet data = DeviceDataSet.ForRegression(fixture.Simulator, huge, hugeTargets, inputSize: 4, outputSize: 2);
-        Assert.Throws<NonFiniteLossException>(() => model.TrainStep(data, 0, Batch, optimizer));
-        Assert.Throws<NonFiniteLossException>(() => model.ComputeGradients(huge, hugeTargets));
-
-        Assert.Equal(twin.Parameters.ToArray(), model.Parameters.ToArray());
-        Assert.Equal(twin.Gradients.ToArray(), model.Gradients.ToArray());
-        Assert.Equal((twinOptimizer.StepCount, twin.LastLoss), (optimizer.StepCount, model.LastLoss));
-        (inputs, targets) = Regression(random);
-        model.TrainStep(inputs, targets, optimizer);
-        twin.TrainStep(inputs, targets, twinOptimizer);
-        Assert.Equal(twin.Parameters.ToArray(), model.Parameters.ToArray());
-    }
+        => NonFiniteScenarios.OverflowingLossChangesNothing(
+            () => FusedSequence.With(fused, () => new LinearRegressor(fixture.Simulator, 2)),
+            (inputs, targets) => DeviceDataSet.ForRegression(fixture.Simulator, inputs, targets, inputSize: 4, outputSize: 2));
 
     [Theory]
     [MemberData(nameof(Sequences))]
-    public void Predict_gives_a_row_with_a_NaN_input_non_finite_outputs_and_leaves_the_other_rows_alone(string fused)
+    public void Predict_gives_a_row_with_a_non_finite_input_non_finite_outputs_and_leaves_the_other_rows_alone(string fused)
     {
         using NetA model = FusedSequence.With(fused, () => new NetA(fixture.Simulator, 3));
-        (float[] inputs, _) = Batch7(new Random(3));
-        float[] clean = new float[Batch * 5];
-        model.Predict(inputs, clean);
-
-        inputs[(20 * 7) + 1] = float.PositiveInfinity;
-        float[] outputs = new float[Batch * 5];
-        model.Predict(inputs, outputs);
-        for (int row = 0; row < Batch; row++)
-        {
-            float[] actual = outputs.AsSpan(row * 5, 5).ToArray();
-            if (row == 20)
-            {
-                Assert.Contains(actual, value => !float.IsFinite(value));
-            }
-            else
-            {
-                Assert.Equal(clean.AsSpan(row * 5, 5).ToArray(), actual);
-            }
-        }
+        NonFiniteScenarios.PredictRowsAreIndependent(model, badRow: 20, badColumn: 1, float.PositiveInfinity);
     }
 
     [Fact]
@@ -116,10 +75,6 @@ public sealed class GpuNonFiniteTests(GpuSimulatorFixture fixture)
         Step(model, twin, optimizer, twinOptimizer, random);
         Assert.Equal(twin.Parameters.ToArray(), model.Parameters.ToArray());
     }
-
-    /// <summary>A batch for <see cref="LinearRegressor"/>: inputs (Batch, 4), targets (Batch, 2).</summary>
-    private static (float[] Inputs, float[] Targets) Regression(Random random)
-        => (Enumerable.Range(0, Batch * 4).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray(), Enumerable.Range(0, Batch * 2).Select(_ => (float)random.NextDouble()).ToArray());
 
     private static (float[] Inputs, int[] Labels) Batch7(Random random)
         => (Enumerable.Range(0, Batch * 7).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray(), Enumerable.Range(0, Batch).Select(_ => random.Next(5)).ToArray());

@@ -60,28 +60,7 @@ public sealed class NonFiniteTests
     public void A_loss_that_overflows_is_refused_before_the_backward_pass(int threads)
     {
         using var device = Device.Cpu(threads);
-        using var model = new LinearRegressor(device, 1);
-        using var twin = new LinearRegressor(device, 1);
-        var (optimizer, twinOptimizer) = (new Adam(0.01f), new Adam(0.01f));
-        var random = new Random(6);
-        (float[] inputs, float[] targets) = Regression(random);
-        model.TrainStep(inputs, targets, optimizer);
-        twin.TrainStep(inputs, targets, twinOptimizer);
-
-        // Finite inputs and a finite output (3e37 times weights below 1), whose squared error overflows float32.
-        (float[] huge, float[] hugeTargets) = Regression(random);
-        Array.Fill(huge, 3e37f);
-        var error = Assert.Throws<NonFiniteLossException>(() => model.TrainStep(huge, hugeTargets, optimizer));
-        Assert.Equal(float.PositiveInfinity, error.Loss);
-        Assert.Throws<NonFiniteLossException>(() => model.ComputeGradients(huge, hugeTargets));
-
-        Assert.Equal(twin.Parameters.ToArray(), model.Parameters.ToArray());
-        Assert.Equal(twin.Gradients.ToArray(), model.Gradients.ToArray());
-        Assert.Equal((twinOptimizer.StepCount, twin.LastLoss), (optimizer.StepCount, model.LastLoss));
-        (inputs, targets) = Regression(random);
-        model.TrainStep(inputs, targets, optimizer);
-        twin.TrainStep(inputs, targets, twinOptimizer);
-        Assert.Equal(twin.Parameters.ToArray(), model.Parameters.ToArray());
+        NonFiniteScenarios.OverflowingLossChangesNothing(() => new LinearRegressor(device, 1));
     }
 
     [Theory]
@@ -112,26 +91,7 @@ public sealed class NonFiniteTests
     {
         using var device = Device.Cpu(1);
         using var model = new NetA(device, 9);
-        (float[] inputs, _) = Batch7(new Random(10));
-        float[] clean = new float[Batch * 5];
-        model.Predict(inputs, clean);
-
-        inputs[(17 * 7) + 3] = float.NaN;
-        float[] outputs = new float[Batch * 5];
-        model.Predict(inputs, outputs);
-        for (int row = 0; row < Batch; row++)
-        {
-            float[] expected = clean.AsSpan(row * 5, 5).ToArray();
-            float[] actual = outputs.AsSpan(row * 5, 5).ToArray();
-            if (row == 17)
-            {
-                Assert.All(actual, value => Assert.True(float.IsNaN(value)));
-            }
-            else
-            {
-                Assert.Equal(expected, actual);
-            }
-        }
+        NonFiniteScenarios.PredictRowsAreIndependent(model, badRow: 17, badColumn: 3, float.NaN);
     }
 
     [Fact]
@@ -194,8 +154,6 @@ public sealed class NonFiniteTests
 
     private static (float[] Inputs, int[] Labels) Batch7(Random random) => (Floats(random, Batch * 7), Labels(random, Batch, 5));
 
-    /// <summary>A batch for <see cref="LinearRegressor"/>: inputs (Batch, 4), targets (Batch, 2).</summary>
-    private static (float[] Inputs, float[] Targets) Regression(Random random) => (Floats(random, Batch * 4), Floats(random, Batch * 2));
 
     private static float[] Floats(Random random, int count) => Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
 
