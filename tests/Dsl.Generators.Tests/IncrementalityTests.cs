@@ -12,7 +12,7 @@ namespace Dsl.Generators.Tests;
 /// </summary>
 public sealed class IncrementalityTests
 {
-    private static readonly string[] TrackedSteps = [TrackingNames.ParsedNetworks, TrackingNames.Networks];
+    private static readonly string[] TrackedSteps = [TrackingNames.ParsedNetworks, TrackingNames.Networks, TrackingNames.HintCollisions];
 
     [Fact]
     public void Second_run_with_an_unrelated_edit_is_cached()
@@ -71,6 +71,25 @@ public sealed class IncrementalityTests
         GeneratorRunResult rerun = driver.RunGenerators(second).GetRunResult().Results.Single();
         Assert.Equal(IncrementalStepRunReason.Modified, rerun.TrackedSteps[TrackingNames.ParsedNetworks].Single().Outputs.Single().Reason);
         Assert.Contains("128", rerun.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Editing_one_network_re_emits_that_network_alone()
+    {
+        CSharpCompilation first = GeneratorHarness.Compile(Declarations.Mnist1dMlp, Declarations.GeluSiluNoBias);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(first);
+        SyntaxTree tree = first.SyntaxTrees.First();
+        string wider = Declarations.Mnist1dMlp.Replace("[Dense(100, Init = Init.He), Relu] public partial Layer Hidden2", "[Dense(128, Init = Init.He), Relu] public partial Layer Hidden2", StringComparison.Ordinal);
+        CSharpCompilation second = first.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(wider, GeneratorHarness.ParseOptions, path: tree.FilePath));
+        GeneratorRunResult rerun = driver.RunGenerators(second).GetRunResult().Results.Single();
+
+        // The file-name collisions (none) are unchanged, so of the two networks' outputs only the edited one's is new.
+        Assert.All(rerun.TrackedSteps[TrackingNames.HintCollisions].SelectMany(s => s.Outputs), o =>
+            Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"collisions: {o.Reason}"));
+        IncrementalStepRunReason[] outputs = [.. rerun.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason)];
+        Assert.Equal(2, outputs.Length);
+        Assert.Single(outputs, reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Single(outputs, reason => reason == IncrementalStepRunReason.Cached);
     }
 
     [Fact]

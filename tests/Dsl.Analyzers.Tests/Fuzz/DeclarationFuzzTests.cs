@@ -32,6 +32,9 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     private const int DefaultCases = 10_000;
     private const ulong DefaultSeed = 20_261_201;
 
+    /// <summary>The last run's summary line, written beside the test assembly.</summary>
+    public const string SummaryFile = "fuzz-summary.txt";
+
     [Fact]
     public void Mutated_declarations_never_break_the_generator_the_analyzer_or_the_build()
     {
@@ -60,7 +63,10 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
             }
         });
 
-        output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0:#,0} cases in {1:0.0} s: {2}", cases, stopwatch.Elapsed.TotalSeconds, counts));
+        // Also beside the test assembly, where .ci/run prints it (a passing test's output is not shown by the runner).
+        string summary = string.Format(CultureInfo.InvariantCulture, "{0:#,0} cases from seed {1} in {2:0.0} s: {3}", cases, firstSeed, stopwatch.Elapsed.TotalSeconds, counts);
+        output.WriteLine(summary);
+        File.WriteAllText(Path.Combine(AppContext.BaseDirectory, SummaryFile), summary + "\n");
         if (firstFailure is { } failure)
         {
             // CsCheck replays the failing seed first, then shrinks: its exception carries the smallest case found and its seed.
