@@ -189,8 +189,9 @@ internal static class NetworkParser
                 continue;
             }
 
-            if (property.Type is IErrorTypeSymbol)
+            if (property.Type is IErrorTypeSymbol || PartialProperties.HasCompilerErrors(property, compilation, cancellationToken))
             {
+                // The compiler reports what is wrong with the declaration; a generated part would only repeat it.
                 incomplete = true;
                 continue;
             }
@@ -327,6 +328,9 @@ internal static class NetworkParser
             }
         }
 
+        // A class the compiler already reports at (a name another type or namespace has, say) gets no model either:
+        // the model would repeat that error in the generated file.
+        incomplete |= DeclarationHasCompilerErrors(type, compilation, cancellationToken);
         if (incomplete || diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id)?.DefaultSeverity != DiagnosticSeverity.Warning))
         {
             return new ParseResult(null, diagnostics);
@@ -334,6 +338,26 @@ internal static class NetworkParser
 
         var spec = new NetworkSpec(CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers));
         return new ParseResult(spec, diagnostics);
+    }
+
+    /// <summary>Whether the compiler reports an error at the class's name in any of its declarations.</summary>
+    private static bool DeclarationHasCompilerErrors(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
+    {
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+        {
+            if (compilation.ContainsSyntaxTree(reference.SyntaxTree) && reference.GetSyntax(cancellationToken) is BaseTypeDeclarationSyntax declaration)
+            {
+                foreach (Diagnostic diagnostic in compilation.GetSemanticModel(reference.SyntaxTree).GetDeclarationDiagnostics(declaration.Identifier.Span, cancellationToken))
+                {
+                    if (diagnostic.Severity == DiagnosticSeverity.Error)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Stands in for the implementation of a layer property reported with DSL0007 (the spec is then never built).</summary>

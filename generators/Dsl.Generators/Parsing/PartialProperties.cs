@@ -19,15 +19,18 @@ internal static class PartialProperties
 
     /// <summary>
     /// Implementations for the generator's properties of <paramref name="type"/> that have none yet and that a part can
-    /// implement without an error of its own (types that bind; no instance member in a static class).
+    /// implement without an error of its own: types that bind, no instance member in a static class, and no definition
+    /// the compiler already reports an error at (a modifier it refuses, a second declaration of the same name), whose
+    /// copy would repeat that error inside the generated file.
     /// </summary>
-    public static List<PartialPropertySpec> Implementable(INamedTypeSymbol type, CancellationToken cancellationToken)
+    public static List<PartialPropertySpec> Implementable(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
     {
         var implementations = new List<PartialPropertySpec>();
         foreach (IPropertySymbol property in type.GetMembers().OfType<IPropertySymbol>())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!IsOwnedByGenerator(property) || property.PartialImplementationPart is not null || (type.IsStatic && !property.IsStatic))
+            if (!IsOwnedByGenerator(property) || property.PartialImplementationPart is not null || (type.IsStatic && !property.IsStatic)
+                || HasCompilerErrors(property, compilation, cancellationToken))
             {
                 continue;
             }
@@ -39,7 +42,41 @@ internal static class PartialProperties
             }
         }
 
-        return implementations;
+        // Two definitions of one signature are the user's error (CS0102, CS0111): implementing them would be another.
+        return implementations.GroupBy(i => NameOf(i.Header)).Where(g => g.Count() == 1).Select(g => g.Single()).ToList();
+    }
+
+    /// <summary>
+    /// Whether the compiler reports an error at the property's declaration (its modifiers, type, accessors) other than
+    /// the missing implementation (CS9248) that the generator is there to supply.
+    /// </summary>
+    public static bool HasCompilerErrors(IPropertySymbol property, Compilation compilation, CancellationToken cancellationToken)
+    {
+        foreach (SyntaxReference reference in property.DeclaringSyntaxReferences)
+        {
+            if (!compilation.ContainsSyntaxTree(reference.SyntaxTree))
+            {
+                continue;
+            }
+
+            SemanticModel model = compilation.GetSemanticModel(reference.SyntaxTree);
+            foreach (Diagnostic diagnostic in model.GetDeclarationDiagnostics(reference.Span, cancellationToken))
+            {
+                if (diagnostic.Severity == DiagnosticSeverity.Error && diagnostic.Id != "CS9248")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The implemented member's name (or "this[...]") in a header: what two declarations must not share.</summary>
+    private static string NameOf(string header)
+    {
+        int indexer = header.IndexOf(" this[", System.StringComparison.Ordinal);
+        return indexer >= 0 ? header.Substring(indexer + 1) : header.Substring(header.LastIndexOf(' ') + 1);
     }
 
     /// <summary>A partial definition with a Dsl layer attribute or of type Dsl.Layer.</summary>

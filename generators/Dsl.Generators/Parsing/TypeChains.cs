@@ -75,10 +75,12 @@ internal static class TypeChains
             return null;
         }
 
-        // Partial declarations must repeat the type parameters' names and variance, nothing else.
+        // Partial declarations must repeat the type parameters' names and, on an interface, their variance (anywhere
+        // else variance is the user's own error, CS1960, and is not copied).
+        bool isInterface = type.TypeKind == TypeKind.Interface;
         string typeParameters = type.TypeParameters.Length == 0
             ? string.Empty
-            : "<" + string.Join(", ", type.TypeParameters.Select(p => Variance(p) + CSharpNames.Identifier(p.Name))) + ">";
+            : "<" + string.Join(", ", type.TypeParameters.Select(p => (isInterface ? Variance(p) : string.Empty) + CSharpNames.Identifier(p.Name))) + ">";
         return new TypeHeaderSpec(keyword, CSharpNames.Identifier(type.Name), typeParameters);
     }
 

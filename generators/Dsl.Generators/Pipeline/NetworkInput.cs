@@ -31,7 +31,7 @@ internal static class NetworkInput
             return new NetworkOutput(key, hint, result.Spec, null, default);
         }
 
-        List<PartialPropertySpec> implementable = PartialProperties.Implementable(type, cancellationToken);
+        List<PartialPropertySpec> implementable = PartialProperties.Implementable(type, compilation, cancellationToken);
         TypeChainSpec? chain = TypeChains.TryCreate(type, cancellationToken);
         bool exceptionNameable = !HiddenNames.Find(compilation, cancellationToken).Any(h => h.Name is "System" || h.Name == HiddenNames.FallbackException);
         if (chain is not null && exceptionNameable)
