@@ -70,7 +70,7 @@ internal sealed class DeclarationRun
     public IEnumerable<Diagnostic> GeneratedErrors => Errors.Where(d => d.Location.IsInSource && IsGenerated(d.Location.SourceTree!));
 
     /// <summary>The user's files are /0/{name}; any other tree is the generator's.</summary>
-    public static bool IsGenerated(SyntaxTree tree) => !tree.FilePath.StartsWith(UserFolder, StringComparison.Ordinal);
+    private static bool IsGenerated(SyntaxTree tree) => !tree.FilePath.StartsWith(UserFolder, StringComparison.Ordinal);
 
     private const string UserFolder = "/0/";
 

@@ -14,7 +14,7 @@ namespace Dsl.Generators.Parsing;
 internal static class HiddenNames
 {
     /// <summary>The namespaces generated code names types from.</summary>
-    public static readonly string[] Roots = { "System", "ILGPU", "Dsl" };
+    private static readonly string[] Roots = { "System", "ILGPU", "Dsl" };
 
     /// <summary>The type a generated fallback part throws; the part cannot be written while it is hidden.</summary>
     public const string FallbackException = "System.InvalidOperationException";
