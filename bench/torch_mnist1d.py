@@ -1,7 +1,10 @@
 # The main job's recipe in PyTorch, for accuracy parity and wall time on the same machine: the plain PyTorch
 # MNIST-1D MLP run (40-100-100-10, Adam lr 1e-2, batch 100, 8000 steps) plus the options the main job has: a seed, Adam's weight decay
 # and the weight average over the last steps (every 10th step counted back from the last, float64 sums).
-# usage: /usr/bin/python3 bench/torch_mnist1d.py DATA.csv [--seed N] [--steps N] [--weight-decay X] [--average-last N]
+# usage: /usr/bin/python3 bench/torch_mnist1d.py DATA.csv [--model mlp|residual-mlp|deep-residual] [--seed N] [--steps N] [--weight-decay X] [--average-last N]
+# The models are the main job's --model choices: mlp (40-100-100-10), residual-mlp (the MNIST-1D authors' MLP,
+# h = relu(l1(x)); h = h + relu(l2(h)); l3(h)) and deep-residual (Linear(40, 256), 8 pre-norm residual blocks
+# x + Linear(256, 256)(gelu(Linear(256, 256)(LayerNorm(x)))), a final LayerNorm, Linear(256, 10)).
 # DATA.csv from: dotnet run --project examples/Mnist1d -c Release -- dataset --out DATA.csv
 # Defaults are the main job's (weight decay 1e-3, average over the last quarter); --weight-decay 0
 # --average-last 0 is the plain recipe.
@@ -9,6 +12,7 @@ import argparse, time, torch
 
 parser = argparse.ArgumentParser()
 parser.add_argument('data')
+parser.add_argument('--model', choices=['mlp', 'residual-mlp', 'deep-residual'], default='mlp')
 parser.add_argument('--seed', type=int, default=0)
 parser.add_argument('--steps', type=int, default=8000)
 parser.add_argument('--weight-decay', type=float, default=1e-3)
@@ -26,7 +30,34 @@ rows = [list(map(float, l.split(','))) for l in open(args.data) if l.strip() and
 data = torch.tensor(rows, dtype=torch.float64)
 x = data[:4000, 1:].float(); y = data[:4000, 0].long()
 xt = data[4000:, 1:].float(); yt = data[4000:, 0].long()
-m = torch.nn.Sequential(torch.nn.Linear(40, 100), torch.nn.ReLU(), torch.nn.Linear(100, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+
+
+class ResidualMlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2, self.l3 = torch.nn.Linear(40, 100), torch.nn.Linear(100, 100), torch.nn.Linear(100, 10)
+
+    def forward(self, x):
+        h = self.l1(x).relu()
+        h = h + self.l2(h).relu()
+        return self.l3(h)
+
+
+class PreNormBlock(torch.nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.norm, self.up, self.down = torch.nn.LayerNorm(width), torch.nn.Linear(width, width), torch.nn.Linear(width, width)
+
+    def forward(self, x):
+        return x + self.down(torch.nn.functional.gelu(self.up(self.norm(x))))
+
+
+if args.model == 'mlp':
+    m = torch.nn.Sequential(torch.nn.Linear(40, 100), torch.nn.ReLU(), torch.nn.Linear(100, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+elif args.model == 'residual-mlp':
+    m = ResidualMlp()
+else:
+    m = torch.nn.Sequential(torch.nn.Linear(40, 256), *[PreNormBlock(256) for _ in range(8)], torch.nn.LayerNorm(256), torch.nn.Linear(256, 10))
 opt = torch.optim.Adam(m.parameters(), lr=1e-2, weight_decay=args.weight_decay)
 lf = torch.nn.CrossEntropyLoss()
 sums = [torch.zeros_like(p, dtype=torch.float64) for p in m.parameters()]
@@ -49,5 +80,5 @@ with torch.no_grad():
         for s, p in zip(sums, m.parameters()):
             p.copy_((s / snapshots).float())
     acc = (m(xt).argmax(1) == yt).float().mean().item()
-print(f'seed {args.seed}: {args.steps} steps in {dt:.2f} s ({dt/args.steps*1e6:.0f} us/step), weight decay {args.weight_decay}, '
+print(f'{args.model} seed {args.seed}: {args.steps} steps in {dt:.2f} s ({dt/args.steps*1e6:.0f} us/step), weight decay {args.weight_decay}, '
       f'{snapshots} snapshots averaged; last step test accuracy {last:.4f}; test accuracy {acc:.4f}')

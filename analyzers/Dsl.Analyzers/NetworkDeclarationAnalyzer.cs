@@ -33,22 +33,29 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
     internal static void Analyze(INamedTypeSymbol type, Compilation compilation, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         bool isNetwork = false;
+        bool isBlock = false;
         foreach (AttributeData attribute in type.GetAttributes())
         {
-            if (attribute.AttributeClass is { Name: "NetworkAttribute", ContainingNamespace: { Name: "Dsl", ContainingNamespace.IsGlobalNamespace: true } })
+            if (attribute.AttributeClass is { Name: "NetworkAttribute" or "BlockAttribute", ContainingNamespace: { Name: "Dsl", ContainingNamespace.IsGlobalNamespace: true } } attributeClass)
             {
-                isNetwork = true;
-                break;
+                isNetwork |= attributeClass.Name == "NetworkAttribute";
+                isBlock |= attributeClass.Name == "BlockAttribute";
             }
         }
 
-        if (!isNetwork)
+        if (!isNetwork && !isBlock)
         {
             return;
         }
 
-        ParseResult result = NetworkParser.Parse(type, compilation, cancellationToken);
-        foreach (ParseDiagnostic problem in result.Diagnostics)
+        // A block's own problems are reported at the block; the networks that use it report only the shape errors that
+        // depend on what feeds it.
+        System.Collections.Generic.List<ParseDiagnostic> problems = isNetwork
+            ? NetworkParser.Parse(type, compilation, cancellationToken).Diagnostics
+            : type.TypeKind == TypeKind.Class && type.Name.Length > 0
+                ? new ItemParser(compilation, cancellationToken).ParseBlock(type).Diagnostics
+                : new System.Collections.Generic.List<ParseDiagnostic>();
+        foreach (ParseDiagnostic problem in problems)
         {
             DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(problem.Id);
             if (descriptor is not null)

@@ -52,3 +52,39 @@ public sealed partial class W4Mlp
     [Dense(4096), Relu] public partial Layer Hidden2 { get; }
     [Dense(1024)] public partial Layer Logits { get; }
 }
+
+/// <summary>W1R: the MNIST-1D authors' MLP with its residual add, h = relu(l1(x)); h = h + relu(l2(h)); l3(h), on the graph runtime.</summary>
+[Network(Input = [40])]
+public sealed partial class W1ResidualMlp
+{
+    [Dense(100), Relu] public partial Layer Hidden1 { get; }
+    [Residual] public partial W1Branch Hidden2 { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+}
+
+/// <summary>W1R's residual branch.</summary>
+[Block]
+public sealed partial class W1Branch
+{
+    [Dense(100), Relu] public partial Layer Linear { get; }
+}
+
+/// <summary>W5's block: LayerNorm -> Dense(256) -> GELU -> Dense(256), added to the stream.</summary>
+[Block]
+public sealed partial class W5Block
+{
+    [LayerNorm] public partial Layer Norm { get; }
+    [Dense(256)] public partial Layer Up { get; }
+    [Gelu] public partial Layer Act { get; }
+    [Dense(256)] public partial Layer Down { get; }
+}
+
+/// <summary>W5: the pre-norm residual MLP, 40 -> Dense(256), 8 residual W5Blocks, final LayerNorm, Dense(10).</summary>
+[Network(Input = [40])]
+public sealed partial class W5DeepResidual
+{
+    [Dense(256)] public partial Layer Embed { get; }
+    [Repeat(8), Residual] public partial Repeated<W5Block> Blocks { get; }
+    [LayerNorm] public partial Layer FinalNorm { get; }
+    [Dense(10)] public partial Layer Head { get; }
+}

@@ -5,7 +5,7 @@ namespace Dsl.Bench;
 
 /// <summary>
 /// Our side of a CPU workload on one thread count: a network on its own CPU device, one fixed random
-/// batch (seed 0) and SGD, warmed up and kept alive so the suite can time blocks of steps between the
+/// batch (seed 0) and its optimizer (SGD lr 0.01 unless the workload names another), warmed up and kept alive so the suite can time blocks of steps between the
 /// peer's blocks.
 /// </summary>
 internal sealed class OurStep : IDisposable
@@ -22,7 +22,7 @@ internal sealed class OurStep : IDisposable
 
     public int Threads { get; }
 
-    public static OurStep Prepare<TNetwork>(Func<Device, TNetwork> create, int batch, int threads, int warmupSteps)
+    public static OurStep Prepare<TNetwork>(Func<Device, TNetwork> create, int batch, int threads, int warmupSteps, Func<Optimizer>? optimizerFactory = null)
         where TNetwork : IClassifierNetwork
     {
         Device device = Device.Cpu(threads);
@@ -40,7 +40,7 @@ internal sealed class OurStep : IDisposable
             y[i] = random.Next(model.OutputSize);
         }
 
-        var optimizer = new Sgd(0.01f);
+        Optimizer optimizer = optimizerFactory?.Invoke() ?? new Sgd(0.01f);
         var step = new OurStep(device, threads, () => model.TrainStep(x, y, optimizer));
         for (int i = 0; i < warmupSteps; i++)
         {

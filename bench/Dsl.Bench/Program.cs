@@ -72,6 +72,8 @@ static int CpuSuite(int threads, int pairs, bool runPeer)
     [
         Paired("W1", d => new W1Mlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
         Paired("W3", d => new W3Mlp(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer),
+        Paired("W1R", d => new W1ResidualMlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
+        Paired("W5", d => new W5DeepResidual(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer, () => new Adam(1e-3f)),
     ];
     string peerName = peer is null ? "none" : $"PyTorch {peer.Version}, the faster of {string.Join(" and ", threadOptions)} threads in each pair";
     Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, {pairs} alternating pairs of blocks per workload; peer: {peerName}");
@@ -94,11 +96,11 @@ static int CpuSuite(int threads, int pairs, bool runPeer)
     return 0;
 }
 
-static string Paired<TNetwork>(string id, Func<Device, TNetwork> create, int batch, int probeSteps, int pairs, int[] threadOptions, TorchPeer? peer)
+static string Paired<TNetwork>(string id, Func<Device, TNetwork> create, int batch, int probeSteps, int pairs, int[] threadOptions, TorchPeer? peer, Func<Optimizer>? optimizer = null)
     where TNetwork : IClassifierNetwork
 {
     const double BlockMicroseconds = 500_000;
-    var ours = threadOptions.Select(t => OurStep.Prepare(create, batch, t, warmupSteps: 2 * probeSteps)).ToList();
+    var ours = threadOptions.Select(t => OurStep.Prepare(create, batch, t, warmupSteps: 2 * probeSteps, optimizer)).ToList();
     try
     {
         // (threads, steps per block, time one block) for each configuration of each side.

@@ -77,7 +77,7 @@ internal static class CrossValidation
         (float[] trainX, int[] trainY) = Rows(data, trainingRows);
         (float[] validationX, int[] validationY) = Rows(data, validationRows);
         using Device device = Device.Cpu(1);
-        using var model = new Mnist1dMlp(device, seed);
+        using IClassifierNetwork model = Models.Create(options.Model, device, seed);
         var optimizer = new Adam(options.LearningRate, weightDecay: options.WeightDecay);
         var batcher = new Batcher(trainX, trainY, data.Length, options.Batch, seed, options.Sampling);
         AveragingWindow window = options.Averaging;

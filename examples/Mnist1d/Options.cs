@@ -6,11 +6,14 @@ namespace Mnist1dTraining;
 internal sealed record Options
 {
     public const string Usage = """
-        usage: Mnist1d [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential] [--save FILE]
-               Mnist1d crossval [--folds K] [--seeds N] [--parallel N] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--sampling ...]
-               Mnist1d evaluate --load FILE [--device ...] [--threads N]
+        usage: Mnist1d [--model mlp|residual-mlp|deep-residual] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential] [--save FILE]
+               Mnist1d crossval [--model NAME] [--folds K] [--seeds N] [--parallel N] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--sampling ...]
+               Mnist1d evaluate --load FILE [--model NAME] [--device ...] [--threads N]
                Mnist1d dataset --out FILE
         """;
+
+    /// <summary>Which network to train: mlp (the default), residual-mlp or deep-residual (see <see cref="Models"/>).</summary>
+    public string Model { get; private init; } = "mlp";
 
     public int Steps { get; private init; } = 8000;
 
@@ -84,9 +87,9 @@ internal sealed record Options
     /// <summary>The options each command accepts; any other is refused rather than silently ignored.</summary>
     private static readonly Dictionary<string, string[]> Accepted = new()
     {
-        ["train"] = ["--steps", "--batch", "--lr", "--weight-decay", "--average-last", "--seed", "--threads", "--device", "--eval-every", "--plot", "--no-plot", "--no-progress", "--sampling", "--save"],
-        ["crossval"] = ["--folds", "--seeds", "--parallel", "--steps", "--batch", "--lr", "--weight-decay", "--average-last", "--sampling"],
-        ["evaluate"] = ["--load", "--device", "--threads"],
+        ["train"] = ["--model", "--steps", "--batch", "--lr", "--weight-decay", "--average-last", "--seed", "--threads", "--device", "--eval-every", "--plot", "--no-plot", "--no-progress", "--sampling", "--save"],
+        ["crossval"] = ["--model", "--folds", "--seeds", "--parallel", "--steps", "--batch", "--lr", "--weight-decay", "--average-last", "--sampling"],
+        ["evaluate"] = ["--model", "--load", "--device", "--threads"],
         ["dataset"] = ["--out"],
     };
 
@@ -105,6 +108,7 @@ internal sealed record Options
             string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{name} needs a value");
             options = name switch
             {
+                "--model" => options with { Model = Models.Check(Value()) },
                 "--steps" => options with { Steps = PositiveInt(name, Value()) },
                 "--batch" => options with { Batch = PositiveInt(name, Value()) },
                 "--lr" => options with { LearningRate = PositiveFloat(name, Value()) },

@@ -71,7 +71,7 @@ static int EvaluateSaved(Options options)
     string path = options.Load ?? throw new UsageException("evaluate needs --load FILE");
     Mnist1dDataset data = Mnist1d.Generate();
     using Device device = ChooseDevice(options);
-    var model = new Mnist1dMlp(device);
+    using IClassifierNetwork model = Models.Create(options.Model, device, seed: 0);
     Dsl.IO.ParameterFile.Load(model, path);
     Evaluation test = model.Evaluate(data.TestX, data.TestY);
     Console.WriteLine($"loaded {path} into {model.ParameterCount} parameters on {device}");
@@ -120,7 +120,7 @@ static int Train(Options options)
     var total = Stopwatch.StartNew();
     Mnist1dDataset data = Mnist1d.Generate();
     using Device device = ChooseDevice(options);
-    var model = new Mnist1dMlp(device, options.Seed);
+    using IClassifierNetwork model = Models.Create(options.Model, device, options.Seed);
     var optimizer = new Adam(options.LearningRate, weightDecay: options.WeightDecay);
     AveragingWindow window = options.Averaging;
     ParameterAverage? average = window.SnapshotCount > 0 ? new ParameterAverage(model) : null;
@@ -128,7 +128,7 @@ static int Train(Options options)
     var x = new float[options.Batch * data.Length];
     var y = new int[options.Batch];
 
-    Console.WriteLine($"MNIST-1D: {data.TrainCount} train / {data.TestCount} test samples of length {data.Length}; model {model.ParameterCount} parameters on {device}");
+    Console.WriteLine($"MNIST-1D: {data.TrainCount} train / {data.TestCount} test samples of length {data.Length}; model {options.Model}, {model.ParameterCount} parameters on {device}");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Adam lr {options.LearningRate}, weight decay {options.WeightDecay}, batch {options.Batch}, {options.Steps} steps, seed {options.Seed}"));
     Console.WriteLine(average is null
         ? "reported weights: the last step's"

@@ -29,28 +29,43 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (network, _) => network!)
             .WithTrackingName(TrackingNames.Networks);
 
+        // [Block] classes: each gets a part of its own (its constructor appends its layers to a network's builder).
+        IncrementalValuesProvider<NetworkOutput> blocks = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                Parsing.ItemParser.BlockAttributeName,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                transform: static (attributeContext, cancellationToken) => NetworkInput.CreateBlock(attributeContext, cancellationToken))
+            .Where(static block => block is not null)
+            .Select(static (block, _) => block!)
+            .WithTrackingName(TrackingNames.Blocks);
+
         // Unchanged (an empty array) unless file names collide, so one network's edit re-emits only that network.
         IncrementalValueProvider<EquatableArray<HintSuffix>> collisions = networks
             .Collect()
-            .Select(static (all, _) => HintNames.Collisions(all))
+            .Combine(blocks.Collect())
+            .Select(static (all, _) => HintNames.Collisions(all.Left.AddRange(all.Right)))
             .WithTrackingName(TrackingNames.HintCollisions);
 
-        context.RegisterSourceOutput(networks.Combine(collisions), static (output, pair) =>
-        {
-            (NetworkOutput network, EquatableArray<HintSuffix> suffixes) = pair;
-            foreach (DiagnosticInfo diagnostic in network.Diagnostics)
-            {
-                Report(output, diagnostic);
-            }
+        context.RegisterSourceOutput(networks.Combine(collisions), static (output, pair) => Emit(output, pair.Left, pair.Right));
+        context.RegisterSourceOutput(blocks.Combine(collisions), static (output, pair) => Emit(output, pair.Left, pair.Right));
+    }
 
-            string? source = network.Spec is not null ? NetworkEmitter.Emit(network.Spec)
-                : network.Fallback is not null ? FallbackEmitter.Emit(network.Fallback)
-                : null;
-            if (source is not null)
-            {
-                output.AddSource(HintNames.Final(network, suffixes), source);
-            }
-        });
+    private static void Emit(SourceProductionContext output, NetworkOutput network, EquatableArray<HintSuffix> suffixes)
+    {
+        foreach (DiagnosticInfo diagnostic in network.Diagnostics)
+        {
+            Report(output, diagnostic);
+        }
+
+        string? source = network.Spec is { IsGraph: true } ? GraphEmitter.Emit(network.Spec)
+            : network.Spec is not null ? NetworkEmitter.Emit(network.Spec)
+            : network.Block is not null ? GraphEmitter.EmitBlock(network.Block)
+            : network.Fallback is not null ? FallbackEmitter.Emit(network.Fallback)
+            : null;
+        if (source is not null)
+        {
+            output.AddSource(HintNames.Final(network, suffixes), source);
+        }
     }
 
     private static void Report(SourceProductionContext output, DiagnosticInfo diagnostic)
@@ -76,4 +91,5 @@ internal static class TrackingNames
     public const string ParsedNetworks = nameof(ParsedNetworks);
     public const string Networks = nameof(Networks);
     public const string HintCollisions = nameof(HintCollisions);
+    public const string Blocks = nameof(Blocks);
 }

@@ -12,34 +12,70 @@ public enum Activation
     Sigmoid,
 }
 
+/// <summary>What a declared layer computes.</summary>
+public enum LayerKind
+{
+    /// <summary>y = phi(x W^T + b): <see cref="Layer.Weight"/> (Units, FanIn) and <see cref="Layer.Bias"/> (Units).</summary>
+    Dense,
+
+    /// <summary>y = phi(x) element-wise; no parameters.</summary>
+    Activation,
+
+    /// <summary>Per-row normalisation to zero mean and unit variance, then y = xhat * gain + bias (<see cref="Layer.Weight"/> is the gain).</summary>
+    LayerNorm,
+
+    /// <summary>Per-row division by the root mean square, then y = xhat * gain (<see cref="Layer.Weight"/> is the gain).</summary>
+    RmsNorm,
+
+    /// <summary>Inverted dropout in training, the identity in evaluation; no parameters.</summary>
+    Dropout,
+}
+
 /// <summary>
 /// One declared layer: its widths and activation, and typed views of its parameters and gradients
 /// inside the network's single parameter buffer. Generated networks create these; users read them.
 /// </summary>
 public sealed class Layer
 {
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    private readonly ParameterBuffers _buffers;
     private readonly IHostBufferSync? _sync;
 
+    /// <summary>A dense layer over the given parameter and gradient buffers.</summary>
     /// <param name="sync">The network's host copy keeper when its parameters live on a GPU; null on the CPU backend.</param>
     public Layer(string name, int index, int fanIn, int units, Activation activation, float slope, float[] parameters, float[] gradients, int weightOffset, int biasOffset, IHostBufferSync? sync = null)
+        : this(name, index, LayerKind.Dense, fanIn, units, activation, slope, new ParameterBuffers(parameters, gradients), weightOffset, units * fanIn, biasOffset, 0f)
     {
         _sync = sync;
+    }
+
+    /// <summary>A layer of any kind; the buffers may be allocated after the layer is created.</summary>
+    internal Layer(string name, int index, LayerKind kind, int fanIn, int units, Activation activation, float slope, ParameterBuffers buffers, int weightOffset, int weightLength, int biasOffset, float probability)
+    {
         Name = name;
         Index = index;
+        Kind = kind;
         FanIn = fanIn;
         Units = units;
         Activation = activation;
         Slope = slope;
-        _parameters = parameters;
-        _gradients = gradients;
+        _buffers = buffers;
         WeightOffset = weightOffset;
+        WeightLength = weightLength;
         BiasOffset = biasOffset;
+        Probability = probability;
     }
 
-    /// <summary>The property name that declares the layer.</summary>
+    /// <summary>The layer's path: the property that declares it, prefixed by the block properties that lead to it (<c>Blocks[3].Up</c>).</summary>
     public string Name { get; }
+
+    /// <summary>What the layer computes.</summary>
+    public LayerKind Kind { get; }
+
+    /// <summary>The drop probability of a <see cref="LayerKind.Dropout"/> layer (0 for other kinds).</summary>
+    public float Probability { get; }
+
+    /// <summary>Floats in <see cref="Weight"/>: Units * FanIn for a dense layer, the features of a norm's gain, 0 without one.</summary>
+    public int WeightLength { get; }
 
     /// <summary>Position in declaration order.</summary>
     public int Index { get; }
@@ -63,18 +99,24 @@ public sealed class Layer
     /// <summary>Offset of the bias (Units) in the parameter buffer, or -1.</summary>
     public int BiasOffset { get; }
 
-    public int ParameterCount => (Units * FanIn) + (HasBias ? Units : 0);
+    public int ParameterCount => WeightLength + (HasBias ? Units : 0);
 
-    /// <summary>Weight, shape (Units, FanIn), row-major: Weight[o * FanIn + i] connects input i to output o.</summary>
+    /// <summary>
+    /// Weight, shape (Units, FanIn), row-major: Weight[o * FanIn + i] connects input i to output o; for a norm its gain
+    /// (Units); empty for a layer without parameters.
+    /// </summary>
     /// <remarks>On a GPU device this copies the parameters to the host first; writes through the span reach the GPU before its next use.</remarks>
     public Span<float> Weight
     {
         get
         {
             _sync?.ParametersToHost();
-            return _parameters.AsSpan(WeightOffset, Units * FanIn);
+            return WeightLength == 0 ? Span<float>.Empty : _buffers.Parameters.AsSpan(WeightOffset, WeightLength);
         }
     }
+
+    /// <summary>The gain of a norm layer, shape (Units): the same floats as <see cref="Weight"/>; empty for other kinds.</summary>
+    public Span<float> Gain => Kind is LayerKind.LayerNorm or LayerKind.RmsNorm ? Weight : Span<float>.Empty;
 
     /// <summary>Bias, shape (Units); empty when the layer has none.</summary>
     public Span<float> Bias
@@ -82,7 +124,7 @@ public sealed class Layer
         get
         {
             _sync?.ParametersToHost();
-            return HasBias ? _parameters.AsSpan(BiasOffset, Units) : Span<float>.Empty;
+            return HasBias ? _buffers.Parameters.AsSpan(BiasOffset, Units) : Span<float>.Empty;
         }
     }
 
@@ -92,7 +134,7 @@ public sealed class Layer
         get
         {
             _sync?.GradientsToHost();
-            return _gradients.AsSpan(WeightOffset, Units * FanIn);
+            return WeightLength == 0 ? ReadOnlySpan<float>.Empty : _buffers.Gradients.AsSpan(WeightOffset, WeightLength);
         }
     }
 
@@ -102,11 +144,25 @@ public sealed class Layer
         get
         {
             _sync?.GradientsToHost();
-            return HasBias ? _gradients.AsSpan(BiasOffset, Units) : ReadOnlySpan<float>.Empty;
+            return HasBias ? _buffers.Gradients.AsSpan(BiasOffset, Units) : ReadOnlySpan<float>.Empty;
         }
     }
 
-    public override string ToString() => $"{Name}: Dense {FanIn} -> {Units}, {Activation}";
+    public override string ToString() => Kind switch
+    {
+        LayerKind.Dense => $"{Name}: Dense {FanIn} -> {Units}, {Activation}",
+        LayerKind.Activation => $"{Name}: {Activation} ({Units})",
+        LayerKind.Dropout => $"{Name}: Dropout p = {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
+        _ => $"{Name}: {Kind} ({Units}){(WeightLength > 0 ? "" : ", no affine parameters")}",
+    };
+}
+
+/// <summary>A network's parameter and gradient buffers, one each; layers view slices of them.</summary>
+internal sealed class ParameterBuffers(float[] parameters, float[] gradients)
+{
+    public float[] Parameters { get; set; } = parameters;
+
+    public float[] Gradients { get; set; } = gradients;
 }
 
 /// <summary>

@@ -2,7 +2,7 @@ namespace Dsl.Analyzers.Tests;
 
 /// <summary>
 /// DSL0004: the attributes on a property do not make one layer. Reported at the attribute that
-/// breaks it: the second layer attribute, the extra (last) activation, or the lone activation.
+/// breaks it: the second layer attribute, or the extra (last) activation, or an activation beside a layer other than Dense.
 /// </summary>
 public sealed class Dsl0004UnknownAttributeCombinationTests
 {
@@ -35,26 +35,27 @@ public sealed class Dsl0004UnknownAttributeCombinationTests
         """);
 
     [Fact]
-    public Task ActivationAlone() => AnalyzerVerifier.VerifyAsync("""
+    public Task StandaloneActivationIsALayer() => AnalyzerVerifier.VerifyAsync("""
         using Dsl;
         namespace Demo;
         [Network(Input = [40])]
         public sealed partial class Mlp
         {
             [Dense(100)] public partial Layer Hidden { get; }
-            [{|DSL0004:Relu|}] public partial Layer Activation { get; }
+            [Relu] public partial Layer Activation { get; }
             [Dense(10)] public partial Layer Logits { get; }
         }
         """);
 
     [Fact]
-    public Task ActivationAloneIsNotReportedAsNoLayers() => AnalyzerVerifier.VerifyAsync("""
+    public Task ActivationBesideANormIsReported() => AnalyzerVerifier.VerifyAsync("""
         using Dsl;
         namespace Demo;
         [Network(Input = [40])]
         public sealed partial class Mlp
         {
-            [{|DSL0004:Sigmoid|}] public partial Layer Output { get; }
+            [LayerNorm, {|DSL0004:Sigmoid|}] public partial Layer Norm { get; }
+            [Dense(10)] public partial Layer Logits { get; }
         }
         """);
 

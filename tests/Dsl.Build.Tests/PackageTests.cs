@@ -93,6 +93,38 @@ public sealed partial class PackageTests(LocalPackage package)
     }
 
     [Fact]
+    public void A_project_that_references_the_package_declares_a_residual_network_of_blocks_and_trains_it()
+    {
+        CommandResult run = package.Dotnet(package.Consumer("GraphTraining"), "run", "-c", "Release");
+        Assert.True(run.ExitCode == 0, run.Output);
+        Match result = TrainingLine().Match(run.Output);
+        Assert.True(result.Success, run.Output);
+        double first = double.Parse(result.Groups["first"].Value, CultureInfo.InvariantCulture);
+        double last = double.Parse(result.Groups["last"].Value, CultureInfo.InvariantCulture);
+
+        // Embed 4*8 + 8; per block LayerNorm 2*8, Up 8*16 + 16, Down 16*8 + 8; RmsNorm 8; Logits 8*3 + 3.
+        Assert.Equal("667", result.Groups["parameters"].Value);
+        Assert.True(last < first / 2, $"the loss went from {first} to {last}");
+        Assert.True(double.Parse(result.Groups["accuracy"].Value, CultureInfo.InvariantCulture) >= 0.9, run.Output);
+
+        // Embed, 2 x (Norm, Up, Act, Drop, Down), FinalNorm and Logits (a residual add is not a layer).
+        Assert.Contains("layers 13, Blocks[1].Up 128 weights", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_shape_mistake_inside_a_repeated_block_fails_dotnet_build_at_the_block_s_attribute_and_at_its_use()
+    {
+        CommandResult build = package.Dotnet(package.Consumer("BlockShapeMistake"), "build", "-c", "Release", "-nologo", "-tl:off", "-v:q");
+        Assert.NotEqual(0, build.ExitCode);
+        IReadOnlyList<BuildDiagnostic> diagnostics = build.Diagnostics();
+        Assert.Equal(
+            [("Blocks.cs", 13, 6, "error", "DSL0006"), ("Program.cs", 9, 6, "error", "DSL0006")],
+            diagnostics.Select(d => (d.File, d.Line, d.Column, d.Severity, d.Id)).Order());
+        Assert.All(diagnostics, d => Assert.Contains("residual 'Blocks[0].Inner' of network 'BlockShapeMistake' adds its branch to its input, but block 'Narrow' maps 16 features to 8", d.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain("CS9248", build.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_network_class_that_is_not_partial_fails_dotnet_build_with_DSL0001_beside_the_compiler_s_errors()
     {
         // No generated part can join the class, so the compiler reports its partial layer as unimplemented; with

@@ -32,7 +32,7 @@ public sealed class SnapshotTests
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 
-    private static void AssertMatchesSnapshot(string name, string actual)
+    internal static void AssertMatchesSnapshot(string name, string actual)
     {
         string verifiedPath = Path.Combine(SnapshotDirectory(), name + ".verified.cs");
         string receivedPath = Path.Combine(SnapshotDirectory(), name + ".received.cs");

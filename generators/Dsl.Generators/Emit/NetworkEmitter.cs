@@ -585,13 +585,13 @@ internal static class NetworkEmitter
 
     private static string Identifier(string name) => CSharpNames.Identifier(name);
 
-    private static string ActivationValue(LayerSpec layer) => layer.Activation switch
+    internal static string ActivationValue(LayerSpec layer) => layer.Activation switch
     {
         ActivationKind.LeakyRelu => $"new global::Dsl.Ops.LeakyRelu({F(layer.Slope)})",
         _ => $"new global::Dsl.Ops.{layer.Activation}()",
     };
 
-    private static string ActivationName(LayerSpec layer) => layer.Activation switch
+    internal static string ActivationName(LayerSpec layer) => layer.Activation switch
     {
         ActivationKind.Identity => "no activation",
         ActivationKind.Relu => "ReLU",
@@ -618,7 +618,7 @@ internal static class NetworkEmitter
 
     private static string Grouped(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 
-    private static string F(double value) => ((float)value).ToString("R", CultureInfo.InvariantCulture) + "f";
+    internal static string F(double value) => ((float)value).ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    private static string D(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "d";
+    internal static string D(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "d";
 }

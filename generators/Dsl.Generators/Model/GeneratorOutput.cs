@@ -19,7 +19,8 @@ internal sealed record NetworkOutput(
     string HintName,
     NetworkSpec? Spec,
     FallbackSpec? Fallback,
-    EquatableArray<DiagnosticInfo> Diagnostics);
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    BlockSpec? Block = null);
 
 /// <summary>
 /// The part written for a declaration that yields no model: the type's declaration chain and, for every partial

@@ -8,12 +8,30 @@ namespace Dsl.Generators.Model;
 /// <param name="Namespace">The class's namespace as C# writes it (keywords escaped), or "" for the global namespace.</param>
 /// <param name="ClassName">The class name, unescaped.</param>
 /// <param name="InputShape">One sample's shape, without the batch dimension.</param>
+/// <param name="Layers">A chain of dense layers (each with its activation); empty for a graph network.</param>
+/// <param name="Items">A graph network's layers and block properties in declaration order; empty for a chain of dense layers.</param>
 internal sealed record NetworkSpec(
     string Namespace,
     string ClassName,
     EquatableArray<int> InputShape,
     LossKind Loss,
-    EquatableArray<LayerSpec> Layers);
+    EquatableArray<LayerSpec> Layers,
+    EquatableArray<ItemSpec> Items = default)
+{
+    /// <summary>Whether the network uses anything beyond a chain of dense layers: it then runs on the graph runtime.</summary>
+    public bool IsGraph => Items.Count > 0;
+}
+
+/// <summary>One property of a network or block: a layer, or a block used once or repeated.</summary>
+internal sealed record ItemSpec(LayerSpec? Layer, BlockUseSpec? Block);
+
+/// <summary>A block property: <c>[Residual(Scale = s)] [Repeat(n)] public partial T Name { get; }</c>.</summary>
+/// <param name="Repeat">Repetitions of a <c>Repeated&lt;T&gt;</c> property; 0 for a property of the block's own type.</param>
+internal sealed record BlockUseSpec(string PropertyName, PartialPropertySpec Implementation, BlockSpec Block, bool Residual, double Scale, int Repeat);
+
+/// <summary>A parsed [Block] class.</summary>
+/// <param name="TypeName">The class as generated code names it, from global:: (<c>global::Demo.PreNormBlock</c>).</param>
+internal sealed record BlockSpec(string Namespace, string ClassName, string TypeName, EquatableArray<ItemSpec> Items);
 
 /// <summary>One layer, in declaration order.</summary>
 /// <param name="PropertyName">The partial property that exposes the layer.</param>
@@ -21,6 +39,9 @@ internal sealed record NetworkSpec(
 /// <param name="Units">Output width of a Dense layer.</param>
 /// <param name="InitStd">Standard deviation for <see cref="InitKind.Normal"/>.</param>
 /// <param name="Slope">Negative slope for <see cref="ActivationKind.LeakyRelu"/>.</param>
+/// <param name="Epsilon">A norm's epsilon.</param>
+/// <param name="Affine">Whether a norm has its gain (and, for LayerNorm, bias).</param>
+/// <param name="Probability">A dropout layer's drop probability.</param>
 internal sealed record LayerSpec(
     string PropertyName,
     PartialPropertySpec Implementation,
@@ -31,11 +52,19 @@ internal sealed record LayerSpec(
     FanKind Fan,
     double InitStd,
     ActivationKind Activation,
-    double Slope);
+    double Slope,
+    double Epsilon = 0,
+    bool Affine = false,
+    double Probability = 0);
 
+/// <summary>Mirrors Dsl.LayerKind.</summary>
 internal enum LayerKind
 {
     Dense,
+    Activation,
+    LayerNorm,
+    RmsNorm,
+    Dropout,
 }
 
 internal enum ActivationKind

@@ -23,6 +23,8 @@ internal static class GeneratedMembers
         "GpuPath", "_gpu", "_deviceParametersStale", "_hostParametersStale", "_hostGradientsStale", "_lastLoss",
         "UploadParametersIfStale", "DownloadParametersIfStale", "GpuForwardBackward", "GpuStep",
         // Batch split across threads (small networks).
+        // Graph networks and blocks.
+        "_graph", "_blocks",
         "EnsureSliceBuffers", "ForwardBackwardBatch", "RunSlice", "SliceTask", "_stepInputs", "_stepLabels", "_stepTargets", "_sliceGradients", "_sliceLosses",
     };
 

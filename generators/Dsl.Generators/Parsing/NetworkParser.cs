@@ -15,11 +15,15 @@ namespace Dsl.Generators.Parsing;
 /// <summary>What parsing one [Network] class gives: a valid spec, or the problems that prevent one.</summary>
 internal sealed class ParseResult
 {
-    public ParseResult(NetworkSpec? spec, List<ParseDiagnostic> diagnostics)
+    public ParseResult(NetworkSpec? spec, List<ParseDiagnostic> diagnostics, string? brokenBlock = null)
     {
         Spec = spec;
         Diagnostics = diagnostics;
+        BrokenBlock = brokenBlock;
     }
+
+    /// <summary>A block the network uses that has errors of its own (reported at the block), or null.</summary>
+    public string? BrokenBlock { get; }
 
     /// <summary>The model, or null when the declaration has an error (ours or the compiler's); warnings leave it.</summary>
     public NetworkSpec? Spec { get; }
@@ -35,8 +39,9 @@ internal sealed class ParseResult
 internal static class NetworkParser
 {
     public const string NetworkAttributeName = "Dsl.NetworkAttribute";
-    private const string DenseAttributeName = "Dsl.DenseAttribute";
-    private const string ActivationAttributeName = "Dsl.ActivationAttribute";
+
+    /// <summary>Whether the type carries [Network] (a class with both [Network] and [Block] is a network).</summary>
+    public static bool IsNetwork(INamedTypeSymbol type) => type.GetAttributes().Any(a => FullName(a.AttributeClass) == NetworkAttributeName);
 
     /// <summary>Parses one [Network] type of <paramref name="compilation"/> (the compilation is read for names it must not hide).</summary>
     public static ParseResult Parse(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
@@ -119,196 +124,13 @@ internal static class NetworkParser
             }
         }
 
-        var layers = new List<LayerSpec>();
-        var layerLocations = new List<Location>();
-        SyntaxNode? layersPart = null;
-        foreach (IPropertySymbol property in LayerPropertiesInDeclarationOrder(type))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            ImmutableArray<AttributeData> attributes = property.GetAttributes();
-            var layerAttributes = new List<AttributeData>();
-            var activationAttributes = new List<AttributeData>();
-            foreach (AttributeData attribute in attributes)
-            {
-                if (attribute.AttributeClass is null or IErrorTypeSymbol)
-                {
-                    continue;
-                }
-
-                if (FullName(attribute.AttributeClass) == DenseAttributeName)
-                {
-                    layerAttributes.Add(attribute);
-                }
-                else if (DerivesFrom(attribute.AttributeClass, ActivationAttributeName))
-                {
-                    activationAttributes.Add(attribute);
-                }
-            }
-
-            if (layerAttributes.Count == 0 && activationAttributes.Count == 0)
-            {
-                if (property.IsPartialDefinition && FullName(property.Type as INamedTypeSymbol) == PartialProperties.LayerTypeName && !IsGenerated(property))
-                {
-                    diagnostics.Add(new ParseDiagnostic(
-                        DiagnosticIds.UnknownAttributeCombination,
-                        property.Locations.FirstOrDefault() ?? classLocation,
-                        string.Format(CultureInfo.InvariantCulture, "Layer property '{0}' has no layer attribute; declare what it is, e.g. [Dense(10)] public partial Layer {0} {{ get; }}", property.Name)));
-                }
-
-                continue;
-            }
-
-            Location propertyLocation = property.Locations.FirstOrDefault() ?? classLocation;
-
-            // All layers must live in one part of the partial class, so declaration order is defined.
-            SyntaxNode? part = property.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken).Parent;
-            if (layersPart is null)
-            {
-                layersPart = part;
-            }
-            else if (part is not null && part != layersPart)
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.LayersSplitAcrossParts,
-                    propertyLocation,
-                    string.Format(CultureInfo.InvariantCulture, "Layer '{0}' is declared in another part of partial class '{1}' than the first layer; declare all layers in one part so their order is defined", property.Name, type.Name)));
-            }
-
-            if (layerAttributes.Count != 1 || activationAttributes.Count > 1)
-            {
-                string problem = layerAttributes.Count == 0
-                    ? "an activation needs a layer on the same property, e.g. [Dense(100), Relu]"
-                    : layerAttributes.Count > 1
-                        ? "a property declares exactly one layer"
-                        : "a layer takes at most one activation";
-                Location at = AttributeLocation((layerAttributes.Count > 1 ? layerAttributes[1] : activationAttributes.Last()), propertyLocation);
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.UnknownAttributeCombination,
-                    at,
-                    string.Format(CultureInfo.InvariantCulture, "Unknown combination of attributes on '{0}': {1}", property.Name, problem)));
-                continue;
-            }
-
-            if (property.Type is IErrorTypeSymbol || PartialProperties.HasCompilerErrors(property, compilation, cancellationToken))
-            {
-                // The compiler reports what is wrong with the declaration; a generated part would only repeat it.
-                incomplete = true;
-                continue;
-            }
-
-            PartialPropertySpec? implementation = CheckLayerProperty(property, propertyLocation, diagnostics, cancellationToken);
-            if (GeneratedMembers.IsReserved(property.Name) || property.Name == type.Name)
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.NameCollision,
-                    propertyLocation,
-                    string.Format(CultureInfo.InvariantCulture, "Layer '{0}' has the name of a member the generator writes into '{1}'; rename the layer", property.Name, type.Name)));
-            }
-
-            AttributeData dense = layerAttributes[0];
-            Location denseLocation = AttributeLocation(dense, propertyLocation);
-            if (dense.AttributeConstructor is null || dense.ConstructorArguments.Length != 1 || dense.ConstructorArguments[0].Value is not int units)
-            {
-                incomplete = true;
-                continue;
-            }
-
-            bool hasBias = true;
-            InitKind init = InitKind.TorchDefault;
-            FanKind fan = FanKind.In;
-            double initStd = 0.01;
-            foreach (KeyValuePair<string, TypedConstant> argument in dense.NamedArguments)
-            {
-                object? value = argument.Value.Kind == TypedConstantKind.Error ? null : argument.Value.Value;
-                switch (argument.Key)
-                {
-                    case "Bias" when value is bool b:
-                        hasBias = b;
-                        break;
-                    case "Init" when value is int i:
-                        init = (InitKind)i;
-                        break;
-                    case "Fan" when value is int f:
-                        fan = (FanKind)f;
-                        break;
-                    case "InitStd" when value is double s:
-                        initStd = s;
-                        break;
-                    default:
-                        incomplete = true;
-                        break;
-                }
-            }
-
-            if (units <= 0)
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.NonPositiveSize,
-                    denseLocation,
-                    string.Format(CultureInfo.InvariantCulture, "Dense layer '{0}' has width {1}; a width must be positive", property.Name, units)));
-            }
-
-            if (init is < InitKind.TorchDefault or > InitKind.Normal || fan is not (FanKind.In or FanKind.Out) || double.IsNaN(initStd) || double.IsInfinity(initStd))
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.ArgumentOutOfRange,
-                    denseLocation,
-                    string.Format(CultureInfo.InvariantCulture, "Dense layer '{0}' has Init = {1}, Fan = {2}, InitStd = {3}: each must be a defined value and InitStd a finite number", property.Name, (int)init, (int)fan, initStd)));
-            }
-            else if (init == InitKind.Normal && !(initStd > 0))
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.NonPositiveSize,
-                    denseLocation,
-                    string.Format(CultureInfo.InvariantCulture, "Dense layer '{0}' uses Init.Normal with InitStd {1}; the standard deviation must be positive", property.Name, initStd)));
-            }
-
-            ActivationKind activation = ActivationKind.Identity;
-            double slope = 0;
-            if (activationAttributes.Count == 1)
-            {
-                AttributeData attribute = activationAttributes[0];
-                switch (attribute.AttributeClass!.Name)
-                {
-                    case "ReluAttribute": activation = ActivationKind.Relu; break;
-                    case "LeakyReluAttribute":
-                        activation = ActivationKind.LeakyRelu;
-                        if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is double s)
-                        {
-                            slope = s;
-                            if (double.IsNaN(s) || s < 0 || s > float.MaxValue)
-                            {
-                                diagnostics.Add(new ParseDiagnostic(
-                                    DiagnosticIds.ArgumentOutOfRange,
-                                    AttributeLocation(attribute, propertyLocation),
-                                    string.Format(CultureInfo.InvariantCulture, "LeakyRelu slope {0} on '{1}' must be a finite, non-negative single-precision number", s, property.Name)));
-                            }
-                        }
-                        else
-                        {
-                            incomplete = true;
-                        }
-
-                        break;
-                    case "GeluAttribute": activation = ActivationKind.Gelu; break;
-                    case "SiluAttribute": activation = ActivationKind.Silu; break;
-                    case "TanhAttribute": activation = ActivationKind.Tanh; break;
-                    case "SigmoidAttribute": activation = ActivationKind.Sigmoid; break;
-                    default:
-                        diagnostics.Add(new ParseDiagnostic(
-                            DiagnosticIds.UnknownAttributeCombination,
-                            AttributeLocation(attribute, propertyLocation),
-                            string.Format(CultureInfo.InvariantCulture, "Unknown combination of attributes on '{0}': activation '{1}' is not one the generator implements", property.Name, attribute.AttributeClass.Name)));
-                        break;
-                }
-            }
-
-            // Without an implementation (DSL0007 was reported) the layer still takes part in the shape and size checks.
-            layers.Add(new LayerSpec(property.Name, implementation ?? NoImplementation, LayerKind.Dense, units, hasBias, init, fan, initStd, activation, slope));
-            layerLocations.Add(denseLocation);
-        }
-
-        if (layers.Count == 0 && layerLocations.Count == 0 && !incomplete && !diagnostics.Any(d => d.Id == DiagnosticIds.UnknownAttributeCombination))
+        var itemParser = new ItemParser(compilation, cancellationToken);
+        ParsedItems parsed = itemParser.Parse(type, diagnostics);
+        incomplete |= parsed.Incomplete;
+        bool graph = parsed.Items.Any(item => item.Layer is not { Kind: LayerKind.Dense });
+        var layers = graph ? new List<LayerSpec>() : parsed.Items.Select(item => item.Layer!).ToList();
+        var layerLocations = graph ? new List<Location>() : parsed.Locations;
+        if (parsed.Items.Count == 0 && !incomplete && !diagnostics.Any(d => d.Id == DiagnosticIds.UnknownAttributeCombination))
         {
             diagnostics.Add(new ParseDiagnostic(
                 DiagnosticIds.NoLayers,
@@ -318,8 +140,36 @@ internal static class NetworkParser
 
         CheckSizes(input, layers, layerLocations, networkLocation, type.Name, diagnostics);
 
+        // A graph network's shapes, sizes and parameter count come from its lowered graph, once every size is readable
+        // and valid; each error at the attribute that causes it, inside a block if that is where it is.
+        if (graph && !incomplete && inputValid && !diagnostics.Any(d => d.Id is DiagnosticIds.NonPositiveSize or DiagnosticIds.ArgumentOutOfRange))
+        {
+            foreach (GraphError error in GraphLowering.Lower(type.Name, input, parsed.Items, loss).Errors)
+            {
+                // An error inside a block is reported at its attribute there, and at the network's property that uses
+                // the block, so the network's own declaration says why it has no model.
+                EquatableArray<int> top = error.Origin.Count == 0 ? error.Origin : new EquatableArray<int>(new[] { error.Origin[0] });
+                Location useSite = parsed.LocationOf(top) ?? networkLocation;
+                if (error.IsSize)
+                {
+                    diagnostics.Add(new ParseDiagnostic(DiagnosticIds.ArgumentOutOfRange, useSite, "Network too large: " + error.Message));
+                    continue;
+                }
+
+                Location at = parsed.LocationOf(error.Origin) ?? networkLocation;
+                diagnostics.Add(new ParseDiagnostic(DiagnosticIds.ShapeMismatch, at, "Shape mismatch: " + error.Message));
+                if (error.Origin.Count > 1)
+                {
+                    diagnostics.Add(new ParseDiagnostic(
+                        DiagnosticIds.ShapeMismatch,
+                        useSite,
+                        "Shape mismatch inside the block this property uses (reported at its attribute there): " + error.Message));
+                }
+            }
+        }
+
         // Shapes: only meaningful once every width is readable and positive.
-        if (!incomplete && inputValid && layers.Count > 0 && layers.All(l => l.Units > 0))
+        if (!graph && !incomplete && inputValid && layers.Count > 0 && layers.All(l => l.Units > 0))
         {
             foreach (ShapeError error in ShapeInference.Infer(input, layers, loss, out _))
             {
@@ -333,15 +183,17 @@ internal static class NetworkParser
         incomplete |= DeclarationHasCompilerErrors(type, compilation, cancellationToken);
         if (incomplete || diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id)?.DefaultSeverity != DiagnosticSeverity.Warning))
         {
-            return new ParseResult(null, diagnostics);
+            return new ParseResult(null, diagnostics, parsed.BrokenBlock);
         }
 
-        var spec = new NetworkSpec(CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers));
-        return new ParseResult(spec, diagnostics);
+        var spec = new NetworkSpec(
+            CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers),
+            graph ? new EquatableArray<ItemSpec>(parsed.Items) : default);
+        return new ParseResult(spec, diagnostics, null);
     }
 
     /// <summary>Whether the compiler reports an error at the class's name in any of its declarations.</summary>
-    private static bool DeclarationHasCompilerErrors(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
+    public static bool DeclarationHasCompilerErrors(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
     {
         foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
         {
@@ -361,14 +213,18 @@ internal static class NetworkParser
     }
 
     /// <summary>Stands in for the implementation of a layer property reported with DSL0007 (the spec is then never built).</summary>
-    private static readonly PartialPropertySpec NoImplementation = new(string.Empty, default);
+    public static readonly PartialPropertySpec NoImplementation = new(string.Empty, default);
 
     /// <summary>DSL0007 unless the property is one the generator can implement; returns its implementing declaration.</summary>
-    private static PartialPropertySpec? CheckLayerProperty(IPropertySymbol property, Location location, List<ParseDiagnostic> diagnostics, CancellationToken cancellationToken)
+    public static PartialPropertySpec? CheckLayerProperty(IPropertySymbol property, Location location, List<ParseDiagnostic> diagnostics, CancellationToken cancellationToken)
+        => CheckProperty(property, location, "Layer property", diagnostics, cancellationToken);
+
+    /// <summary>DSL0007 unless the layer or block property (<paramref name="what"/>) is one the generator can implement.</summary>
+    public static PartialPropertySpec? CheckProperty(IPropertySymbol property, Location location, string what, List<ParseDiagnostic> diagnostics, CancellationToken cancellationToken)
     {
         PartialPropertySpec? implementation = null;
         string? problem = property.IsIndexer ? "an indexer cannot be a layer"
-            : FullName(property.Type as INamedTypeSymbol) != PartialProperties.LayerTypeName ? "its type must be Dsl.Layer"
+            : what == "Layer property" && FullName(property.Type as INamedTypeSymbol) != PartialProperties.LayerTypeName ? "its type must be Dsl.Layer"
             : property.RefKind != RefKind.None ? "it must not return by reference"
             : property.IsStatic ? "it must not be static"
             : property.ExplicitInterfaceImplementations.Length > 0 ? "it must not implement an interface member explicitly"
@@ -382,7 +238,7 @@ internal static class NetworkParser
             diagnostics.Add(new ParseDiagnostic(
                 DiagnosticIds.InvalidLayerProperty,
                 location,
-                string.Format(CultureInfo.InvariantCulture, "Layer property '{0}' cannot be generated: {1}", property.Name, problem)));
+                string.Format(CultureInfo.InvariantCulture, "{2} '{0}' cannot be generated: {1}", property.Name, problem, what)));
             return null;
         }
 
@@ -415,7 +271,7 @@ internal static class NetworkParser
     private const string GeneratorTypeName = "Dsl.Generators.NetworkGenerator";
 
     /// <summary>The class's properties in source order (by file, then position), definitions only.</summary>
-    private static IEnumerable<IPropertySymbol> LayerPropertiesInDeclarationOrder(INamedTypeSymbol type)
+    public static IEnumerable<IPropertySymbol> LayerPropertiesInDeclarationOrder(INamedTypeSymbol type)
     {
         return type.GetMembers()
             .OfType<IPropertySymbol>()
@@ -468,13 +324,11 @@ internal static class NetworkParser
             && syntax.ArgumentList is not null
             && syntax.ArgumentList.Arguments.Any(a => a.NameEquals?.Name.Identifier.ValueText == name);
 
-    private static Location AttributeLocation(AttributeData attribute, Location fallback)
+    public static Location AttributeLocation(AttributeData attribute, Location fallback)
         => attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? fallback;
 
     /// <summary>Whether an attribute class is one of the runtime's layer attributes ([Dense] or an activation).</summary>
-    public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
-        => attributeClass is not null and not IErrorTypeSymbol
-            && (FullName(attributeClass) == DenseAttributeName || DerivesFrom(attributeClass, ActivationAttributeName));
+    public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass) => ItemParser.IsLayerAttribute(attributeClass);
 
     /// <summary>Namespace-qualified name without escapes or type arguments, e.g. "Dsl.Layer"; "" for null.</summary>
     public static string FullName(INamedTypeSymbol? symbol)
@@ -485,18 +339,5 @@ internal static class NetworkParser
         }
 
         return symbol.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + symbol.Name : symbol.Name;
-    }
-
-    private static bool DerivesFrom(INamedTypeSymbol symbol, string baseName)
-    {
-        for (INamedTypeSymbol? current = symbol.BaseType; current is not null; current = current.BaseType)
-        {
-            if (FullName(current) == baseName)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

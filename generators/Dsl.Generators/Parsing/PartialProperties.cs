@@ -87,7 +87,7 @@ internal static class PartialProperties
             return false;
         }
 
-        if (NetworkParser.FullName(property.Type as INamedTypeSymbol) == LayerTypeName)
+        if (NetworkParser.FullName(property.Type as INamedTypeSymbol) == LayerTypeName || ItemParser.IsBlockPropertyType(property.Type))
         {
             return true;
         }

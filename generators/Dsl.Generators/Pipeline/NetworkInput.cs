@@ -17,7 +17,7 @@ internal static class NetworkInput
 {
     public static NetworkOutput? Create(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol type || type.Name.Length == 0 || !IsFirstNetworkPart(type, context.TargetNode, cancellationToken))
+        if (context.TargetSymbol is not INamedTypeSymbol type || type.Name.Length == 0 || !IsFirstPart(type, context.TargetNode, NetworkParser.NetworkAttributeName, cancellationToken))
         {
             return null;
         }
@@ -31,12 +31,44 @@ internal static class NetworkInput
             return new NetworkOutput(key, hint, result.Spec, null, default);
         }
 
+        return Fallback(type, compilation, key, hint, Reason(type, result), result.Diagnostics, cancellationToken);
+    }
+
+    /// <summary>The output for one [Block] class: its part, or a fallback part while it has errors (its analyzer reports them).</summary>
+    public static NetworkOutput? CreateBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || type.Name.Length == 0 || type.TypeKind != TypeKind.Class
+            || NetworkParser.IsNetwork(type) || !IsFirstPart(type, context.TargetNode, ItemParser.BlockAttributeName, cancellationToken))
+        {
+            return null;
+        }
+
+        Compilation compilation = context.SemanticModel.Compilation;
+        ParsedBlock block = new ItemParser(compilation, cancellationToken).ParseBlock(type);
+        string key = MetadataName(type);
+        string hint = HintNames.Base(type);
+        if (block.Spec is not null)
+        {
+            return new NetworkOutput(key, hint, null, null, default, block.Spec);
+        }
+
+        List<ParseDiagnostic> errors = block.Diagnostics;
+        string why = errors.Count == 0
+            ? "its declaration does not compile yet"
+            : errors[0].Id + ": " + errors[0].Message + (errors.Count > 1 ? string.Format(CultureInfo.InvariantCulture, " (and {0} more)", errors.Count - 1) : string.Empty);
+        string reason = string.Format(CultureInfo.InvariantCulture, "Block '{0}' was not generated: {1}. Build the project to see every diagnostic.", type.Name, why);
+        return Fallback(type, compilation, key, hint, reason, errors, cancellationToken);
+    }
+
+    private static NetworkOutput Fallback(INamedTypeSymbol type, Compilation compilation, string key, string hint, string reason, List<ParseDiagnostic> problems, CancellationToken cancellationToken)
+    {
+
         List<PartialPropertySpec> implementable = PartialProperties.Implementable(type, compilation, cancellationToken);
         TypeChainSpec? chain = TypeChains.TryCreate(type, cancellationToken);
         bool exceptionNameable = !HiddenNames.Find(compilation, cancellationToken).Any(h => h.Name is "System" || h.Name == HiddenNames.FallbackException);
         if (chain is not null && exceptionNameable)
         {
-            FallbackSpec? fallback = implementable.Count == 0 ? null : new FallbackSpec(chain, Reason(type, result), new EquatableArray<PartialPropertySpec>(implementable));
+            FallbackSpec? fallback = implementable.Count == 0 ? null : new FallbackSpec(chain, reason, new EquatableArray<PartialPropertySpec>(implementable));
             return new NetworkOutput(key, hint, null, fallback, default);
         }
 
@@ -45,7 +77,7 @@ internal static class NetworkInput
         // reports the network's problems itself, so the build says why.
         bool leavesMembersUnimplemented = type.GetMembers().OfType<IPropertySymbol>().Any(p => PartialProperties.IsOwnedByGenerator(p) && p.PartialImplementationPart is null);
         EquatableArray<DiagnosticInfo> diagnostics = leavesMembersUnimplemented
-            ? new EquatableArray<DiagnosticInfo>(result.Diagnostics.Where(d => d.Location.IsInSource).Select(Info))
+            ? new EquatableArray<DiagnosticInfo>(problems.Where(d => d.Location.IsInSource).Select(Info))
             : default;
         return new NetworkOutput(key, hint, null, null, diagnostics);
     }
@@ -54,11 +86,11 @@ internal static class NetworkInput
     /// [Network] written on two parts of one class (the compiler's CS0579) gives two targets for one type: only the
     /// part that carries the first [Network] attribute is the network's.
     /// </summary>
-    private static bool IsFirstNetworkPart(INamedTypeSymbol type, SyntaxNode target, CancellationToken cancellationToken)
+    private static bool IsFirstPart(INamedTypeSymbol type, SyntaxNode target, string attributeName, CancellationToken cancellationToken)
     {
         foreach (AttributeData attribute in type.GetAttributes())
         {
-            if (NetworkParser.FullName(attribute.AttributeClass) == NetworkParser.NetworkAttributeName)
+            if (NetworkParser.FullName(attribute.AttributeClass) == attributeName)
             {
                 SyntaxNode? declaration = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).FirstAncestorOrSelf<TypeDeclarationSyntax>();
                 return declaration is null || declaration == target;
@@ -73,7 +105,7 @@ internal static class NetworkInput
     {
         List<ParseDiagnostic> errors = result.Diagnostics;
         string why = errors.Count == 0
-            ? "its declaration does not compile yet"
+            ? result.BrokenBlock is { } block ? "block '" + block + "' it uses has errors" : "its declaration does not compile yet"
             : errors[0].Id + ": " + errors[0].Message + (errors.Count > 1 ? string.Format(CultureInfo.InvariantCulture, " (and {0} more)", errors.Count - 1) : string.Empty);
         return string.Format(CultureInfo.InvariantCulture, "Network '{0}' was not generated: {1}. Build the project to see every diagnostic.", type.Name, why);
     }

@@ -1,6 +1,9 @@
 namespace Dsl;
 
-/// <summary>Base of the activation attributes; an activation is applied to the output of the layer on the same property.</summary>
+/// <summary>
+/// Base of the activation attributes. Beside <see cref="DenseAttribute"/> an activation applies to that layer's output
+/// (<c>[Dense(100), Relu]</c>); alone on a property it is a layer of its own (<c>[Gelu] public partial Layer Act { get; }</c>).
+/// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
 public abstract class ActivationAttribute : Attribute;
 

@@ -46,9 +46,11 @@ public static class FiniteChecks
         foreach (Layer layer in layers)
         {
             int weight = at - layer.WeightOffset;
-            if (weight >= 0 && weight < layer.Units * layer.FanIn)
+            if (weight >= 0 && weight < layer.WeightLength)
             {
-                throw new NonFiniteGradientException(layer.Name, "Weight", weight / layer.FanIn, weight % layer.FanIn, gradients[at]);
+                // A dense weight is (Units, FanIn); a norm's gain is one row.
+                int columns = layer.Kind == LayerKind.Dense ? layer.FanIn : layer.WeightLength;
+                throw new NonFiniteGradientException(layer.Name, layer.Kind == LayerKind.Dense ? "Weight" : "Gain", weight / columns, weight % columns, gradients[at]);
             }
 
             int bias = at - layer.BiasOffset;

@@ -8,7 +8,7 @@ namespace Dsl.Ops;
 /// </summary>
 public static class ActivationBackward
 {
-    /// <param name="dPreActivation">dz (n), overwritten; may alias nothing else.</param>
+    /// <param name="dPreActivation">dz (n), overwritten; it may be dOutput itself (element by element in place), and alias nothing else.</param>
     /// <param name="dOutput">dy (n).</param>
     /// <param name="preActivation">z (n) when phi' reads z; otherwise y again.</param>
     /// <param name="output">y (n).</param>

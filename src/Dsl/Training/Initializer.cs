@@ -29,8 +29,37 @@ public static class Initializer
     /// <exception cref="ArgumentException">A buffer's length does not match the fans.</exception>
     public static void Fill(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int fanIn, int fanOut, ulong seed, int layerIndex)
     {
-        double variance = Variance(init, fan, std, fanIn, fanOut);
         ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
+        Fill(weight, bias, init, fan, std, fanIn, fanOut, seed, 0x6A09E667F3BCC909UL + (ulong)layerIndex);
+    }
+
+    /// <summary>
+    /// As <see cref="Fill(Span{float}, Span{float}, Init, Fan, double, int, int, ulong, int)"/>, with the stream keyed by
+    /// the layer's path (<c>Blocks[3].Up</c>) instead of its position: inserting a layer does not change the values any
+    /// other layer draws. The key is the 64-bit FNV-1a hash of the path's UTF-8 bytes.
+    /// </summary>
+    /// <param name="path">The layer's path in its network; not empty.</param>
+    public static void FillByPath(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int fanIn, int fanOut, ulong seed, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Fill(weight, bias, init, fan, std, fanIn, fanOut, seed, PathKey(path));
+    }
+
+    /// <summary>The 64-bit FNV-1a hash of the UTF-8 bytes of <paramref name="path"/>.</summary>
+    public static ulong PathKey(string path)
+    {
+        ulong hash = 0xCBF29CE484222325UL;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(path))
+        {
+            hash = unchecked((hash ^ b) * 0x100000001B3UL);
+        }
+
+        return hash;
+    }
+
+    private static void Fill(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int fanIn, int fanOut, ulong seed, ulong streamKey)
+    {
+        double variance = Variance(init, fan, std, fanIn, fanOut);
         if (weight.Length != (long)fanIn * fanOut || (bias.Length != 0 && bias.Length != fanOut))
         {
             throw new ArgumentException(string.Create(
@@ -38,7 +67,7 @@ public static class Initializer
                 $"Expected weight ({fanOut}, {fanIn}) and bias ({fanOut}) or none; got {weight.Length} and {bias.Length} floats."));
         }
 
-        var random = new Xoshiro256StarStar(seed, layerIndex);
+        var random = new Xoshiro256StarStar(seed, streamKey);
         switch (init)
         {
             case Init.Zero:
@@ -161,15 +190,15 @@ public static class Initializer
 
     /// <summary>
     /// xoshiro256** (Blackman and Vigna 2018), its state filled by SplitMix64 from the seed mixed with
-    /// the layer index, so each (seed, layer) pair has its own stream.
+    /// the stream key (the layer's index or path), so each (seed, layer) pair has its own stream.
     /// </summary>
     private struct Xoshiro256StarStar
     {
         private ulong _s0, _s1, _s2, _s3;
 
-        public Xoshiro256StarStar(ulong seed, int layerIndex)
+        public Xoshiro256StarStar(ulong seed, ulong streamKey)
         {
-            ulong state = seed ^ SplitMix64.Mix(0x6A09E667F3BCC909UL + (ulong)layerIndex);
+            ulong state = seed ^ SplitMix64.Mix(streamKey);
             _s0 = SplitMix64.Mix(state += SplitMix64.GoldenGamma);
             _s1 = SplitMix64.Mix(state += SplitMix64.GoldenGamma);
             _s2 = SplitMix64.Mix(state += SplitMix64.GoldenGamma);

@@ -138,6 +138,56 @@ internal static class DeclarationMutations
                 }
                 """),
         ],
+        [new("Residual.cs", """
+            using Dsl;
+
+            namespace Demo;
+
+            [Block]
+            public sealed partial class Branch
+            {
+                [Dense(100), Relu] public partial Layer Linear { get; }
+            }
+
+            [Network(Input = [40])]
+            public sealed partial class Mlp
+            {
+                [Dense(100), Relu] public partial Layer Hidden1 { get; }
+                [Residual] public partial Branch Hidden2 { get; }
+                [Dense(10)] public partial Layer Logits { get; }
+            }
+            """)],
+        [
+            new("PreNorm.cs", """
+                using Dsl;
+
+                namespace Demo;
+
+                [Block]
+                public partial class PreNorm
+                {
+                    [LayerNorm(Epsilon = 1e-6)] public partial Layer Norm { get; }
+                    [Dense(32, Init = Init.He)] public partial Layer Up { get; }
+                    [Gelu] public partial Layer Act { get; }
+                    [Dropout(0.1)] public partial Layer Drop { get; }
+                    [Dense(16)] public partial Layer Down { get; }
+                }
+                """),
+            new("Deep.cs", """
+                using Dsl;
+
+                namespace Demo;
+
+                [Network(Input = [12])]
+                public sealed partial class Net
+                {
+                    [Dense(16)] public partial Layer Embed { get; }
+                    [Repeat(3), Residual(Scale = 0.5)] public partial Repeated<PreNorm> Blocks { get; }
+                    [RmsNorm(Affine = false)] public partial Layer FinalNorm { get; }
+                    [Dense(4)] public partial Layer Head { get; }
+                }
+                """),
+        ],
     ];
 
     /// <summary>
@@ -234,6 +284,16 @@ internal static class DeclarationMutations
         "public class GpuPath { }",
         "public event System.Action Changed;",
         "[Network(Input = [3])] public partial class InnerNet { [Dense(2)] public partial Layer Out { get; } }",
+        "[LayerNorm] public partial Layer Norm { get; }",
+        "[RmsNorm(Epsilon = 0)] public partial Layer Rms { get; }",
+        "[Dropout(0.5)] public partial Layer Drop { get; }",
+        "[Tanh] public partial Layer Squash { get; }",
+        "[Residual] public partial Mlp Self { get; }",
+        "[Block] public partial class InnerBlock { [Dense(3)] public partial Layer Out { get; } }",
+        "[Residual(Scale = 2)] public partial Branch Again { get; }",
+        "[Repeat(2)] public partial Repeated<Branch> Many { get; }",
+        "[Repeat(2)] public partial Branch NotRepeated { get; }",
+        "public partial Repeated<Branch> NoCount { get; }",
     ];
 
     private static readonly string[] Types =
@@ -253,6 +313,9 @@ internal static class DeclarationMutations
         "using Dsl; namespace Demo { [Network(Input = [40])] public partial class MLP { [Dense(10)] public partial Layer Logits { get; } } }",
         "using Dsl; namespace Demo { [Network(Input = [40])] public partial class Mlp<T> { [Dense(10)] public partial Layer Logits { get; } } }",
         "using Dsl; [Network(Input = [40])] public partial class Demo { [Dense(10)] public partial Layer Logits { get; } }",
+        "namespace Dsl.Graphs { public class GraphBuilder { } }",
+        "using Dsl; namespace Demo { [Block] public partial class Branch { [Dense(7)] public partial Layer Wide { get; } } }",
+        "using Dsl; namespace Demo { [Block] public class Loose { [Dense(7)] public partial Layer Wide { get; } } }",
     ];
 
     private static readonly string[] GeneratedNames = [".g.cs", ".designer.cs", ".Dsl.g.cs", ".generated.cs", ".g.i.cs"];

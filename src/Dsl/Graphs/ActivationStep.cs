@@ -1,0 +1,64 @@
+using System.Runtime.Intrinsics;
+using Dsl.Ops;
+
+namespace Dsl.Graphs;
+
+/// <summary>
+/// A standalone activation, y = phi(x) element-wise over (rows, width); backward dx (+)= dy * phi'(x, y).
+/// </summary>
+internal sealed class ActivationStep<TActivation>(string path, int input, int output, TActivation activation)
+    : GraphStep(path, output)
+    where TActivation : struct, IActivation
+{
+    private readonly int[] _inputs = [input];
+
+    public override int[] Inputs => _inputs;
+
+    public override void Forward(GraphPass pass, int row0, int rows)
+    {
+        ReadOnlySpan<float> x = pass.Rows(_inputs[0], row0, rows);
+        Span<float> y = pass.Rows(Output, row0, rows);
+        int i = 0;
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            activation.Forward(Vector256.Create(x.Slice(i, Vector256<float>.Count))).CopyTo(y.Slice(i, Vector256<float>.Count));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] = activation.Forward(x[i]);
+        }
+    }
+
+    public override void Backward(GraphPass pass, int row0, int rows)
+    {
+        if (_inputs[0] == 0)
+        {
+            return;
+        }
+
+        ReadOnlySpan<float> x = pass.Rows(_inputs[0], row0, rows);
+        ReadOnlySpan<float> y = pass.Rows(Output, row0, rows);
+        ReadOnlySpan<float> dy = pass.GradientRows(Output, row0, rows);
+        Span<float> dx = pass.GradientRows(_inputs[0], row0, rows);
+        bool accumulate = Accumulate[0];
+        int i = 0;
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            Vector256<float> d = Vector256.Create(dy.Slice(i, 8)) * activation.Derivative(Vector256.Create(x.Slice(i, 8)), Vector256.Create(y.Slice(i, 8)));
+            if (accumulate)
+            {
+                d += Vector256.Create(dx.Slice(i, 8));
+            }
+
+            d.CopyTo(dx.Slice(i, 8));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            float d = dy[i] * activation.Derivative(x[i], y[i]);
+            dx[i] = accumulate ? dx[i] + d : d;
+        }
+
+    }
+}

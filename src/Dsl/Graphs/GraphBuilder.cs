@@ -1,0 +1,272 @@
+using System.Globalization;
+using Dsl.Ops;
+
+namespace Dsl.Graphs;
+
+/// <summary>
+/// Builds a graph network from its declaration, one call per layer in the order the layers run: the generated
+/// constructor of a network (and of each block it uses) calls it. Each call appends one op reading the current value
+/// and writing a new one, lays out the op's parameters in the one parameter buffer, and returns the layer's typed view.
+/// <see cref="Build"/> then plans the backward pass and hands everything to a <see cref="GraphNetwork"/>.
+/// </summary>
+/// <remarks>
+/// Paths name everything: a layer declared as <c>Up</c> in the block behind <c>Blocks[3]</c> is <c>Blocks[3].Up</c>,
+/// and its parameters are initialised from a stream keyed by that path.
+/// </remarks>
+public sealed class GraphBuilder
+{
+    private readonly string _networkName;
+    private readonly int[] _inputShape;
+    private readonly List<GraphStep> _steps = [];
+    private readonly List<int> _widths = [];
+    private readonly List<Layer> _layers = [];
+    private readonly List<Action<float[], ulong>> _initialisers = [];
+    private readonly List<string> _scope = [];
+    private readonly Stack<(int Skip, string Path)> _residuals = new();
+    private readonly ParameterBuffers _buffers = new([], []);
+    private int _current;
+    private int _parameterCount;
+    private bool _built;
+
+    /// <param name="networkName">The network's class name, for messages.</param>
+    /// <param name="inputShape">One sample's shape, without the batch dimension; every dimension positive.</param>
+    public GraphBuilder(string networkName, int[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        _networkName = networkName;
+        _inputShape = (int[])inputShape.Clone();
+        int width = 1;
+        foreach (int dimension in inputShape)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension, nameof(inputShape));
+            width = checked(width * dimension);
+        }
+
+        _widths.Add(width);
+    }
+
+    /// <summary>The width of the value the next layer reads.</summary>
+    public int Width => _widths[_current];
+
+    /// <summary>Enters the block behind property <paramref name="name"/> (<c>Body</c>, <c>Blocks[3]</c>): later paths start with it.</summary>
+    public void EnterBlock(string name) => _scope.Add(name);
+
+    /// <summary>Leaves the block last entered.</summary>
+    public void ExitBlock() => _scope.RemoveAt(_scope.Count - 1);
+
+    /// <summary>Starts a residual branch: the current value becomes its skip.</summary>
+    public void BeginResidual() => _residuals.Push((_current, Path(string.Empty)));
+
+    /// <summary>Closes the residual branch last begun: y = skip + scale * branch.</summary>
+    /// <exception cref="InvalidOperationException">The branch changed the width, or added no layer.</exception>
+    public void EndResidual(float scale)
+    {
+        (int skip, string path) = _residuals.Pop();
+        if (_current == skip || _widths[_current] != _widths[skip])
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Residual '{path}' of network '{_networkName}' needs a branch of at least one layer that keeps the width {_widths[skip]}; its branch gives {_widths[_current]}."));
+        }
+
+        int output = NewValue(_widths[skip]);
+        _steps.Add(new ResidualAddStep(path, skip, _current, output, scale));
+        _current = output;
+    }
+
+    /// <summary>A dense layer with its activation: y = phi(x W^T + b).</summary>
+    public Layer Dense<TActivation>(string name, int units, bool bias, Init init, Fan fan, double initStd, Activation activation, float slope, TActivation phi)
+        where TActivation : struct, IActivation
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
+        string path = Path(name);
+        int fanIn = Width;
+        int weightOffset = Allocate(checked(units * fanIn));
+        int biasOffset = bias ? Allocate(units) : -1;
+        var layer = new Layer(path, _layers.Count, LayerKind.Dense, fanIn, units, activation, slope, _buffers, weightOffset, units * fanIn, biasOffset, 0f);
+        _initialisers.Add((parameters, seed) => Training.Initializer.FillByPath(
+            parameters.AsSpan(weightOffset, units * fanIn), bias ? parameters.AsSpan(biasOffset, units) : default, init, fan, initStd, fanIn, units, seed, path));
+        return Append(layer, output => new DenseStep<TActivation>(path, _current, output, fanIn, units, weightOffset, biasOffset, phi), units);
+    }
+
+    /// <summary>
+    /// A standalone activation, y = phi(x). Fusion: right after a dense layer without activation whose output nothing
+    /// else reads (no residual keeps it as its skip), the activation moves into that layer's GEMM epilogue and adds no
+    /// step of its own; the layer view stays.
+    /// </summary>
+    public Layer Activation<TActivation>(string name, Activation activation, float slope, TActivation phi)
+        where TActivation : struct, IActivation
+    {
+        string path = Path(name);
+        var layer = new Layer(path, _layers.Count, LayerKind.Activation, Width, Width, activation, slope, _buffers, NoWeight, 0, -1, 0f);
+        if (_steps.Count > 0 && _steps[^1] is DenseStep<Identity> dense && dense.Output == _current && !_residuals.Any(r => r.Skip == _current))
+        {
+            _steps[^1] = dense.WithActivation(phi);
+            _layers.Add(layer);
+            return layer;
+        }
+
+        return Append(layer, output => new ActivationStep<TActivation>(path, _current, output, phi), Width);
+    }
+
+    /// <summary>Layer normalisation of each sample's features; gain 1 and bias 0 at initialisation.</summary>
+    public Layer LayerNorm(string name, float epsilon, bool affine)
+    {
+        string path = Path(name);
+        int features = Width;
+        int gain = affine ? Allocate(features) : -1;
+        int bias = affine ? Allocate(features) : -1;
+        var layer = new Layer(path, _layers.Count, LayerKind.LayerNorm, features, features, Dsl.Activation.Identity, 0f, _buffers, affine ? gain : NoWeight, affine ? features : 0, bias, 0f);
+        AddNormInitialiser(gain, bias, features);
+        return Append(layer, output => new LayerNormStep(path, _current, output, features, gain, bias, epsilon), features);
+    }
+
+    /// <summary>RMS normalisation of each sample's features; gain 1 at initialisation.</summary>
+    public Layer RmsNorm(string name, float epsilon, bool affine)
+    {
+        string path = Path(name);
+        int features = Width;
+        int gain = affine ? Allocate(features) : -1;
+        var layer = new Layer(path, _layers.Count, LayerKind.RmsNorm, features, features, Dsl.Activation.Identity, 0f, _buffers, affine ? gain : NoWeight, affine ? features : 0, -1, 0f);
+        AddNormInitialiser(gain, -1, features);
+        return Append(layer, output => new RmsNormStep(path, _current, output, features, gain, epsilon), features);
+    }
+
+    /// <summary>Inverted dropout with drop probability <paramref name="probability"/> in [0, 1).</summary>
+    public Layer Dropout(string name, float probability)
+    {
+        _ = Ops.Dropout.Threshold(probability); // throws for a probability outside [0, 1)
+        string path = Path(name);
+        var layer = new Layer(path, _layers.Count, LayerKind.Dropout, Width, Width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, probability);
+        return Append(layer, output => new DropoutStep(path, _current, output, Width, probability), Width);
+    }
+
+    /// <summary>
+    /// Plans the backward pass and creates the network. <paramref name="expectedParameters"/> is the count the generator
+    /// computed from the declaration; a different count here means the two disagree, and nothing is created.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device is a GPU: graph networks run on the CPU backend.</exception>
+    public GraphNetwork Build(Device device, Loss loss, ulong seed, int expectedParameters)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (_built)
+        {
+            throw new InvalidOperationException("A graph builder builds one network.");
+        }
+
+        if (_residuals.Count != 0 || _scope.Count != 0 || _steps.Count == 0)
+        {
+            throw new InvalidOperationException($"Network '{_networkName}': every block entered and residual begun must be closed, and the network needs a layer.");
+        }
+
+        if (_parameterCount != expectedParameters)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Network '{_networkName}' lays out {_parameterCount} parameters where its declaration gives {expectedParameters}."));
+        }
+
+        if (device.IsGpu)
+        {
+            throw new NotSupportedException(
+                $"Network '{_networkName}' uses blocks, residuals, norms, dropout or standalone activations, which run on the CPU backend only; create it on Device.Cpu().");
+        }
+
+        _built = true;
+        PlanBackward();
+        _buffers.Parameters = new float[_parameterCount];
+        _buffers.Gradients = new float[_parameterCount];
+        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, [.. _initialisers], seed);
+    }
+
+    /// <summary>
+    /// Reverse topological order is the reverse of the order the steps were appended (every step reads values written
+    /// before it). Walking it, the first step to reach a value's gradient overwrites it and every later one adds to it:
+    /// a value with several consumers (a residual block's skip) accumulates the gradients of all of them.
+    /// </summary>
+    private void PlanBackward()
+    {
+        // Fusion: a dense layer with an activation whose output one dense layer alone reads gets its derivative applied
+        // in that consumer's dx GEMM epilogue.
+        var consumers = new int[_widths.Count];
+        var producers = new GraphStep?[_widths.Count];
+        foreach (GraphStep step in _steps)
+        {
+            producers[step.Output] = step;
+            foreach (int input in step.Inputs)
+            {
+                consumers[input]++;
+            }
+        }
+
+        foreach (GraphStep step in _steps)
+        {
+            if (step is IDenseStep consumer && step.Inputs[0] != 0 && consumers[step.Inputs[0]] == 1
+                && producers[step.Inputs[0]] is IDenseStep { HasActivation: true } producer)
+            {
+                consumer.FusedProducer = producer;
+                producer.DerivativeFused = true;
+            }
+        }
+
+        var written = new bool[_widths.Count];
+        for (int i = _steps.Count - 1; i >= 0; i--)
+        {
+            GraphStep step = _steps[i];
+            var accumulate = new bool[step.Inputs.Length];
+            for (int j = 0; j < step.Inputs.Length; j++)
+            {
+                accumulate[j] = written[step.Inputs[j]];
+                written[step.Inputs[j]] = true;
+            }
+
+            step.Accumulate = accumulate;
+        }
+    }
+
+    private Layer Append(Layer layer, Func<int, GraphStep> step, int outputWidth)
+    {
+        int output = NewValue(outputWidth);
+        _steps.Add(step(output));
+        _current = output;
+        _layers.Add(layer);
+        return layer;
+    }
+
+    private void AddNormInitialiser(int gain, int bias, int features)
+        => _initialisers.Add((parameters, _) =>
+        {
+            if (gain >= 0)
+            {
+                parameters.AsSpan(gain, features).Fill(1f);
+            }
+
+            if (bias >= 0)
+            {
+                parameters.AsSpan(bias, features).Clear();
+            }
+        });
+
+    /// <summary>
+    /// The weight offset of a layer without weights: where its weights would start, so that <see cref="Layer.Weight"/> and
+    /// <see cref="Layer.WeightGradient"/> are empty spans (an offset of -1 makes them throw).
+    /// </summary>
+    private int NoWeight => _parameterCount;
+
+    private int NewValue(int width)
+    {
+        _widths.Add(width);
+        return _widths.Count - 1;
+    }
+
+    private int Allocate(int count)
+    {
+        int offset = _parameterCount;
+        _parameterCount = checked(_parameterCount + count);
+        return offset;
+    }
+
+    private string Path(string name)
+    {
+        string prefix = string.Join(".", _scope);
+        return prefix.Length == 0 ? name : name.Length == 0 ? prefix : prefix + "." + name;
+    }
+}
