@@ -29,6 +29,13 @@ public enum LayerKind
 
     /// <summary>Inverted dropout in training, the identity in evaluation; no parameters.</summary>
     Dropout,
+
+    /// <summary>
+    /// Per-feature normalisation by the batch's statistics in training and the running statistics in evaluation, then
+    /// y = xhat * gain + bias (<see cref="Layer.Weight"/> is the gain); <see cref="Layer.RunningMean"/> and
+    /// <see cref="Layer.RunningVariance"/> are its non-trainable state.
+    /// </summary>
+    BatchNorm,
 }
 
 /// <summary>
@@ -116,7 +123,16 @@ public sealed class Layer
     }
 
     /// <summary>The gain of a norm layer, shape (Units): the same floats as <see cref="Weight"/>; empty for other kinds.</summary>
-    public Span<float> Gain => Kind is LayerKind.LayerNorm or LayerKind.RmsNorm ? Weight : Span<float>.Empty;
+    public Span<float> Gain => Kind is LayerKind.LayerNorm or LayerKind.RmsNorm or LayerKind.BatchNorm ? Weight : Span<float>.Empty;
+
+    /// <summary>Offset of a batch norm's running mean (Units) in the network's state buffer, then its running variance (Units); -1 for other kinds.</summary>
+    public int StateOffset { get; internal init; } = -1;
+
+    /// <summary>A batch norm's running mean (Units), which evaluation normalises by; empty for other kinds.</summary>
+    public Span<float> RunningMean => StateOffset < 0 ? Span<float>.Empty : _buffers.State.AsSpan(StateOffset, Units);
+
+    /// <summary>A batch norm's running (unbiased) variance (Units); empty for other kinds.</summary>
+    public Span<float> RunningVariance => StateOffset < 0 ? Span<float>.Empty : _buffers.State.AsSpan(StateOffset + Units, Units);
 
     /// <summary>Bias, shape (Units); empty when the layer has none.</summary>
     public Span<float> Bias
@@ -157,12 +173,17 @@ public sealed class Layer
     };
 }
 
-/// <summary>A network's parameter and gradient buffers, one each; layers view slices of them.</summary>
+/// <summary>
+/// A network's parameter and gradient buffers, one each, and its non-trainable state (running statistics); layers
+/// view slices of them.
+/// </summary>
 internal sealed class ParameterBuffers(float[] parameters, float[] gradients)
 {
     public float[] Parameters { get; set; } = parameters;
 
     public float[] Gradients { get; set; } = gradients;
+
+    public float[] State { get; set; } = [];
 }
 
 /// <summary>

@@ -25,6 +25,7 @@ public sealed class GraphDeclarationTests
         {
             [Dense(32)] public partial Layer Embed { get; }
             [Repeat(4), Residual(Scale = 0.5)] public partial Repeated<PreNorm> Blocks { get; }
+            [BatchNorm(Momentum = 0.01, Affine = false)] public partial Layer Batch { get; }
             [RmsNorm] public partial Layer FinalNorm { get; }
             [Dense(10)] public partial Layer Head { get; }
         }
@@ -143,6 +144,18 @@ public sealed class GraphDeclarationTests
         {
             [Dense(10)] public partial Layer Hidden { get; }
             [{|DSL0008:Repeat(int.MaxValue)|}] public partial Repeated<Branch> Blocks { get; }
+        }
+        """);
+
+    [Fact]
+    public Task ABatchNormMomentumOutsideItsRangeIsReported() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Net
+        {
+            [Dense(10)] public partial Layer Hidden { get; }
+            [{|DSL0008:BatchNorm(Momentum = 1.5)|}] public partial Layer Norm { get; }
         }
         """);
 

@@ -189,6 +189,8 @@ internal static class GraphEmitter
                 return $"builder.LayerNorm({name}, {NetworkEmitter.F(layer.Epsilon)}, {Bool(layer.Affine)})";
             case LayerKind.RmsNorm:
                 return $"builder.RmsNorm({name}, {NetworkEmitter.F(layer.Epsilon)}, {Bool(layer.Affine)})";
+            case LayerKind.BatchNorm:
+                return $"builder.BatchNorm({name}, {NetworkEmitter.F(layer.Epsilon)}, {NetworkEmitter.F(layer.Momentum)}, {Bool(layer.Affine)})";
             default:
                 return $"builder.Dropout({name}, {NetworkEmitter.F(layer.Probability)})";
         }
@@ -279,6 +281,7 @@ internal static class GraphEmitter
                 LayerKind.Activation => name + NetworkEmitter.ActivationName(layer),
                 LayerKind.LayerNorm => name + "LayerNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain and bias" : ", no affine parameters"),
                 LayerKind.RmsNorm => name + "RMSNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain" : ", no gain"),
+                LayerKind.BatchNorm => name + "BatchNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + ", momentum " + layer.Momentum.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain and bias" : ", no affine parameters") + "; running statistics",
                 _ => name + "Dropout p = " + layer.Probability.ToString("R", CultureInfo.InvariantCulture),
             };
         }

@@ -13,6 +13,8 @@ internal enum NodeOp
     Activation,
     LayerNorm,
     RmsNorm,
+    /// <summary>Batch normalisation: its training forward reads every row of the batch.</summary>
+    BatchNorm,
     Dropout,
     /// <summary>skip + scale * branch: the add that closes a residual block.</summary>
     Add,
@@ -139,6 +141,8 @@ internal static class GraphLowering
                     return Add(NodeOp.LayerNorm, path, layer, width, layer.Affine ? 2L * width : 0, -1, 0, origin);
                 case LayerKind.RmsNorm:
                     return Add(NodeOp.RmsNorm, path, layer, width, layer.Affine ? width : 0, -1, 0, origin);
+                case LayerKind.BatchNorm:
+                    return Add(NodeOp.BatchNorm, path, layer, width, layer.Affine ? 2L * width : 0, -1, 0, origin);
                 default:
                     return Add(NodeOp.Dropout, path, layer, width, 0, -1, 0, origin);
             }

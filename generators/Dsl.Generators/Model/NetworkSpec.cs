@@ -42,6 +42,7 @@ internal sealed record BlockSpec(string Namespace, string ClassName, string Type
 /// <param name="Epsilon">A norm's epsilon.</param>
 /// <param name="Affine">Whether a norm has its gain (and, for LayerNorm, bias).</param>
 /// <param name="Probability">A dropout layer's drop probability.</param>
+/// <param name="Momentum">A batch norm's momentum of the running statistics.</param>
 internal sealed record LayerSpec(
     string PropertyName,
     PartialPropertySpec Implementation,
@@ -55,7 +56,8 @@ internal sealed record LayerSpec(
     double Slope,
     double Epsilon = 0,
     bool Affine = false,
-    double Probability = 0);
+    double Probability = 0,
+    double Momentum = 0);
 
 /// <summary>Mirrors Dsl.LayerKind.</summary>
 internal enum LayerKind
@@ -65,6 +67,7 @@ internal enum LayerKind
     LayerNorm,
     RmsNorm,
     Dropout,
+    BatchNorm,
 }
 
 internal enum ActivationKind

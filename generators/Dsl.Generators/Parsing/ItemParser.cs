@@ -86,6 +86,7 @@ internal sealed class ItemParser
     private const string LayerNormAttributeName = "Dsl.LayerNormAttribute";
     private const string RmsNormAttributeName = "Dsl.RmsNormAttribute";
     private const string DropoutAttributeName = "Dsl.DropoutAttribute";
+    private const string BatchNormAttributeName = "Dsl.BatchNormAttribute";
     private const string ResidualAttributeName = "Dsl.ResidualAttribute";
     private const string RepeatAttributeName = "Dsl.RepeatAttribute";
     public const string BlockAttributeName = "Dsl.BlockAttribute";
@@ -108,7 +109,7 @@ internal sealed class ItemParser
     /// <summary>Whether an attribute class is one of the runtime's attributes for a layer or block property.</summary>
     public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
         => attributeClass is not null and not IErrorTypeSymbol
-            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or DropoutAttributeName or ResidualAttributeName or RepeatAttributeName
+            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ResidualAttributeName or RepeatAttributeName
                 || DerivesFrom(attributeClass, ActivationAttributeName));
 
     /// <summary>Whether a property's type is one the generator implements block properties with: a [Block] class or Dsl.Repeated&lt;T&gt;.</summary>
@@ -173,7 +174,7 @@ internal sealed class ItemParser
                 }
 
                 string name = NetworkParser.FullName(attribute.AttributeClass);
-                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or DropoutAttributeName)
+                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName)
                 {
                     layerAttributes.Add(attribute);
                 }
@@ -414,11 +415,13 @@ internal sealed class ItemParser
         }
     }
 
-    /// <summary>[LayerNorm(Epsilon, Affine)] or [RmsNorm(Epsilon, Affine)].</summary>
+    /// <summary>[LayerNorm(Epsilon, Affine)], [RmsNorm(Epsilon, Affine)] or [BatchNorm(Epsilon, Momentum, Affine)].</summary>
     private static LayerSpec? Norm(IPropertySymbol property, AttributeData attribute, Location location, List<ParseDiagnostic> diagnostics, ParsedItems result)
     {
-        bool layerNorm = NetworkParser.FullName(attribute.AttributeClass) == LayerNormAttributeName;
+        string attributeName = NetworkParser.FullName(attribute.AttributeClass);
+        LayerKind kind = attributeName == LayerNormAttributeName ? LayerKind.LayerNorm : attributeName == RmsNormAttributeName ? LayerKind.RmsNorm : LayerKind.BatchNorm;
         double epsilon = 1e-5;
+        double momentum = 0.1;
         bool affine = true;
         foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
         {
@@ -431,6 +434,9 @@ internal sealed class ItemParser
                 case "Affine" when value is bool a:
                     affine = a;
                     break;
+                case "Momentum" when value is double m && kind == LayerKind.BatchNorm:
+                    momentum = m;
+                    break;
                 default:
                     result.Incomplete = true;
                     break;
@@ -442,10 +448,18 @@ internal sealed class ItemParser
             diagnostics.Add(new ParseDiagnostic(
                 DiagnosticIds.ArgumentOutOfRange,
                 location,
-                string.Format(CultureInfo.InvariantCulture, "{0} '{1}' has Epsilon {2}; it must be a positive number that single precision can hold", layerNorm ? "LayerNorm" : "RmsNorm", property.Name, epsilon)));
+                string.Format(CultureInfo.InvariantCulture, "{0} '{1}' has Epsilon {2}; it must be a positive number that single precision can hold", kind, property.Name, epsilon)));
         }
 
-        return new LayerSpec(property.Name, NetworkParser.NoImplementation, layerNorm ? LayerKind.LayerNorm : LayerKind.RmsNorm, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0, epsilon, affine);
+        if (!(momentum >= 0 && momentum <= 1))
+        {
+            diagnostics.Add(new ParseDiagnostic(
+                DiagnosticIds.ArgumentOutOfRange,
+                location,
+                string.Format(CultureInfo.InvariantCulture, "BatchNorm '{0}' has Momentum {1}; it must be in [0, 1]", property.Name, momentum)));
+        }
+
+        return new LayerSpec(property.Name, NetworkParser.NoImplementation, kind, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0, epsilon, affine, 0, momentum);
     }
 
     /// <summary>[Dropout(p)] with p in [0, 1).</summary>

@@ -30,6 +30,26 @@ public sealed class RmsNormAttribute : Attribute
 }
 
 /// <summary>
+/// Batch normalisation of each feature, as PyTorch's <c>nn.BatchNorm1d(features)</c>: in training
+/// y = (x - mean) / sqrt(var + Epsilon) * gain + bias with the batch's mean and biased variance, and the running
+/// statistics move towards the batch's by <see cref="Momentum"/> (the variance unbiased); in evaluation the running
+/// statistics normalise. Gain starts at 1, bias at 0, running mean at 0, running variance at 1. A training batch needs
+/// at least 2 samples, and a network with a batch norm does not split its batches across threads.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class BatchNormAttribute : Attribute
+{
+    /// <summary>Added to the variance before the square root (PyTorch's default 1e-5).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>How far each training step moves the running statistics towards the batch's (PyTorch's default 0.1).</summary>
+    public double Momentum { get; set; } = 0.1;
+
+    /// <summary>Whether the layer has a trainable gain and bias (default true).</summary>
+    public bool Affine { get; set; } = true;
+}
+
+/// <summary>
 /// Inverted dropout: in training each element is zeroed with probability <paramref name="probability"/> and the kept
 /// ones are scaled by 1 / (1 - p); in evaluation (Predict, Evaluate) the identity. The mask is a function of the
 /// network's seed, the layer's path, the step and the element, the same on every machine.

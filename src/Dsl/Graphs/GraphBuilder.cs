@@ -26,6 +26,8 @@ public sealed class GraphBuilder
     private readonly ParameterBuffers _buffers = new([], []);
     private int _current;
     private int _parameterCount;
+    private int _stateCount;
+    private readonly List<Action<float[]>> _stateInitialisers = [];
     private bool _built;
 
     /// <param name="networkName">The network's class name, for messages.</param>
@@ -131,6 +133,36 @@ public sealed class GraphBuilder
         return Append(layer, output => new RmsNormStep(path, _current, output, features, gain, epsilon), features);
     }
 
+    /// <summary>
+    /// Batch normalisation of each feature over the batch; gain 1, bias 0, running mean 0 and running variance 1 at
+    /// initialisation. Its training forward needs the whole batch, so a network with one never splits a batch.
+    /// </summary>
+    public Layer BatchNorm(string name, float epsilon, float momentum, bool affine)
+    {
+        if (!(momentum >= 0f && momentum <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "A batch norm's momentum is in [0, 1].");
+        }
+
+        string path = Path(name);
+        int features = Width;
+        int gain = affine ? Allocate(features) : -1;
+        int bias = affine ? Allocate(features) : -1;
+        int state = _stateCount;
+        _stateCount = checked(_stateCount + (2 * features));
+        var layer = new Layer(path, _layers.Count, LayerKind.BatchNorm, features, features, Dsl.Activation.Identity, 0f, _buffers, affine ? gain : NoWeight, affine ? features : 0, bias, 0f)
+        {
+            StateOffset = state,
+        };
+        AddNormInitialiser(gain, bias, features);
+        _stateInitialisers.Add(stateBuffer =>
+        {
+            stateBuffer.AsSpan(state, features).Clear();
+            stateBuffer.AsSpan(state + features, features).Fill(1f);
+        });
+        return Append(layer, output => new BatchNormStep(path, _current, output, features, gain, bias, state, epsilon, momentum), features);
+    }
+
     /// <summary>Inverted dropout with drop probability <paramref name="probability"/> in [0, 1).</summary>
     public Layer Dropout(string name, float probability)
     {
@@ -174,7 +206,9 @@ public sealed class GraphBuilder
         PlanBackward();
         _buffers.Parameters = new float[_parameterCount];
         _buffers.Gradients = new float[_parameterCount];
-        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, [.. _initialisers], seed);
+        _buffers.State = new float[_stateCount];
+        Action<float[], ulong>[] initialisers = [.. _initialisers, .. _stateInitialisers.Select(init => (Action<float[], ulong>)((_, _) => init(_buffers.State)))];
+        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, initialisers, seed);
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ public sealed class GraphNetwork : IDisposable
     private readonly GraphWorkspace _workspace;
     private readonly int _scratchLength;
     private readonly int _outputValue;
+    private readonly bool _needsWholeBatch;
     private ulong _seed;
     private long _trainingPasses;
     private float _lastLoss = float.NaN;
@@ -60,6 +61,7 @@ public sealed class GraphNetwork : IDisposable
         foreach (GraphStep step in steps)
         {
             _scratchLength = Math.Max(_scratchLength, step.ScratchLength);
+            _needsWholeBatch |= step.NeedsWholeBatch;
         }
 
         ResetParameters(seed);
@@ -88,8 +90,14 @@ public sealed class GraphNetwork : IDisposable
     /// <summary>The mean loss of the last training step or gradient computation that completed (NaN before the first).</summary>
     public float LastLoss => _lastLoss;
 
-    /// <summary>Whether training steps split their batch across the device's threads rather than threading each GEMM.</summary>
-    public bool SplitsBatchAcrossThreads => ParameterCount <= MaxParametersForBatchSplit;
+    /// <summary>
+    /// Whether training steps split their batch across the device's threads rather than threading each GEMM: small
+    /// networks do, unless a step needs the whole batch at once (batch normalisation's statistics).
+    /// </summary>
+    public bool SplitsBatchAcrossThreads => ParameterCount <= MaxParametersForBatchSplit && !_needsWholeBatch;
+
+    /// <summary>The network's non-trainable state: each batch norm's running mean, then its running variance (see each <see cref="Layer.StateOffset"/>).</summary>
+    public Span<float> State => _buffers.State;
 
     public void CopyParametersTo(Span<float> destination)
     {
@@ -101,7 +109,10 @@ public sealed class GraphNetwork : IDisposable
         _buffers.Parameters.CopyTo(destination);
     }
 
-    /// <summary>Redraws every parameter from its declared initialiser (dense layers from streams keyed by their paths; norm gains 1, biases 0); the seed also keys dropout masks.</summary>
+    /// <summary>
+    /// Redraws every parameter from its declared initialiser (dense layers from streams keyed by their paths; norm gains
+    /// 1, biases 0) and resets the running statistics (mean 0, variance 1); the seed also keys dropout masks.
+    /// </summary>
     public void ResetParameters(ulong seed)
     {
         foreach (Action<float[], ulong> initialise in _initialisers)
@@ -282,9 +293,17 @@ public sealed class GraphNetwork : IDisposable
         }
     }
 
-    /// <summary>Forward, loss and backward of the step's batch (labels or targets already in place); then the checks and the update.</summary>
+    /// <summary>
+    /// Forward, loss and backward of the step's batch (labels or targets already in place); then the checks, what the
+    /// steps keep (running statistics) and the update.
+    /// </summary>
     private float Step(ReadOnlySpan<float> inputs, int batch, Optimizer? optimizer)
     {
+        if (_needsWholeBatch && batch < 2)
+        {
+            throw new ShapeMismatchException("inputs", "at least 2 samples (batch normalisation in training needs a variance over the batch)", "1 sample");
+        }
+
         _workspace.EnsureCapacity(batch, _steps);
         inputs.CopyTo(_workspace.Values[0]);
         long pass = _trainingPasses++;
@@ -319,8 +338,15 @@ public sealed class GraphNetwork : IDisposable
         if (optimizer is not null)
         {
             FiniteChecks.Gradients(_buffers.Gradients, _layers);
-            optimizer.Step(_buffers.Parameters, _buffers.Gradients);
         }
+
+        GraphPass whole = WholePass();
+        foreach (GraphStep step in _steps)
+        {
+            step.CommitTrainingStep(whole, batch);
+        }
+
+        optimizer?.Step(_buffers.Parameters, _buffers.Gradients, _device.Workers);
 
         _lastLoss = loss;
         return loss;
@@ -376,6 +402,7 @@ public sealed class GraphNetwork : IDisposable
             Workspace = _workspace,
             Parameters = _buffers.Parameters,
             Gradients = _buffers.Gradients,
+            State = _buffers.State,
             Scratch = new float[_scratchLength],
             Workers = _device.Workers,
         };
@@ -395,6 +422,7 @@ public sealed class GraphNetwork : IDisposable
                 Workspace = _workspace,
                 Parameters = _buffers.Parameters,
                 Gradients = new float[ParameterCount],
+                State = _buffers.State,
                 Scratch = new float[_scratchLength],
                 Workers = null,
             };

@@ -30,8 +30,16 @@ internal abstract class GraphStep(string path, int output)
     {
     }
 
-    /// <summary>Floats of scratch the backward needs per thread.</summary>
+    /// <summary>Floats of scratch the step needs per thread.</summary>
     public virtual int ScratchLength => 0;
+
+    /// <summary>Whether the step's training forward reads every row of the batch at once (batch statistics), so the batch is not split across threads.</summary>
+    public virtual bool NeedsWholeBatch => false;
+
+    /// <summary>Runs once a training step has passed its checks (finite loss and gradients): what the step keeps beyond the step, such as running statistics.</summary>
+    public virtual void CommitTrainingStep(GraphPass pass, int rows)
+    {
+    }
 
     public abstract void Forward(GraphPass pass, int row0, int rows);
 
@@ -48,6 +56,9 @@ internal sealed class GraphPass
     public required GraphWorkspace Workspace { get; init; }
 
     public required float[] Parameters { get; init; }
+
+    /// <summary>The non-trainable state (running statistics).</summary>
+    public float[] State { get; init; } = [];
 
     /// <summary>The parameter gradients this pass writes (same layout as <see cref="Parameters"/>).</summary>
     public required float[] Gradients { get; init; }

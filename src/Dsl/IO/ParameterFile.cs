@@ -10,18 +10,19 @@ namespace Dsl.IO;
 /// that names the problem. A load validates the whole file, checksum included, before it changes the network.
 /// </summary>
 /// <remarks>
-/// Format, version 1, every number little-endian:
+/// Format, versions 1 and 2, every number little-endian:
 /// <code>
 /// offset      size   field
 /// 0           8      magic "DSLPARAM" (ASCII)
-/// 8           4      format version (uint32), 1
+/// 8           4      format version (uint32): 1 for a network of dense layers alone, else 2
 /// 12          4      architecture length A in bytes (uint32)
 /// 16          A      architecture: input rank (uint8) and dimensions (int32 each); layer count (uint16); per layer
-///                    its name (uint16 byte count, UTF-8), fanIn (int32), units (int32), activation (uint8, Dsl.Activation),
-///                    slope (float32, <see cref="Layer.Slope"/>) and bias (uint8, 1 or 0)
+///                    its name (its path, uint16 byte count, UTF-8), fanIn (int32), units (int32), activation (uint8,
+///                    Dsl.Activation), slope (float32, <see cref="Layer.Slope"/>) and bias (uint8, 1 or 0); version 2
+///                    adds the layer's kind (uint8, Dsl.LayerKind) and its weight's length (int32, <see cref="Layer.WeightLength"/>)
 /// 16 + A      8      parameter count P (int64)
 /// 24 + A      4 P    the parameters (float32), in <see cref="INetwork.Parameters"/>' order: per layer, weight (units, fanIn)
-///                    row-major like PyTorch's nn.Linear, then bias (units)
+///                    row-major like PyTorch's nn.Linear (a norm's gain), then bias (units)
 /// 24 + A + 4P 4      CRC-32 (IEEE 802.3) of every byte before it
 /// </code>
 /// A network matches a file when its input shape and every layer's name, widths, activation, slope and bias
@@ -29,8 +30,14 @@ namespace Dsl.IO;
 /// </remarks>
 public static class ParameterFile
 {
-    /// <summary>The format version this library writes and reads.</summary>
-    public const uint FormatVersion = 1;
+    /// <summary>
+    /// The newest format version this library writes; it reads this one and every earlier one. A network of dense
+    /// layers alone is written as version 1 (so earlier releases read it), any other as version 2.
+    /// </summary>
+    public const uint FormatVersion = 2;
+
+    /// <summary>The version of a network of dense layers alone.</summary>
+    private const uint DenseFormatVersion = 1;
 
     private static ReadOnlySpan<byte> Magic => "DSLPARAM"u8;
 
@@ -39,19 +46,22 @@ public static class ParameterFile
 
     /// <summary>Writes <paramref name="network"/>'s parameters and architecture to <paramref name="stream"/>, from its current position.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The network has a batch norm, whose running statistics this format does not hold.</exception>
     /// <exception cref="OverflowException">The network has more than 255 input dimensions, 65,535 layers or a layer name over 65,535 UTF-8 bytes (the format's limits).</exception>
     public static void Save(INetwork network, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] architecture = DescribeArchitecture(network.InputShape, network.Layers);
+        RequireNoState(network);
+        uint version = VersionFor(network.Layers);
+        byte[] architecture = DescribeArchitecture(network.InputShape, network.Layers, version);
         // A copy, not the Parameters span: on a GPU a save during training then costs no upload before the next step.
         var parameters = new float[network.ParameterCount];
         network.CopyParametersTo(parameters);
         var writer = new ChecksummedWriter(stream);
         var head = new byte[16];
         Magic.CopyTo(head);
-        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), version);
         BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(12), (uint)architecture.Length);
         writer.Write(head);
         writer.Write(architecture);
@@ -88,6 +98,7 @@ public static class ParameterFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
+        RequireNoState(network);
         float[] parameters = Read(stream, network);
         parameters.CopyTo(network.Parameters); // on a GPU, reaches the device before its next use
     }
@@ -104,6 +115,7 @@ public static class ParameterFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
+        RequireNoState(network);
         using FileStream file = File.OpenRead(path);
         float[] parameters = Read(file, network);
         if (file.CanSeek && file.Position != file.Length) // a pipe cannot tell its length: nothing after the file is read
@@ -134,10 +146,10 @@ public static class ParameterFile
 
         reader.RequireFilled(headRead, head.Length, "the header");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
-        if (version != FormatVersion)
+        if (version is < DenseFormatVersion or > FormatVersion)
         {
             throw new ParameterFileException(ParameterFileProblem.UnsupportedVersion, string.Create(CultureInfo.InvariantCulture,
-                $"Parameter file format version {version}; this library reads version {FormatVersion}."));
+                $"Parameter file format version {version}; this library reads versions {DenseFormatVersion} to {FormatVersion}."));
         }
 
         uint architectureLength = BinaryPrimitives.ReadUInt32LittleEndian(head[12..]);
@@ -149,7 +161,7 @@ public static class ParameterFile
 
         var architecture = new byte[architectureLength];
         reader.Fill(architecture, "the architecture");
-        (string fileArchitecture, long impliedCount) = Describe(architecture)
+        (string fileArchitecture, long impliedCount) = Describe(architecture, version)
             ?? throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"The file's architecture block ({architecture.Length} bytes) is malformed: a field cut short, a negative width or more than {int.MaxValue} parameters."));
 
@@ -162,8 +174,9 @@ public static class ParameterFile
                 $"The file declares {parameterCount} parameters, but its own layers hold {impliedCount}."));
         }
 
-        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers);
-        bool matches = architecture.AsSpan().SequenceEqual(expected);
+        uint expectedVersion = VersionFor(network.Layers);
+        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers, expectedVersion);
+        bool matches = version == expectedVersion && architecture.AsSpan().SequenceEqual(expected);
         // Another network's parameters are still read (through a small buffer), to tell damage from a mismatch.
         float[] parameters = matches ? new float[parameterCount] : [];
         if (matches)
@@ -188,14 +201,35 @@ public static class ParameterFile
         if (!matches)
         {
             throw new ParameterFileException(ParameterFileProblem.NetworkMismatch,
-                $"The file holds another network's parameters. File: {fileArchitecture}. {network.GetType().Name}: {Describe(expected)!.Value.Text}.");
+                $"The file holds another network's parameters. File: {fileArchitecture}. {network.GetType().Name}: {Describe(expected, expectedVersion)!.Value.Text}.");
         }
 
         return parameters;
     }
 
-    /// <summary>The architecture block of the format for an input shape and layers.</summary>
-    private static byte[] DescribeArchitecture(ReadOnlySpan<int> inputShape, IReadOnlyList<Layer> layers)
+    /// <summary>
+    /// Refuses a network with non-trainable state: this format holds the parameters alone, and a batch norm saved without
+    /// its running statistics would predict differently after loading.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A layer is a batch norm.</exception>
+    internal static void RequireNoState(INetwork network)
+    {
+        foreach (Layer layer in network.Layers)
+        {
+            if (layer.Kind == LayerKind.BatchNorm)
+            {
+                throw new NotSupportedException(
+                    $"Layer '{layer.Name}' is a batch norm: parameter files (format versions up to {FormatVersion}) hold parameters alone, not its running statistics, so the network would predict differently after loading; it is not saved or loaded.");
+            }
+        }
+    }
+
+    /// <summary>Version 1 for dense layers alone, else 2.</summary>
+    private static uint VersionFor(IReadOnlyList<Layer> layers)
+        => layers.All(layer => layer.Kind == LayerKind.Dense) ? DenseFormatVersion : FormatVersion;
+
+    /// <summary>The architecture block of format <paramref name="version"/> for an input shape and layers.</summary>
+    private static byte[] DescribeArchitecture(ReadOnlySpan<int> inputShape, IReadOnlyList<Layer> layers, uint version)
     {
         using var bytes = new MemoryStream();
         using (var writer = new BinaryWriter(bytes, Encoding.UTF8, leaveOpen: true))
@@ -217,6 +251,11 @@ public static class ParameterFile
                 writer.Write((byte)layer.Activation);
                 writer.Write(layer.Slope);
                 writer.Write(layer.HasBias ? (byte)1 : (byte)0);
+                if (version >= 2)
+                {
+                    writer.Write((byte)layer.Kind);
+                    writer.Write(layer.WeightLength);
+                }
             }
         }
 
@@ -229,7 +268,7 @@ public static class ParameterFile
     /// layers hold; null when the block is malformed: a field cut short, a negative width, or more parameters than a
     /// network can have (int.MaxValue).
     /// </summary>
-    private static (string Text, long ParameterCount)? Describe(byte[] architecture)
+    private static (string Text, long ParameterCount)? Describe(byte[] architecture, uint version)
     {
         using var reader = new BinaryReader(new MemoryStream(architecture), Encoding.UTF8);
         try
@@ -263,7 +302,14 @@ public static class ParameterFile
                 byte activation = reader.ReadByte();
                 float slope = reader.ReadSingle();
                 bool bias = reader.ReadByte() != 0;
-                parameterCount += (units * fanIn) + (bias ? units : 0); // each term below 2^63, the sum checked below
+                byte kind = version >= 2 ? reader.ReadByte() : (byte)LayerKind.Dense;
+                long weightLength = version >= 2 ? reader.ReadInt32() : units * fanIn;
+                if (weightLength < 0)
+                {
+                    return null;
+                }
+
+                parameterCount += weightLength + (bias ? units : 0); // each term below 2^63, the sum checked below
                 if (parameterCount > int.MaxValue)
                 {
                     return null;
@@ -275,7 +321,13 @@ public static class ParameterFile
                     activationName += string.Create(CultureInfo.InvariantCulture, $"({slope:R})");
                 }
 
-                text.Append(string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"));
+                string kindName = Enum.IsDefined(typeof(LayerKind), (int)kind) ? ((LayerKind)kind).ToString() : $"kind #{kind}";
+                text.Append((LayerKind)kind switch
+                {
+                    LayerKind.Dense => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"),
+                    LayerKind.Activation => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {activationName} ({units})"),
+                    _ => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {kindName} ({units}){(weightLength > 0 ? string.Empty : " no parameters")}"),
+                });
             }
 
             if (reader.BaseStream.Position != architecture.Length)

@@ -117,6 +117,7 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(stream);
         RequireCheckpointable(optimizer);
+        ParameterFile.RequireNoState(network);
         Checkpoint checkpoint = Read(stream, network, optimizer);
         Apply(checkpoint, network, optimizer);
     }
@@ -133,6 +134,7 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(path);
         RequireCheckpointable(optimizer);
+        ParameterFile.RequireNoState(network);
         using FileStream file = File.OpenRead(path);
         Checkpoint checkpoint = Read(file, network, optimizer);
         if (file.CanSeek && file.Position != file.Length)

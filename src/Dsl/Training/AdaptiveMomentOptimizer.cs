@@ -143,10 +143,16 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     private protected abstract (float L2Penalty, float Shrink) WeightDecayTerms();
 
     /// <inheritdoc />
-    protected sealed override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
+    protected sealed override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => UpdateStretch(parameters, gradients, 0);
+
+    private protected sealed override bool UpdatesStretches => true;
+
+    private protected sealed override void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
     {
         (float l2Penalty, float shrink) = WeightDecayTerms();
-        AdamStep(parameters, _firstMoment, _secondMoment, gradients, LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+        AdamStep(
+            parameters, _firstMoment.AsSpan(start, parameters.Length), _secondMoment.AsSpan(start, parameters.Length), gradients,
+            LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
     }
 
     /// <summary>The scalars of update <paramref name="step"/> (from 1), bias corrections in double: shared by the host pass and the device kernel.</summary>

@@ -1,3 +1,4 @@
+using Dsl.Cpu;
 using System.Globalization;
 using Dsl.Gpu;
 using ILGPU;
@@ -68,23 +69,81 @@ public abstract class Optimizer
     /// <exception cref="InvalidOperationException">The state is bound to another length, or to a GPU.</exception>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
-        if (gradients.Length != parameters.Length)
+        BeginHostStep(parameters.Length, gradients.Length);
+        Update(parameters, gradients);
+    }
+
+    /// <summary>
+    /// As <see cref="Step(Span{float}, ReadOnlySpan{float})"/>, with a large buffer's update split into stretches run on
+    /// <paramref name="workers"/> when the optimizer updates stretches (SGD, Adam and AdamW do). Every stretch but the
+    /// last is a whole number of vectors long, so each parameter takes the same arithmetic as in one pass: the result is
+    /// bitwise the same.
+    /// </summary>
+    /// <exception cref="ArgumentException">The two lengths differ.</exception>
+    /// <exception cref="InvalidOperationException">The state is bound to another length, or to a GPU.</exception>
+    public void Step(float[] parameters, float[] gradients, CpuWorkers? workers)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(gradients);
+        int stretches = workers is null || !UpdatesStretches ? 1 : Math.Clamp(parameters.Length / MinimumStretch, 1, workers.ThreadCount);
+        if (stretches == 1)
         {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"Expected one gradient per parameter ({parameters.Length}), got {gradients.Length}."),
-                nameof(gradients));
+            Step(parameters, gradients);
+            return;
         }
 
-        CheckCompatible(null, parameters.Length);
+        BeginHostStep(parameters.Length, gradients.Length);
+        workers!.Run(stretches, new StretchTask(this, parameters, gradients, stretches));
+    }
+
+    /// <summary>Fewest parameters a stretch of a threaded update gets; below this the fork-join costs more than it saves.</summary>
+    public const int MinimumStretch = 1 << 16;
+
+    private void BeginHostStep(int parameterCount, int gradientCount)
+    {
+        if (gradientCount != parameterCount)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Expected one gradient per parameter ({parameterCount}), got {gradientCount}."),
+                "gradients");
+        }
+
+        CheckCompatible(null, parameterCount);
         if (_boundLength < 0)
         {
-            AllocateState(parameters.Length);
-            _boundLength = parameters.Length;
+            AllocateState(parameterCount);
+            _boundLength = parameterCount;
         }
 
         StepCount++;
-        Update(parameters, gradients);
     }
+
+    /// <summary>Stretch <paramref name="index"/> of <paramref name="count"/>: starts at multiples of 64 parameters, the last one takes the rest.</summary>
+    private static (int Start, int Length) Stretch(int index, int count, int length)
+    {
+        int start = (int)((long)length * index / count) & ~63;
+        int end = index == count - 1 ? length : (int)((long)length * (index + 1) / count) & ~63;
+        return (start, end - start);
+    }
+
+    private readonly struct StretchTask(Optimizer optimizer, float[] parameters, float[] gradients, int count) : ICpuTask
+    {
+        public void Execute(int index)
+        {
+            (int start, int length) = Stretch(index, count, parameters.Length);
+            optimizer.UpdateStretch(parameters.AsSpan(start, length), gradients.AsSpan(start, length), start);
+        }
+    }
+
+    /// <summary>Whether <see cref="UpdateStretch"/> is implemented, so a threaded step can split the update.</summary>
+    private protected virtual bool UpdatesStretches => false;
+
+    /// <summary>
+    /// Applies update number <see cref="StepCount"/> to the parameters [start, start + parameters.Length) of the buffer,
+    /// with the state of the same positions; stretches of one step run concurrently on disjoint positions.
+    /// </summary>
+    private protected virtual void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
+        => throw new NotSupportedException($"{GetType().Name} updates the whole buffer in one pass.");
 
     /// <summary>
     /// Throws unless the state fits a buffer of <paramref name="parameterCount"/> parameters. Generated training

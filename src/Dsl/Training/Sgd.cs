@@ -132,7 +132,11 @@ public sealed class Sgd : Optimizer
     }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
+    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => UpdateStretch(parameters, gradients, 0);
+
+    private protected override bool UpdatesStretches => true;
+
+    private protected override void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
     {
         float learningRate = LearningRate;
         float momentum = Momentum;
@@ -143,7 +147,8 @@ public sealed class Sgd : Optimizer
 
         ref float p = ref MemoryMarshal.GetReference(parameters);          // (parameterCount)
         ref float dp = ref MemoryMarshal.GetReference(gradients);          // (parameterCount)
-        ref float b = ref MemoryMarshal.GetArrayDataReference(_momentumBuffer); // (parameterCount) or empty
+        // The momentum buffer from this stretch's first position, (parameterCount) or empty without momentum.
+        ref float b = ref hasMomentum ? ref _momentumBuffer[start] : ref MemoryMarshal.GetArrayDataReference(_momentumBuffer);
         nuint length = (nuint)parameters.Length;
         nuint i = 0;
 

@@ -287,6 +287,8 @@ internal static class DeclarationMutations
         "[LayerNorm] public partial Layer Norm { get; }",
         "[RmsNorm(Epsilon = 0)] public partial Layer Rms { get; }",
         "[Dropout(0.5)] public partial Layer Drop { get; }",
+        "[BatchNorm(Momentum = 2)] public partial Layer Bn { get; }",
+        "[BatchNorm(Affine = false)] public partial Layer Bn { get; }",
         "[Tanh] public partial Layer Squash { get; }",
         "[Residual] public partial Mlp Self { get; }",
         "[Block] public partial class InnerBlock { [Dense(3)] public partial Layer Out { get; } }",

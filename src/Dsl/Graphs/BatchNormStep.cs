@@ -1,0 +1,60 @@
+using Dsl.Ops;
+
+namespace Dsl.Graphs;
+
+/// <summary>
+/// Batch normalisation (see <see cref="BatchNorm"/>): x, y (rows, features); gain and bias (features) at
+/// <see cref="GainOffset"/> and <see cref="BiasOffset"/> (-1 both without affine parameters); running mean and variance
+/// at <see cref="StateOffset"/> of the state buffer. Training normalises by the whole batch's statistics (the step
+/// needs the whole batch) and, once the step has passed its checks, moves the running statistics; evaluation
+/// normalises by the running statistics.
+/// </summary>
+internal sealed class BatchNormStep(string path, int input, int output, int features, int gainOffset, int biasOffset, int stateOffset, float epsilon, float momentum)
+    : GraphStep(path, output)
+{
+    private readonly int[] _inputs = [input];
+    private readonly float[] _mean = new float[features];
+    private readonly float[] _variance = new float[features];
+    private readonly float[] _rstd = new float[features];
+
+    public override int[] Inputs => _inputs;
+
+    public int GainOffset { get; } = gainOffset;
+
+    public int BiasOffset { get; } = biasOffset;
+
+    public int StateOffset { get; } = stateOffset;
+
+    public override int ScratchLength => 2 * features;
+
+    public override bool NeedsWholeBatch => true;
+
+    public override void Forward(GraphPass pass, int row0, int rows)
+    {
+        if (pass.Training)
+        {
+            BatchNorm.ForwardTraining(
+                pass.Rows(Output, row0, rows), _mean, _variance, _rstd, pass.Rows(_inputs[0], row0, rows),
+                Slice(pass.Parameters, GainOffset), Slice(pass.Parameters, BiasOffset), rows, features, epsilon);
+            return;
+        }
+
+        BatchNorm.ForwardEvaluation(
+            pass.Rows(Output, row0, rows), pass.Rows(_inputs[0], row0, rows), RunningMean(pass), RunningVariance(pass),
+            Slice(pass.Parameters, GainOffset), Slice(pass.Parameters, BiasOffset), pass.Scratch, rows, features, epsilon);
+    }
+
+    public override void Backward(GraphPass pass, int row0, int rows)
+        => BatchNorm.Backward(
+            pass.GradientRows(_inputs[0], row0, rows), Slice(pass.Gradients, GainOffset), Slice(pass.Gradients, BiasOffset), pass.GradientRows(Output, row0, rows),
+            pass.Rows(_inputs[0], row0, rows), _mean, _rstd, Slice(pass.Parameters, GainOffset), rows, features, Accumulate[0]);
+
+    public override void CommitTrainingStep(GraphPass pass, int rows)
+        => BatchNorm.UpdateRunningStatistics(RunningMean(pass), RunningVariance(pass), _mean, _variance, rows, features, momentum);
+
+    private Span<float> RunningMean(GraphPass pass) => pass.State.AsSpan(StateOffset, features);
+
+    private Span<float> RunningVariance(GraphPass pass) => pass.State.AsSpan(StateOffset + features, features);
+
+    private Span<float> Slice(float[] buffer, int offset) => offset < 0 ? default : buffer.AsSpan(offset, features);
+}
