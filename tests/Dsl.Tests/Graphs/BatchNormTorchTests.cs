@@ -4,6 +4,7 @@ using Dsl.Ops;
 using Dsl.Training;
 using Xunit;
 using Xunit.Abstractions;
+using static Dsl.Tests.Graphs.TorchGraphFixture;
 
 namespace Dsl.Tests.Graphs;
 
@@ -274,42 +275,7 @@ public sealed class BatchNormTorchTests(ITestOutputHelper output)
         b.Dense("Logits", 5, true, Init.TorchDefault, Fan.In, 0.01, Activation.Identity, 0f, new Dsl.Ops.Identity());
         GraphNetwork network = b.Build(device, Loss.SoftmaxCrossEntropy, 7, (7 * 12 + 12) + (2 * 12) + (12 * 5 + 5));
 
-        JsonElement[] layers = fixture.GetProperty("layers").EnumerateArray().ToArray();
-        Assert.Equal(layers.Select(l => l.GetProperty("path").GetString()), network.Layers.Select(l => l.Name));
-        for (int i = 0; i < layers.Length; i++)
-        {
-            Layer layer = network.Layers[i];
-            LayerKind kind = layers[i].GetProperty("kind").GetString() switch
-            {
-                "dense" => LayerKind.Dense,
-                "batch_norm" => LayerKind.BatchNorm,
-                _ => LayerKind.Activation,
-            };
-            Assert.Equal(kind, layer.Kind);
-            Assert.Equal(layers[i].GetProperty("fan_in").GetInt32(), layer.FanIn);
-            Assert.Equal(layers[i].GetProperty("units").GetInt32(), layer.Units);
-            Assert.Equal(layers[i].GetProperty("bias").GetBoolean(), layer.HasBias);
-            Assert.Equal(layers[i].GetProperty("activation").GetString(), layer.Activation.ToString().ToLowerInvariant());
-        }
-
-        Assert.Equal(fixture.GetProperty("input").GetInt32(), network.InputSize);
-        Assert.Equal(fixture.GetProperty("classes").GetInt32(), network.OutputSize);
-        network.Parameters.Fill(float.NaN);
-        foreach (JsonElement tensor in fixture.GetProperty("params").EnumerateArray())
-        {
-            Layer layer = Find(network, tensor.GetProperty("path").GetString()!);
-            Span<float> view = tensor.GetProperty("name").GetString() switch
-            {
-                "weight" => layer.Weight,
-                "gain" => layer.Gain,
-                _ => layer.Bias,
-            };
-            float[] values = Floats(tensor.GetProperty("values"));
-            Assert.Equal(values.Length, view.Length);
-            values.CopyTo(view);
-        }
-
-        Assert.DoesNotContain(network.Parameters.ToArray(), float.IsNaN);
+        TorchGraphFixture.LoadParameters(network, fixture);
         return network;
     }
 
@@ -328,28 +294,8 @@ public sealed class BatchNormTorchTests(ITestOutputHelper output)
         output.WriteLine($"{what}: rounding residue up to {worst:E2} (largest gradient {largest:G4})");
     }
 
-    private static Layer Find(GraphNetwork network, string path) => network.Layers.Single(l => l.Name == path);
-
-    private static string Describe(JsonElement tensor) => $"{tensor.GetProperty("path").GetString()}.{tensor.GetProperty("name").GetString()}";
-
-    private static float[] Concatenate(JsonElement tensors) => tensors.EnumerateArray().SelectMany(t => Floats(t.GetProperty("values"))).ToArray();
-
-    /// <summary>Within <see cref="Relative"/> times the largest magnitude of the expected tensor; logs the largest relative error.</summary>
-    private void Check(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = expected.Max(v => Math.Abs((double)v));
-        Assert.True(scale > 0, what + ": all-zero fixture");
-        double worst = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double error = Math.Abs((double)actual[i] - expected[i]);
-            worst = Math.Max(worst, error / scale);
-            Assert.True(error <= Relative * scale, $"{what}[{i}]: {actual[i]} vs PyTorch {expected[i]} (error {error:E2}, allowed {Relative * scale:E2})");
-        }
-
-        output.WriteLine($"{what}: max error {worst:E2} of the largest magnitude {scale:G4}");
-    }
+    /// <summary>Within <see cref="Relative"/> times the largest magnitude of the expected tensor.</summary>
+    private void Check(float[] expected, float[] actual, string what) => TorchGraphFixture.Check(output, Relative, expected, actual, what);
 
     /// <summary>Within 2e-5 relative to the larger of 1 and the value, as the LayerNorm and RMSNorm fixtures.</summary>
     private void OpClose(float[] expected, float[] actual, string what)
@@ -365,10 +311,6 @@ public sealed class BatchNormTorchTests(ITestOutputHelper output)
 
         output.WriteLine($"{what}: max relative error {worst:E2}");
     }
-
-    private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
-
-    private static int[] Ints(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
     private static JsonDocument Load()
         => JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "torch", "batchnorm.json")));

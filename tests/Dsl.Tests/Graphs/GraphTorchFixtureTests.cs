@@ -3,6 +3,7 @@ using Dsl.Graphs;
 using Dsl.Training;
 using Xunit;
 using Xunit.Abstractions;
+using static Dsl.Tests.Graphs.TorchGraphFixture;
 
 namespace Dsl.Tests.Graphs;
 
@@ -187,42 +188,7 @@ public sealed class GraphTorchFixtureTests(ITestOutputHelper output)
     private static GraphNetwork Create(string name, Device device, JsonElement fixture)
     {
         GraphNetwork network = name == "residual_mlp" ? ResidualMlp(device) : PreNormResidual(device);
-        JsonElement[] layers = fixture.GetProperty("layers").EnumerateArray().ToArray();
-        Assert.Equal(layers.Select(l => l.GetProperty("path").GetString()), network.Layers.Select(l => l.Name));
-        for (int i = 0; i < layers.Length; i++)
-        {
-            Layer layer = network.Layers[i];
-            LayerKind kind = layers[i].GetProperty("kind").GetString() switch
-            {
-                "dense" => LayerKind.Dense,
-                "layer_norm" => LayerKind.LayerNorm,
-                _ => LayerKind.Activation,
-            };
-            Assert.Equal(kind, layer.Kind);
-            Assert.Equal(layers[i].GetProperty("fan_in").GetInt32(), layer.FanIn);
-            Assert.Equal(layers[i].GetProperty("units").GetInt32(), layer.Units);
-            Assert.Equal(layers[i].GetProperty("bias").GetBoolean(), layer.HasBias);
-            Assert.Equal(layers[i].GetProperty("activation").GetString(), layer.Activation.ToString().ToLowerInvariant());
-        }
-
-        Assert.Equal(fixture.GetProperty("input").GetInt32(), network.InputSize);
-        Assert.Equal(fixture.GetProperty("classes").GetInt32(), network.OutputSize);
-        network.Parameters.Fill(float.NaN);
-        foreach (JsonElement tensor in fixture.GetProperty("params").EnumerateArray())
-        {
-            Layer layer = Find(network, tensor.GetProperty("path").GetString()!);
-            Span<float> view = tensor.GetProperty("name").GetString() switch
-            {
-                "weight" => layer.Weight,
-                "gain" => layer.Gain,
-                _ => layer.Bias,
-            };
-            float[] values = Floats(tensor.GetProperty("values"));
-            Assert.Equal(values.Length, view.Length);
-            values.CopyTo(view);
-        }
-
-        Assert.DoesNotContain(network.Parameters.ToArray(), float.IsNaN);
+        TorchGraphFixture.LoadParameters(network, fixture);
         return network;
     }
 
@@ -264,33 +230,8 @@ public sealed class GraphTorchFixtureTests(ITestOutputHelper output)
         return b.Build(device, Loss.SoftmaxCrossEntropy, 7, (7 * width + width) + 2 * block + 2 * width + (width * 5 + 5));
     }
 
-    private static Layer Find(GraphNetwork network, string path) => network.Layers.Single(l => l.Name == path);
-
-    private static string Describe(JsonElement tensor) => $"{tensor.GetProperty("path").GetString()}.{tensor.GetProperty("name").GetString()}";
-
-    /// <summary>The tensors' values one after another: the fixture lists them in our parameter order.</summary>
-    private static float[] Concatenate(JsonElement tensors) => tensors.EnumerateArray().SelectMany(t => Floats(t.GetProperty("values"))).ToArray();
-
-    /// <summary>Within <see cref="Relative"/> times the largest magnitude of the expected tensor; logs the largest relative error.</summary>
-    private void Check(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = expected.Max(v => Math.Abs((double)v));
-        Assert.True(scale > 0, what + ": all-zero fixture");
-        double worst = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double error = Math.Abs((double)actual[i] - expected[i]);
-            worst = Math.Max(worst, error / scale);
-            Assert.True(error <= Relative * scale, $"{what}[{i}]: {actual[i]} vs PyTorch {expected[i]} (error {error:E2}, allowed {Relative * scale:E2})");
-        }
-
-        output.WriteLine($"{what}: max error {worst:E2} of the largest magnitude {scale:G4}");
-    }
-
-    private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
-
-    private static int[] Ints(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    /// <summary>Within <see cref="Relative"/> times the largest magnitude of the expected tensor.</summary>
+    private void Check(float[] expected, float[] actual, string what) => TorchGraphFixture.Check(output, Relative, expected, actual, what);
 
     private static JsonElement Case(JsonDocument json, string name)
         => json.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
