@@ -34,7 +34,17 @@ public readonly struct Gelu : IActivation
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Forward(Vector256<float> z) => z * NormalCdf(z, out _);
+    public Vector256<float> Forward(Vector256<float> z)
+    {
+        // Every lane central (the common case for pre-activations): Phi is the polynomial alone, the same bits the
+        // general form selects for these lanes, without the tail's exponential and division.
+        if (Vector256.LessThanAll(Vector256.Abs(z), Vector256.Create(CentralLimit)))
+        {
+            return z * CentralCdf(z, z * z);
+        }
+
+        return z * NormalCdf(z, out _);
+    }
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,6 +54,13 @@ public readonly struct Gelu : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> z, Vector256<float> y)
     {
+        if (Vector256.LessThanAll(Vector256.Abs(z), Vector256.Create(CentralLimit)))
+        {
+            // As in Forward: the tail is not needed, the density is (computed as the general form does).
+            Vector256<float> hi = z * z;
+            return Vector256.FusedMultiplyAdd(z, Density(z, hi), CentralCdf(z, hi));
+        }
+
         Vector256<float> cdf = NormalCdf(z, out Vector256<float> density);
         return Vector256.FusedMultiplyAdd(z, density, cdf);
     }
@@ -53,12 +70,8 @@ public readonly struct Gelu : IActivation
     internal static Vector256<float> NormalCdf(Vector256<float> z, out Vector256<float> density)
     {
         Vector256<float> a = Vector256.Min(Vector256.Abs(z), Vector256.Create(TailLimit));
-
-        // e^(-a^2/2) with a^2 = hi + lo exactly: e^(-hi/2) (1 - lo/2).
         Vector256<float> hi = a * a;
-        Vector256<float> lo = Vector256.FusedMultiplyAdd(a, a, -hi);
-        Vector256<float> gauss = Exponential.Exp(hi * Vector256.Create(-0.5f));
-        gauss = Vector256.FusedMultiplyAdd(gauss, lo * Vector256.Create(-0.5f), gauss);
+        Vector256<float> gauss = Gauss(a, hi);
 
         Vector256<float> t = Vector256<float>.One / (Vector256<float>.One + a * Vector256.Create(0.5f));
         Vector256<float> g = Vector256.Create(0.0314308757807f);
@@ -74,6 +87,30 @@ public readonly struct Gelu : IActivation
         Vector256<float> far = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), Vector256<float>.One - tail, tail);
 
         // |z| < 1.25: Phi(z) = 1/2 + z P(z^2), no cancellation near Phi = 1/2 (there hi = z^2).
+        Vector256<float> near = CentralCdf(z, hi);
+
+        density = gauss * Vector256.Create(InverseSqrtTwoPi);
+        return Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(CentralLimit)), near, far);
+    }
+
+    /// <summary>e^(-a^2/2) with a^2 = hi + lo exactly (hi = a * a rounded): e^(-hi/2) (1 - lo/2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Gauss(Vector256<float> a, Vector256<float> hi)
+    {
+        Vector256<float> lo = Vector256.FusedMultiplyAdd(a, a, -hi);
+        Vector256<float> gauss = Exponential.Exp(hi * Vector256.Create(-0.5f));
+        return Vector256.FusedMultiplyAdd(gauss, lo * Vector256.Create(-0.5f), gauss);
+    }
+
+    /// <summary>phi(z) for |z| below the tail limit, given hi = z * z: the density <see cref="NormalCdf"/> returns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Density(Vector256<float> z, Vector256<float> hi)
+        => Gauss(Vector256.Abs(z), hi) * Vector256.Create(InverseSqrtTwoPi);
+
+    /// <summary>Phi(z) = 1/2 + z P(z^2) for |z| &lt; 1.25, given hi = z * z.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> CentralCdf(Vector256<float> z, Vector256<float> hi)
+    {
         Vector256<float> p = Vector256.Create(4.76927903461e-7f);
         p = Vector256.FusedMultiplyAdd(p, hi, Vector256.Create(-9.06247160171e-6f));
         p = Vector256.FusedMultiplyAdd(p, hi, Vector256.Create(1.15039311462e-4f));
@@ -81,9 +118,6 @@ public readonly struct Gelu : IActivation
         p = Vector256.FusedMultiplyAdd(p, hi, Vector256.Create(9.97350211734e-3f));
         p = Vector256.FusedMultiplyAdd(p, hi, Vector256.Create(-6.64903747311e-2f));
         p = Vector256.FusedMultiplyAdd(p, hi, Vector256.Create(3.98942280316e-1f));
-        Vector256<float> near = Vector256.FusedMultiplyAdd(z, p, Vector256.Create(0.5f));
-
-        density = gauss * Vector256.Create(InverseSqrtTwoPi);
-        return Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(CentralLimit)), near, far);
+        return Vector256.FusedMultiplyAdd(z, p, Vector256.Create(0.5f));
     }
 }
