@@ -31,8 +31,8 @@ namespace Dsl.IO;
 public static class ParameterFile
 {
     /// <summary>
-    /// The newest format version this library writes; it reads this one and every earlier one. A network of dense
-    /// layers alone is written as version 1 (so earlier releases read it), any other as version 2.
+    /// The newest format version this library writes; it reads versions 1 to this one. A network of dense layers alone
+    /// is written as version 1, which every release reads, any other as version 2.
     /// </summary>
     public const uint FormatVersion = 2;
 
