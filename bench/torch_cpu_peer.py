@@ -12,49 +12,17 @@
 # usage: /usr/bin/python3 torch_cpu_peer.py
 import sys, time
 import torch
+import torch_models
 
 WORKLOADS = {"W1": ([40, 100, 100, 10], 100), "W3": ([784, 1024, 1024, 10], 256), "W1R": ([40, 100, 10], 100), "W5": ([40, 256, 10], 256)}
 built = {}
 
 
-class ResidualMlp(torch.nn.Module):
-    """W1R: h = relu(l1(x)); h = h + relu(l2(h)); l3(h)."""
-
-    def __init__(self):
-        super().__init__()
-        self.l1, self.l2, self.l3 = torch.nn.Linear(40, 100), torch.nn.Linear(100, 100), torch.nn.Linear(100, 10)
-
-    def forward(self, x):
-        h = self.l1(x).relu()
-        h = h + self.l2(h).relu()
-        return self.l3(h)
-
-
-class PreNormBlock(torch.nn.Module):
-    """W5's block: x + Linear(gelu(Linear(LayerNorm(x))))."""
-
-    def __init__(self, width):
-        super().__init__()
-        self.norm, self.up, self.down = torch.nn.LayerNorm(width), torch.nn.Linear(width, width), torch.nn.Linear(width, width)
-
-    def forward(self, x):
-        return x + self.down(torch.nn.functional.gelu(self.up(self.norm(x))))
-
 
 def build(name):
     widths, batch = WORKLOADS[name]
     torch.manual_seed(0)
-    if name == "W1R":
-        model = ResidualMlp()
-    elif name == "W5":
-        model = torch.nn.Sequential(torch.nn.Linear(40, 256), *[PreNormBlock(256) for _ in range(8)], torch.nn.LayerNorm(256), torch.nn.Linear(256, 10))
-    else:
-        layers = []
-        for i in range(len(widths) - 1):
-            layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
-            if i < len(widths) - 2:
-                layers.append(torch.nn.ReLU())
-        model = torch.nn.Sequential(*layers)
+    model = torch_models.ResidualMlp() if name == "W1R" else torch_models.deep_residual() if name == "W5" else torch_models.mlp(widths)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3) if name == "W5" else torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = torch.nn.CrossEntropyLoss()
     x = torch.rand(batch, widths[0]) * 2 - 1

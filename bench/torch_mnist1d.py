@@ -9,6 +9,7 @@
 # Defaults are the main job's (weight decay 1e-3, average over the last quarter); --weight-decay 0
 # --average-last 0 is the plain recipe.
 import argparse, time, torch
+import torch_models
 
 parser = argparse.ArgumentParser()
 parser.add_argument('data')
@@ -31,33 +32,7 @@ data = torch.tensor(rows, dtype=torch.float64)
 x = data[:4000, 1:].float(); y = data[:4000, 0].long()
 xt = data[4000:, 1:].float(); yt = data[4000:, 0].long()
 
-
-class ResidualMlp(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.l1, self.l2, self.l3 = torch.nn.Linear(40, 100), torch.nn.Linear(100, 100), torch.nn.Linear(100, 10)
-
-    def forward(self, x):
-        h = self.l1(x).relu()
-        h = h + self.l2(h).relu()
-        return self.l3(h)
-
-
-class PreNormBlock(torch.nn.Module):
-    def __init__(self, width):
-        super().__init__()
-        self.norm, self.up, self.down = torch.nn.LayerNorm(width), torch.nn.Linear(width, width), torch.nn.Linear(width, width)
-
-    def forward(self, x):
-        return x + self.down(torch.nn.functional.gelu(self.up(self.norm(x))))
-
-
-if args.model == 'mlp':
-    m = torch.nn.Sequential(torch.nn.Linear(40, 100), torch.nn.ReLU(), torch.nn.Linear(100, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
-elif args.model == 'residual-mlp':
-    m = ResidualMlp()
-else:
-    m = torch.nn.Sequential(torch.nn.Linear(40, 256), *[PreNormBlock(256) for _ in range(8)], torch.nn.LayerNorm(256), torch.nn.Linear(256, 10))
+m = {'mlp': lambda: torch_models.mlp([40, 100, 100, 10]), 'residual-mlp': torch_models.ResidualMlp, 'deep-residual': torch_models.deep_residual}[args.model]()
 opt = torch.optim.Adam(m.parameters(), lr=1e-2, weight_decay=args.weight_decay)
 lf = torch.nn.CrossEntropyLoss()
 sums = [torch.zeros_like(p, dtype=torch.float64) for p in m.parameters()]
