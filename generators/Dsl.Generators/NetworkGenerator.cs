@@ -57,8 +57,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             Report(output, diagnostic);
         }
 
-        string? source = network.Spec is { IsGraph: true } ? GraphEmitter.Emit(network.Spec)
-            : network.Spec is not null ? NetworkEmitter.Emit(network.Spec)
+        string? source = network.Spec is not null ? GraphEmitter.Emit(network.Spec)
             : network.Block is not null ? GraphEmitter.EmitBlock(network.Block)
             : network.Fallback is not null ? FallbackEmitter.Emit(network.Fallback)
             : null;

@@ -45,14 +45,12 @@ public enum LayerKind
 public sealed class Layer
 {
     private readonly ParameterBuffers _buffers;
-    private readonly IHostBufferSync? _sync;
 
     /// <summary>A dense layer over the given parameter and gradient buffers.</summary>
     /// <param name="sync">The network's host copy keeper when its parameters live on a GPU; null on the CPU backend.</param>
     public Layer(string name, int index, int fanIn, int units, Activation activation, float slope, float[] parameters, float[] gradients, int weightOffset, int biasOffset, IHostBufferSync? sync = null)
-        : this(name, index, LayerKind.Dense, fanIn, units, activation, slope, new ParameterBuffers(parameters, gradients), weightOffset, units * fanIn, biasOffset, 0f)
+        : this(name, index, LayerKind.Dense, fanIn, units, activation, slope, new ParameterBuffers(parameters, gradients) { Sync = sync }, weightOffset, units * fanIn, biasOffset, 0f)
     {
-        _sync = sync;
     }
 
     /// <summary>A layer of any kind; the buffers may be allocated after the layer is created.</summary>
@@ -117,7 +115,7 @@ public sealed class Layer
     {
         get
         {
-            _sync?.ParametersToHost();
+            _buffers.Sync?.ParametersToHost();
             return WeightLength == 0 ? Span<float>.Empty : _buffers.Parameters.AsSpan(WeightOffset, WeightLength);
         }
     }
@@ -139,7 +137,7 @@ public sealed class Layer
     {
         get
         {
-            _sync?.ParametersToHost();
+            _buffers.Sync?.ParametersToHost();
             return HasBias ? _buffers.Parameters.AsSpan(BiasOffset, Units) : Span<float>.Empty;
         }
     }
@@ -149,7 +147,7 @@ public sealed class Layer
     {
         get
         {
-            _sync?.GradientsToHost();
+            _buffers.Sync?.GradientsToHost();
             return WeightLength == 0 ? ReadOnlySpan<float>.Empty : _buffers.Gradients.AsSpan(WeightOffset, WeightLength);
         }
     }
@@ -159,7 +157,7 @@ public sealed class Layer
     {
         get
         {
-            _sync?.GradientsToHost();
+            _buffers.Sync?.GradientsToHost();
             return HasBias ? _buffers.Gradients.AsSpan(BiasOffset, Units) : ReadOnlySpan<float>.Empty;
         }
     }
@@ -184,6 +182,9 @@ internal sealed class ParameterBuffers(float[] parameters, float[] gradients)
     public float[] Gradients { get; set; } = gradients;
 
     public float[] State { get; set; } = [];
+
+    /// <summary>The network's host copy keeper when its parameters live on a GPU; null on the CPU backend.</summary>
+    public IHostBufferSync? Sync { get; set; }
 }
 
 /// <summary>

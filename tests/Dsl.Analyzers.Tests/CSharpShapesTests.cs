@@ -26,7 +26,7 @@ public sealed class CSharpShapesTests
         { "a base class with a member named like a generated one", "DSL0009", Header + "public class Base { public int Predict() => 0; }\n[Network(Input = [40])]\npublic partial class Mlp : Base " + Layers },
         { "a class named Predict", "DSL0009", Header + "[Network(Input = [40])]\npublic partial class Predict " + Layers },
         { "a class named Device", "DSL0009", Header + "[Network(Input = [40])]\npublic partial class Device " + Layers },
-        { "a class named GpuPath", "DSL0009", Header + "[Network(Input = [40])]\npublic partial class GpuPath " + Layers },
+        { "a class named GpuWidths", "DSL0009", Header + "[Network(Input = [40])]\npublic partial class GpuWidths " + Layers },
         { "a class named System in the global namespace", "DSL0012", "public class System { }\nnamespace Demo { [Dsl.Network(Input = [40])] public partial class Mlp { [Dsl.Dense(10)] public partial Dsl.Layer Logits { get; } } }" },
         { "a class named ILGPU in the global namespace", "DSL0012", "public class ILGPU { }\nnamespace Demo { [Dsl.Network(Input = [40])] public partial class Mlp { [Dsl.Dense(10)] public partial Dsl.Layer Logits { get; } } }" },
         { "a user type Dsl.Layer", "DSL0012", "namespace Dsl { public sealed class Layer { } }\nnamespace Demo { [Dsl.Network(Input = [40])] public partial class Mlp { [Dsl.Dense(10)] public partial Dsl.Layer Logits { get; } } }" },

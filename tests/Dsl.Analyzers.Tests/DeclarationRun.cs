@@ -86,7 +86,7 @@ internal sealed class DeclarationRun
     /// <summary>The generated fallback parts: a declaration's partial members implemented by throwing.</summary>
     public IEnumerable<GeneratedSourceResult> Fallbacks => GeneratedSources.Where(s => !IsModel(s.SourceText.ToString()));
 
-    private static bool IsModel(string source) => source.Contains(Generators::Dsl.Generators.Emit.NetworkEmitter.Banner, StringComparison.Ordinal);
+    private static bool IsModel(string source) => source.Contains(Generators::Dsl.Generators.Emit.GraphEmitter.Banner, StringComparison.Ordinal);
 
     /// <summary>
     /// An empty compilation; each run adds its trees to it, so runs share the bound references. Single-threaded:

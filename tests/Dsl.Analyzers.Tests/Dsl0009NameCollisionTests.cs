@@ -11,7 +11,7 @@ public sealed class Dsl0009NameCollisionTests
         public sealed partial class Mlp
         {
             [Dense(100), Relu] public partial Layer {|DSL0009:Parameters|} { get; }
-            [Dense(100), Relu] public partial Layer {|DSL0009:_output3|} { get; }
+            [Dense(100), Relu] public partial Layer {|DSL0009:_graph|} { get; }
             [Dense(10)] public partial Layer {|DSL0009:Predict|} { get; }
         }
         """);
@@ -23,8 +23,8 @@ public sealed class Dsl0009NameCollisionTests
         [Network(Input = [40])]
         public sealed partial class Mlp
         {
-            private int {|DSL0009:_parameters|};
-            public void {|DSL0009:Forward|}() { }
+            private int {|DSL0009:_blocks|};
+            public void {|DSL0009:GpuWidths|}() { }
             [Dense(10)] public partial Layer Logits { get; }
         }
         """);

@@ -88,6 +88,21 @@ public sealed class GraphGenerationTests
     }
 
     [Fact]
+    public void A_dense_chain_generates_a_file_that_follows_its_declaration()
+    {
+        // The MNIST-1D MLP at most 300 lines; a 200-layer declaration under 100 KB, and it compiles.
+        string mlp = GeneratorHarness.Run(Declarations.Mnist1dMlp).Result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+        Assert.True(mlp.Split('\n').Length <= 300, $"the MNIST-1D MLP's file has {mlp.Split('\n').Length} lines");
+
+        string layers = string.Concat(Enumerable.Range(0, 199).Select(i => $"    [Dense(100), Relu] public partial Layer Hidden{i} {{ get; }}\n"));
+        string deep = "using Dsl;\nnamespace Examples;\n[Network(Input = [40])]\npublic sealed partial class Deep\n{\n" + layers + "    [Dense(10)] public partial Layer Logits { get; }\n}\n";
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(deep);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        string source = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+        Assert.True(source.Length < 100_000, $"the 200-layer declaration's file has {source.Length} chars");
+    }
+
+    [Fact]
     public void Editing_a_block_re_emits_the_networks_that_use_it_and_no_other()
     {
         CSharpCompilation first = GeneratorHarness.Compile(PreNormBlock, DeepResidual(2), Declarations.Mnist1dMlp);

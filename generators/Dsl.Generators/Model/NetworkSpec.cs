@@ -8,8 +8,8 @@ namespace Dsl.Generators.Model;
 /// <param name="Namespace">The class's namespace as C# writes it (keywords escaped), or "" for the global namespace.</param>
 /// <param name="ClassName">The class name, unescaped.</param>
 /// <param name="InputShape">One sample's shape, without the batch dimension.</param>
-/// <param name="Layers">A chain of dense layers (each with its activation); empty for a graph network.</param>
-/// <param name="Items">A graph network's layers and block properties in declaration order; empty for a chain of dense layers.</param>
+/// <param name="Layers">The layers when they are a chain of dense layers (each with its activation); empty otherwise.</param>
+/// <param name="Items">The network's layers and block properties in declaration order.</param>
 internal sealed record NetworkSpec(
     string Namespace,
     string ClassName,
@@ -18,8 +18,8 @@ internal sealed record NetworkSpec(
     EquatableArray<LayerSpec> Layers,
     EquatableArray<ItemSpec> Items = default)
 {
-    /// <summary>Whether the network uses anything beyond a chain of dense layers: it then runs on the graph runtime.</summary>
-    public bool IsGraph => Items.Count > 0;
+    /// <summary>Whether the network is a chain of dense layers, which runs on the CPU or a GPU (every other network on the CPU).</summary>
+    public bool IsDenseChain => Layers.Count > 0;
 }
 
 /// <summary>One property of a network or block: a layer, or a block used once or repeated.</summary>

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Dsl.Generators.Parsing;
 
 /// <summary>
@@ -15,21 +13,9 @@ internal static class GeneratedMembers
         "Device", "ParameterCount", "InputSize", "OutputSize", "InputShape", "OutputShape", "Layers",
         "Parameters", "CopyParametersTo", "Gradients", "ResetParameters", "Predict", "TrainStep", "ComputeGradients", "Evaluate",
         "LastLoss", "Dispose",
-        // Private plan.
-        "InputWidth", "OutputWidth", "ParameterTotal", "s_inputShape", "s_outputShape",
-        "_device", "_parameters", "_gradients", "_layers", "_capacity", "_dOutput",
-        "CheckBatch", "Forward", "ForwardBackward", "EnsureCapacity",
-        // GPU path.
-        "GpuPath", "_gpu", "_deviceParametersStale", "_hostParametersStale", "_hostGradientsStale", "_lastLoss",
-        "UploadParametersIfStale", "DownloadParametersIfStale", "GpuForwardBackward", "GpuStep",
-        // Batch split across threads (small networks).
-        // Graph networks and blocks.
-        "_graph", "_blocks",
-        "EnsureSliceBuffers", "ForwardBackwardBatch", "RunSlice", "SliceTask", "_stepInputs", "_stepLabels", "_stepTargets", "_sliceGradients", "_sliceLosses",
+        // Private: the runtime network, the typed views, and a dense chain's GPU widths.
+        "ParameterTotal", "_graph", "_layers", "_blocks", "GpuWidths",
     };
-
-    /// <summary>Per-layer workspace fields: _output0, _preActivation1, _dPreActivation2, ...</summary>
-    private static readonly Regex WorkspaceField = new(@"^_(output|preActivation|dPreActivation)[0-9]+$", RegexOptions.CultureInvariant);
 
     public static bool IsReserved(string name)
     {
@@ -41,6 +27,6 @@ internal static class GeneratedMembers
             }
         }
 
-        return WorkspaceField.IsMatch(name);
+        return false;
     }
 }

@@ -188,7 +188,7 @@ internal static class NetworkParser
 
         var spec = new NetworkSpec(
             CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers),
-            graph ? new EquatableArray<ItemSpec>(parsed.Items) : default);
+            new EquatableArray<ItemSpec>(parsed.Items));
         return new ParseResult(spec, diagnostics, null);
     }
 

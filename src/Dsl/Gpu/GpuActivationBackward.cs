@@ -8,7 +8,7 @@ namespace Dsl.Gpu;
 /// (the last layer's, between the loss gradient and its Dense backward). The GPU twin of
 /// <c>Dsl.Ops.ActivationBackward</c>.
 /// </summary>
-public sealed class GpuActivationBackward<TActivation>
+public sealed class GpuActivationBackward<TActivation> : IGpuActivationBackward
     where TActivation : struct, IGpuActivation
 {
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TActivation> _launch;
@@ -23,6 +23,9 @@ public sealed class GpuActivationBackward<TActivation>
             (Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TActivation>)Kernel,
             accelerator => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TActivation>(Kernel));
     }
+
+    /// <inheritdoc />
+    public bool NeedsPreActivation => _activation.NeedsPreActivation;
 
     /// <summary>dz[i] = dy[i] * phi'(z[i], y[i]) for i in [0, count).</summary>
     /// <param name="dPreActivation">dz (count), overwritten.</param>

@@ -26,7 +26,7 @@ namespace Dsl.Gpu;
 /// launches on the given stream and allocate nothing. The bias gradient (column sums of dz) is a separate
 /// kernel, not part of this class.
 /// </remarks>
-public sealed class GpuDense<TWidths, TActivation, TPreviousActivation>
+public sealed class GpuDense<TWidths, TActivation, TPreviousActivation> : IGpuDenseLayer
     where TWidths : struct, IDenseWidths
     where TActivation : struct, IGpuActivation
     where TPreviousActivation : struct, IGpuActivation
@@ -171,6 +171,29 @@ public sealed class GpuDense<TWidths, TActivation, TPreviousActivation>
             Require(view, size, name, shape);
         }
     }
+}
+
+/// <summary>
+/// A dense layer on the GPU whatever its widths and activations: what a runtime sequence of layers calls. See
+/// <see cref="GpuDense{TWidths, TActivation, TPreviousActivation}"/> for the shapes.
+/// </summary>
+public interface IGpuDenseLayer
+{
+    /// <summary>True when the backward pass needs this layer's pre-activation z kept by <see cref="Forward"/>.</summary>
+    bool NeedsPreActivation { get; }
+
+    /// <summary>y = phi(x W^T + b), z kept when <paramref name="preActivation"/> is not empty.</summary>
+    void Forward(AcceleratorStream stream, ArrayView<float> output, ArrayView<float> preActivation,
+        ArrayView<float> input, ArrayView<float> weight, ArrayView<float> bias, int batch, int fanIn, int units);
+
+    /// <summary>dW = dz^T x, with the optimizer's update fused unless <paramref name="update"/> is none.</summary>
+    void BackwardWeights(AcceleratorStream stream, ArrayView<float> dWeight, ArrayView<float> dPreActivation,
+        ArrayView<float> input, int batch, int fanIn, int units, GpuParameterUpdate update = default);
+
+    /// <summary>dzPrev = (dz W) * phiPrev'(zPrev, yPrev).</summary>
+    void BackwardInput(AcceleratorStream stream, ArrayView<float> dPreviousPreActivation, ArrayView<float> dPreActivation,
+        ArrayView<float> weight, ArrayView<float> previousPreActivation, ArrayView<float> previousOutput,
+        int batch, int fanIn, int units);
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Dsl.Cpu;
+using Dsl.Gpu;
 using Dsl.Ops;
 
 namespace Dsl.Graphs;
@@ -13,7 +14,13 @@ namespace Dsl.Graphs;
 /// dx GEMM applies phi' in its epilogue and writes dz here directly (<see cref="DerivativeFused"/>), so this backward
 /// skips its own pass over dy.
 /// </summary>
-internal sealed class DenseStep<TActivation>(string path, int input, int output, int fanIn, int units, int weightOffset, int biasOffset, TActivation activation)
+/// <remarks>
+/// <see cref="Kind"/> and <see cref="Slope"/> name phi for what cannot read the struct: the GPU sequence, which creates its
+/// kernels with <see cref="CreateGpuLayer"/>.
+/// </remarks>
+internal sealed class DenseStep<TActivation>(
+    string path, int input, int output, int fanIn, int units, int weightOffset, int biasOffset, TActivation activation,
+    Activation kind, float slope, Func<GpuAccelerator, Activation, float, Activation, float, IGpuDenseLayer> gpuLayer)
     : GraphStep(path, output), IDenseStep
     where TActivation : struct, IActivation
 {
@@ -26,7 +33,13 @@ internal sealed class DenseStep<TActivation>(string path, int input, int output,
 
     public int BiasOffset { get; } = biasOffset;
 
+    public int FanIn => fanIn;
+
     public int Units => units;
+
+    public Activation Kind => kind;
+
+    public float Slope => slope;
 
     public bool HasActivation => typeof(TActivation) != typeof(Identity);
 
@@ -37,9 +50,13 @@ internal sealed class DenseStep<TActivation>(string path, int input, int output,
     public IDenseStep? FusedProducer { get; set; }
 
     /// <summary>The same layer with <paramref name="phi"/> in its epilogue (an identity dense layer followed by a standalone activation).</summary>
-    public DenseStep<TOther> WithActivation<TOther>(TOther phi)
+    public DenseStep<TOther> WithActivation<TOther>(TOther phi, Activation otherKind, float otherSlope)
         where TOther : struct, IActivation
-        => new(Path, _inputs[0], Output, fanIn, units, WeightOffset, BiasOffset, phi);
+        => new(Path, _inputs[0], Output, fanIn, units, WeightOffset, BiasOffset, phi, otherKind, otherSlope, gpuLayer);
+
+    /// <summary>This layer's GPU kernels, after a layer with activation <paramref name="previous"/> (Identity for the first layer).</summary>
+    public IGpuDenseLayer CreateGpuLayer(GpuAccelerator gpu, Activation previous, float previousSlope)
+        => gpuLayer(gpu, kind, slope, previous, previousSlope);
 
     /// <summary>dzThis = (dzConsumer W) * phi'(z, y): the consumer's dx GEMM with this layer's derivative in its epilogue.</summary>
     public void BackwardThroughConsumer(GraphPass pass, int row0, int rows, ReadOnlySpan<float> consumerDz, ReadOnlySpan<float> consumerWeight, int consumerUnits)
@@ -95,7 +112,23 @@ internal sealed class DenseStep<TActivation>(string path, int input, int output,
 /// <summary>What the fusion rules need of a dense step, whatever its activation.</summary>
 internal interface IDenseStep
 {
+    int[] Inputs { get; }
+
     int Output { get; }
+
+    int FanIn { get; }
+
+    int Units { get; }
+
+    Activation Kind { get; }
+
+    float Slope { get; }
+
+    int WeightOffset { get; }
+
+    int BiasOffset { get; }
+
+    IGpuDenseLayer CreateGpuLayer(GpuAccelerator gpu, Activation previous, float previousSlope);
 
     bool HasActivation { get; }
 

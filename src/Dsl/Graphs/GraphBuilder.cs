@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dsl.Gpu;
 using Dsl.Ops;
 
 namespace Dsl.Graphs;
@@ -75,19 +76,36 @@ public sealed class GraphBuilder
         _current = output;
     }
 
-    /// <summary>A dense layer with its activation: y = phi(x W^T + b).</summary>
+    /// <summary>A dense layer with its activation: y = phi(x W^T + b); on a GPU its kernels take the widths from each launch.</summary>
     public Layer Dense<TActivation>(string name, int units, bool bias, Init init, Fan fan, double initStd, Activation activation, float slope, TActivation phi)
         where TActivation : struct, IActivation
+        => Dense<TActivation, LaunchWidths>(name, units, bias, init, fan, initStd, activation, slope, phi);
+
+    /// <summary>
+    /// A dense layer with its activation: y = phi(x W^T + b), whose GPU kernels are compiled with the widths of
+    /// <typeparamref name="TWidths"/> as constants (it must hold this layer's fan-in and units).
+    /// </summary>
+    public Layer Dense<TActivation, TWidths>(string name, int units, bool bias, Init init, Fan fan, double initStd, Activation activation, float slope, TActivation phi)
+        where TActivation : struct, IActivation
+        where TWidths : struct, IDenseWidths
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
         string path = Path(name);
         int fanIn = Width;
+        TWidths widths = default;
+        if (widths.AreConstant && (widths.FanIn != fanIn || widths.Units != units))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"Layer '{path}' of network '{_networkName}' is {fanIn} -> {units}, but its GPU widths {typeof(TWidths).Name} are {widths.FanIn} -> {widths.Units}."), nameof(TWidths));
+        }
+
         int weightOffset = Allocate(checked(units * fanIn));
         int biasOffset = bias ? Allocate(units) : -1;
         var layer = new Layer(path, _layers.Count, LayerKind.Dense, fanIn, units, activation, slope, _buffers, weightOffset, units * fanIn, biasOffset, 0f);
         _initialisers.Add((parameters, seed) => Training.Initializer.FillByPath(
             parameters.AsSpan(weightOffset, units * fanIn), bias ? parameters.AsSpan(biasOffset, units) : default, init, fan, initStd, fanIn, units, seed, path));
-        return Append(layer, output => new DenseStep<TActivation>(path, _current, output, fanIn, units, weightOffset, biasOffset, phi), units);
+        return Append(layer, output => new DenseStep<TActivation>(
+            path, _current, output, fanIn, units, weightOffset, biasOffset, phi, activation, slope, GpuActivationDispatch.CreateDense<TWidths>), units);
     }
 
     /// <summary>
@@ -102,7 +120,7 @@ public sealed class GraphBuilder
         var layer = new Layer(path, _layers.Count, LayerKind.Activation, Width, Width, activation, slope, _buffers, NoWeight, 0, -1, 0f);
         if (_steps.Count > 0 && _steps[^1] is DenseStep<Identity> dense && dense.Output == _current && !_residuals.Any(r => r.Skip == _current))
         {
-            _steps[^1] = dense.WithActivation(phi);
+            _steps[^1] = dense.WithActivation(phi, activation, slope);
             _layers.Add(layer);
             return layer;
         }
@@ -176,7 +194,7 @@ public sealed class GraphBuilder
     /// Plans the backward pass and creates the network. <paramref name="expectedParameters"/> is the count the generator
     /// computed from the declaration; a different count here means the two disagree, and nothing is created.
     /// </summary>
-    /// <exception cref="NotSupportedException">The device is a GPU: graph networks run on the CPU backend.</exception>
+    /// <exception cref="NotSupportedException">The device is a GPU and the ops are not a chain of dense layers.</exception>
     public GraphNetwork Build(Device device, Loss loss, ulong seed, int expectedParameters)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -196,10 +214,11 @@ public sealed class GraphBuilder
                 $"Network '{_networkName}' lays out {_parameterCount} parameters where its declaration gives {expectedParameters}."));
         }
 
-        if (device.IsGpu)
+        IDenseStep[]? chain = DenseChain();
+        if (device.IsGpu && chain is null)
         {
             throw new NotSupportedException(
-                $"Network '{_networkName}' uses blocks, residuals, norms, dropout or standalone activations, which run on the CPU backend only; create it on Device.Cpu().");
+                $"Network '{_networkName}' has residuals, norms, dropout or activations that no dense layer takes into its epilogue; on a GPU only chains of dense layers run so far. Create it on Device.Cpu().");
         }
 
         _built = true;
@@ -208,7 +227,7 @@ public sealed class GraphBuilder
         _buffers.Gradients = new float[_parameterCount];
         _buffers.State = new float[_stateCount];
         Action<float[], ulong>[] initialisers = [.. _initialisers, .. _stateInitialisers.Select(init => (Action<float[], ulong>)((_, _) => init(_buffers.State)))];
-        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, initialisers, seed);
+        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, initialisers, seed, chain);
     }
 
     /// <summary>
@@ -254,6 +273,23 @@ public sealed class GraphBuilder
 
             step.Accumulate = accumulate;
         }
+    }
+
+    /// <summary>The steps when they are a chain of dense layers, each reading the one before it (the first the input); else null.</summary>
+    private IDenseStep[]? DenseChain()
+    {
+        var chain = new IDenseStep[_steps.Count];
+        for (int i = 0; i < _steps.Count; i++)
+        {
+            if (_steps[i] is not IDenseStep dense || dense.Inputs[0] != (i == 0 ? 0 : _steps[i - 1].Output))
+            {
+                return null;
+            }
+
+            chain[i] = dense;
+        }
+
+        return chain;
     }
 
     private Layer Append(Layer layer, Func<int, GraphStep> step, int outputWidth)

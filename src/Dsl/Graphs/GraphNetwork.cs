@@ -5,16 +5,19 @@ using Dsl.Training;
 namespace Dsl.Graphs;
 
 /// <summary>
-/// The network-independent machinery of a graph network on the CPU, written once: the parameter and gradient buffers,
-/// the workspace and its growth, the forward sequence and the reverse backward sequence, batch slicing across threads,
-/// the loss, <c>Predict</c>, <c>TrainStep</c>, <c>ComputeGradients</c> and <c>Evaluate</c>. A generated network holds one
-/// (created by <see cref="GraphBuilder.Build"/>) and forwards its members to it.
+/// The network-independent machinery of a graph network, written once: the parameter and gradient buffers, the
+/// workspace and its growth, the forward sequence and the reverse backward sequence, batch slicing across threads, the
+/// loss, <c>Predict</c>, <c>TrainStep</c>, <c>ComputeGradients</c> and <c>Evaluate</c>, and on a GPU the device copies and
+/// which of host and device holds the newer values. A generated network holds one (created by
+/// <see cref="GraphBuilder.Build"/>) and forwards its members to it.
 /// </summary>
 /// <remarks>
 /// Checks come first: every method validates lengths, labels and finiteness before it changes anything, and a step
-/// checks its loss before its backward pass and its gradients before the update, as the dense networks do.
+/// checks its loss before its backward pass and, on the CPU, its gradients before the update.
+/// On a GPU (networks whose ops are a chain of dense layers, <see cref="GpuDenseChain"/>) the device copy of the
+/// parameters is the one training updates; the host copy is refreshed when user code reads it.
 /// </remarks>
-public sealed class GraphNetwork : IDisposable
+public sealed class GraphNetwork : IDisposable, IHostBufferSync
 {
     /// <summary>At most this many parameters, a training step splits its batch across threads (see <see cref="BatchSplit"/>).</summary>
     public const int MaxParametersForBatchSplit = 1 << 18;
@@ -36,6 +39,13 @@ public sealed class GraphNetwork : IDisposable
     private long _trainingPasses;
     private float _lastLoss = float.NaN;
 
+    // GPU devices only: the device copies and launch sequence, null on the CPU backend. The flags are never both set,
+    // as every device step uploads pending host values before it marks the host copy stale.
+    private readonly GpuDenseChain? _gpu;
+    private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)
+    private bool _hostParametersStale;          // the device copy changed (an optimizer step)
+    private bool _hostGradientsStale;           // the device holds newer gradients
+
     // Batch split across threads: the step's labels or targets (a span cannot cross threads), and slice s's pass (its
     // gradient share and scratch) and mean loss.
     private int[] _stepLabels = [];
@@ -45,7 +55,8 @@ public sealed class GraphNetwork : IDisposable
     private float[] _sliceLosses = [];
     private GraphPass? _wholePass;
 
-    internal GraphNetwork(string name, Device device, Loss loss, int[] inputShape, int[] widths, GraphStep[] steps, Layer[] layers, ParameterBuffers buffers, Action<float[], ulong>[] initialisers, ulong seed)
+    /// <param name="chain">The steps as a chain of dense layers, when they are one; required on a GPU.</param>
+    internal GraphNetwork(string name, Device device, Loss loss, int[] inputShape, int[] widths, GraphStep[] steps, Layer[] layers, ParameterBuffers buffers, Action<float[], ulong>[] initialisers, ulong seed, IDenseStep[]? chain)
     {
         _name = name;
         _device = device;
@@ -62,6 +73,12 @@ public sealed class GraphNetwork : IDisposable
         {
             _scratchLength = Math.Max(_scratchLength, step.ScratchLength);
             _needsWholeBatch |= step.NeedsWholeBatch;
+        }
+
+        if (device.Gpu is { } gpu)
+        {
+            _gpu = new GpuDenseChain(gpu, widths[0], chain!, loss, buffers.Parameters.Length);
+            buffers.Sync = this;
         }
 
         ResetParameters(seed);
@@ -82,10 +99,34 @@ public sealed class GraphNetwork : IDisposable
     /// <summary>Every layer in the order it runs, named by its path.</summary>
     public IReadOnlyList<Layer> Layers => _layers;
 
-    /// <summary>All parameters in one buffer, layer by layer in the order they run (see each <see cref="Layer"/>'s offsets).</summary>
-    public Span<float> Parameters => _buffers.Parameters;
+    /// <summary>
+    /// All parameters in one buffer, layer by layer in the order they run (see each <see cref="Layer"/>'s offsets). On a
+    /// GPU this copies the device's parameters to the host first; writes through the span reach the device before its next use.
+    /// </summary>
+    public Span<float> Parameters
+    {
+        get
+        {
+            ((IHostBufferSync)this).ParametersToHost();
+            return _buffers.Parameters;
+        }
+    }
 
-    public ReadOnlySpan<float> Gradients => _buffers.Gradients;
+    /// <summary>The gradients of the last training step or gradient computation, laid out as <see cref="Parameters"/> (copied from a GPU when read).</summary>
+    public ReadOnlySpan<float> Gradients
+    {
+        get
+        {
+            ((IHostBufferSync)this).GradientsToHost();
+            return _buffers.Gradients;
+        }
+    }
+
+    /// <summary>Whether the host copy of the parameters changed since the device last received it (the next GPU use uploads it).</summary>
+    internal bool DeviceParametersStale => _deviceParametersStale;
+
+    /// <summary>True when the network runs on a GPU and its training steps run the fully fused kernel.</summary>
+    public bool IsFused => _gpu?.IsFused ?? false;
 
     /// <summary>The mean loss of the last training step or gradient computation that completed (NaN before the first).</summary>
     public float LastLoss => _lastLoss;
@@ -106,6 +147,7 @@ public sealed class GraphNetwork : IDisposable
             throw new ShapeMismatchException(nameof(destination), $"{ParameterCount} floats (one per parameter)", $"{destination.Length} floats");
         }
 
+        DownloadParametersIfStale();
         _buffers.Parameters.CopyTo(destination);
     }
 
@@ -121,6 +163,9 @@ public sealed class GraphNetwork : IDisposable
         }
 
         _seed = seed;
+        // On a GPU the new values reach the device before its next use.
+        _deviceParametersStale = true;
+        _hostParametersStale = false;
     }
 
     /// <summary>Outputs (batch, OutputSize) for inputs (batch, InputSize), in evaluation mode (dropout is the identity).</summary>
@@ -128,6 +173,16 @@ public sealed class GraphNetwork : IDisposable
     {
         int batch = InputChecks.BatchSize(inputs.Length, InputSize, nameof(inputs));
         InputChecks.Length(outputs.Length, checked(batch * OutputSize), nameof(outputs));
+        if (_gpu is not null)
+        {
+            UploadParametersIfStale();
+            _gpu.EnsureCapacity(batch);
+            _gpu.StepInputs.Upload(_gpu.Stream, inputs);
+            _gpu.Forward(_gpu.StepInputs.Slice(0, (long)batch * InputSize), batch);
+            _gpu.DownloadOutputs(outputs);
+            return;
+        }
+
         Forward(inputs, batch);
         _workspace.Values[_outputValue].AsSpan(0, batch * OutputSize).CopyTo(outputs);
     }
@@ -139,6 +194,11 @@ public sealed class GraphNetwork : IDisposable
         RequireLoss(classification: true);
         int batch = CheckBatch(inputs, labels);
         optimizer.CheckCompatible(_device.Gpu, ParameterCount);
+        if (_gpu is not null)
+        {
+            return GpuHostStep(inputs, labels, [], batch, optimizer);
+        }
+
         labels.CopyTo(Labels(batch));
         return Step(inputs, batch, optimizer);
     }
@@ -150,6 +210,11 @@ public sealed class GraphNetwork : IDisposable
         RequireLoss(classification: false);
         int batch = CheckBatch(inputs, targets);
         optimizer.CheckCompatible(_device.Gpu, ParameterCount);
+        if (_gpu is not null)
+        {
+            return GpuHostStep(inputs, [], targets, batch, optimizer);
+        }
+
         targets.CopyTo(Targets(batch));
         return Step(inputs, batch, optimizer);
     }
@@ -158,6 +223,11 @@ public sealed class GraphNetwork : IDisposable
     {
         RequireLoss(classification: true);
         int batch = CheckBatch(inputs, labels);
+        if (_gpu is not null)
+        {
+            return GpuHostStep(inputs, labels, [], batch, optimizer: null);
+        }
+
         labels.CopyTo(Labels(batch));
         return Step(inputs, batch, optimizer: null);
     }
@@ -166,11 +236,20 @@ public sealed class GraphNetwork : IDisposable
     {
         RequireLoss(classification: false);
         int batch = CheckBatch(inputs, targets);
+        if (_gpu is not null)
+        {
+            return GpuHostStep(inputs, [], targets, batch, optimizer: null);
+        }
+
         targets.CopyTo(Targets(batch));
         return Step(inputs, batch, optimizer: null);
     }
 
-    /// <summary>A training step on rows [start, start + count) of a data set (on the CPU backend its host copy).</summary>
+    /// <summary>
+    /// A training step on rows [start, start + count) of a data set kept on this network's device: on a GPU the batch is
+    /// not copied, and the step waits once, to read and check its loss, before it queues the backward pass and the update;
+    /// on the CPU backend it trains on the data set's host copy.
+    /// </summary>
     public void TrainStep(DeviceDataSet data, int start, int count, Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -178,6 +257,13 @@ public sealed class GraphNetwork : IDisposable
         bool classification = _loss == Loss.SoftmaxCrossEntropy;
         data.CheckSlice(_device, InputSize, OutputSize, classification, start, count);
         optimizer.CheckCompatible(_device.Gpu, ParameterCount);
+        if (_gpu is not null)
+        {
+            UploadParametersIfStale();
+            GpuStep(data.DeviceInputs(start, count), classification ? data.DeviceLabels(start, count) : default, classification ? default : data.DeviceTargets(start, count), count, optimizer);
+            return;
+        }
+
         ReadOnlySpan<float> inputs = data.Inputs.Slice(start * InputSize, count * InputSize);
         if (classification)
         {
@@ -200,6 +286,17 @@ public sealed class GraphNetwork : IDisposable
         for (int start = 0; start < count; start += batchSize)
         {
             int batch = Math.Min(batchSize, count - start);
+            if (_gpu is not null)
+            {
+                UploadParametersIfStale();
+                _gpu.EnsureCapacity(batch);
+                _gpu.StepInputs.Upload(_gpu.Stream, inputs.Slice(start * InputSize, batch * InputSize));
+                _gpu.StepLabels.Upload(_gpu.Stream, labels.Slice(start, batch));
+                lossSum += _gpu.EvaluateChunk(batch, out long chunkCorrect);
+                correct += chunkCorrect;
+                continue;
+            }
+
             Forward(inputs.Slice(start * InputSize, batch * InputSize), batch);
             lossSum += SoftmaxCrossEntropy.Forward(_workspace.Values[_outputValue].AsSpan(0, batch * OutputSize), labels.Slice(start, batch), batch, OutputSize, out int batchCorrect);
             correct += batchCorrect;
@@ -218,6 +315,16 @@ public sealed class GraphNetwork : IDisposable
         for (int start = 0; start < count; start += batchSize)
         {
             int batch = Math.Min(batchSize, count - start);
+            if (_gpu is not null)
+            {
+                UploadParametersIfStale();
+                _gpu.EnsureCapacity(batch);
+                _gpu.StepInputs.Upload(_gpu.Stream, inputs.Slice(start * InputSize, batch * InputSize));
+                _gpu.StepTargets.Upload(_gpu.Stream, targets.Slice(start * OutputSize, batch * OutputSize));
+                lossSum += _gpu.EvaluateChunk(batch, out _);
+                continue;
+            }
+
             Forward(inputs.Slice(start * InputSize, batch * InputSize), batch);
             lossSum += MeanSquaredError.Forward(_workspace.Values[_outputValue].AsSpan(0, batch * OutputSize), targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize);
         }
@@ -225,9 +332,87 @@ public sealed class GraphNetwork : IDisposable
         return new Evaluation(lossSum / count, double.NaN, count);
     }
 
-    /// <summary>Nothing to free on the CPU backend.</summary>
-    public void Dispose()
+    /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
+    public void Dispose() => _gpu?.Dispose();
+
+    void IHostBufferSync.ParametersToHost()
     {
+        if (_gpu is null)
+        {
+            return;
+        }
+
+        DownloadParametersIfStale();
+        // The caller gets a writable span: upload again before the device next reads the parameters.
+        _deviceParametersStale = true;
+    }
+
+    void IHostBufferSync.GradientsToHost()
+    {
+        if (_gpu is not null && _hostGradientsStale)
+        {
+            _gpu.Gradients.Download(_gpu.Stream, _buffers.Gradients);
+            _hostGradientsStale = false;
+        }
+    }
+
+    private void DownloadParametersIfStale()
+    {
+        if (_gpu is not null && _hostParametersStale)
+        {
+            _gpu.Parameters.Download(_gpu.Stream, _buffers.Parameters);
+            _hostParametersStale = false;
+        }
+    }
+
+    private void UploadParametersIfStale()
+    {
+        if (_deviceParametersStale)
+        {
+            _gpu!.Parameters.Upload(_gpu.Stream, _buffers.Parameters);
+            _deviceParametersStale = false;
+        }
+    }
+
+    /// <summary>A step on a host batch on the GPU: the batch is copied in, then <see cref="GpuStep"/>.</summary>
+    private float GpuHostStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch, Optimizer? optimizer)
+    {
+        GpuDenseChain gpu = _gpu!;
+        UploadParametersIfStale();
+        gpu.EnsureCapacity(batch);
+        gpu.StepInputs.Upload(gpu.Stream, inputs);
+        bool classification = _loss == Loss.SoftmaxCrossEntropy;
+        if (classification)
+        {
+            gpu.StepLabels.Upload(gpu.Stream, labels);
+        }
+        else
+        {
+            gpu.StepTargets.Upload(gpu.Stream, targets);
+        }
+
+        return GpuStep(
+            gpu.StepInputs.Slice(0, (long)batch * InputSize),
+            classification ? gpu.StepLabels.Slice(0, batch) : default,
+            classification ? default : gpu.StepTargets.Slice(0, (long)batch * OutputSize),
+            batch, optimizer);
+    }
+
+    /// <summary>
+    /// One step on device-resident rows: the forward pass and the loss, then the step's one wait, to read the loss and
+    /// check it, before anything that changes the gradients, the parameters or the optimizer (optimizer null: gradients only).
+    /// </summary>
+    private float GpuStep(ILGPU.ArrayView<float> input, ILGPU.ArrayView<int> labels, ILGPU.ArrayView<float> targets, int rows, Optimizer? optimizer)
+    {
+        GpuDenseChain gpu = _gpu!;
+        gpu.ForwardLoss(input, labels, targets, rows);
+        float loss = gpu.ReadLoss();
+        FiniteChecks.Loss(loss);
+        gpu.Backward(input, rows, optimizer is null ? Gpu.GpuParameterUpdate.None : optimizer.BeginDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View));
+        _hostGradientsStale = true;
+        _hostParametersStale |= optimizer is not null;
+        _lastLoss = loss;
+        return loss;
     }
 
     public override string ToString() => $"{_name}: {_layers.Length} layers, {ParameterCount} parameters";

@@ -7,12 +7,12 @@
 namespace Examples;
 
 /// <summary>
-/// DeepResidual: input [40] -> output [10], 1,070,090 parameters, softmax cross-entropy loss; 51 layers as run, on the CPU graph runtime.
+/// DeepResidual: input [40] -> output [10], 1,070,090 parameters, softmax cross-entropy loss; 51 layers as run, on the CPU.
 /// <list type="bullet">
-/// <item><description>Embed: Dense 256, no activation, init TorchDefault</description></item>
+/// <item><description>Embed: Dense 256, no activation, init TorchDefault; (batch, 40) -> (batch, 256), 10,496 parameters</description></item>
 /// <item><description>Blocks: 8 x block PreNormBlock, residual (x + f(x))</description></item>
-/// <item><description>FinalNorm: RMSNorm, epsilon 1E-05, gain</description></item>
-/// <item><description>Head: Dense 10, no activation, init TorchDefault</description></item>
+/// <item><description>FinalNorm: RMSNorm, epsilon 1E-05, gain; (batch, 256) -> (batch, 256), 256 parameters</description></item>
+/// <item><description>Head: Dense 10, no activation, init TorchDefault; (batch, 256) -> (batch, 10), 2,570 parameters</description></item>
 /// </list>
 /// </summary>
 partial class DeepResidual : global::Dsl.IClassifierNetwork
@@ -23,10 +23,10 @@ partial class DeepResidual : global::Dsl.IClassifierNetwork
     private readonly object[] _blocks = new object[1];
 
     /// <summary>
-    /// Creates the network on <paramref name="device"/> (the CPU backend) with parameters drawn from the declared initialisers,
-    /// each layer's from a stream keyed by its path: the same seed gives the same parameters on every machine.
+    /// Creates the network on <paramref name="device"/> with parameters drawn from the declared initialisers, each layer's
+    /// from a stream keyed by its path: the same seed gives the same parameters on every machine.
     /// </summary>
-    /// <exception cref="global::System.NotSupportedException">The device is a GPU.</exception>
+    /// <exception cref="global::System.NotSupportedException">The device is a GPU: this network runs on the CPU backend.</exception>
     // User fields and auto-properties are the user's to initialise: DSL0011 warns at any non-nullable one without an
     // initializer, so the compiler's CS8618 for this constructor would only repeat it here.
     #pragma warning disable CS8618
@@ -53,16 +53,16 @@ partial class DeepResidual : global::Dsl.IClassifierNetwork
         _graph = builder.Build(device, global::Dsl.Loss.SoftmaxCrossEntropy, seed, ParameterTotal);
     }
 
-    /// <summary>Embed: Dense 256, no activation, init TorchDefault</summary>
+    /// <summary>Embed: Dense 256, no activation, init TorchDefault; (batch, 40) -> (batch, 256), 10,496 parameters</summary>
     public partial global::Dsl.Layer Embed => _layers[0];
 
     /// <summary>Blocks: 8 x block PreNormBlock, residual (x + f(x))</summary>
     public partial global::Dsl.Repeated<global::Examples.PreNormBlock> Blocks => (global::Dsl.Repeated<global::Examples.PreNormBlock>)_blocks[0];
 
-    /// <summary>FinalNorm: RMSNorm, epsilon 1E-05, gain</summary>
+    /// <summary>FinalNorm: RMSNorm, epsilon 1E-05, gain; (batch, 256) -> (batch, 256), 256 parameters</summary>
     public partial global::Dsl.Layer FinalNorm => _layers[1];
 
-    /// <summary>Head: Dense 10, no activation, init TorchDefault</summary>
+    /// <summary>Head: Dense 10, no activation, init TorchDefault; (batch, 256) -> (batch, 10), 2,570 parameters</summary>
     public partial global::Dsl.Layer Head => _layers[2];
 
     /// <summary>The device this network computes on.</summary>

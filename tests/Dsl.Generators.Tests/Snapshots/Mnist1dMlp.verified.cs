@@ -7,57 +7,22 @@
 namespace Examples;
 
 /// <summary>
-/// Mnist1dMlp: input [40] -> output [10], 15,210 parameters, softmax cross-entropy loss.
-/// Per sample: 30,000 forward FLOPs, 82,000 training FLOPs (forward and backward).
+/// Mnist1dMlp: input [40] -> output [10], 15,210 parameters, softmax cross-entropy loss; 3 layers as run, on the CPU or a GPU.
 /// <list type="bullet">
-/// <item><description>Hidden1: Dense 40 -> 100, ReLU; input (batch, 40), output (batch, 100); weight (100, 40); 4,100 parameters; 8,000 forward FLOPs per sample; init He (fan-in).</description></item>
-/// <item><description>Hidden2: Dense 100 -> 100, ReLU; input (batch, 100), output (batch, 100); weight (100, 100); 10,100 parameters; 20,000 forward FLOPs per sample; init He (fan-in).</description></item>
-/// <item><description>Logits: Dense 100 -> 10, no activation; input (batch, 100), output (batch, 10); weight (10, 100); 1,010 parameters; 2,000 forward FLOPs per sample; init Xavier.</description></item>
+/// <item><description>Hidden1: Dense 100, ReLU, init He (fan-in); (batch, 40) -> (batch, 100), 4,100 parameters</description></item>
+/// <item><description>Hidden2: Dense 100, ReLU, init He (fan-in); (batch, 100) -> (batch, 100), 10,100 parameters</description></item>
+/// <item><description>Logits: Dense 10, no activation, init Xavier; (batch, 100) -> (batch, 10), 1,010 parameters</description></item>
 /// </list>
 /// </summary>
-partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBufferSync, global::System.IDisposable
+partial class Mnist1dMlp : global::Dsl.IClassifierNetwork
 {
-    private const int InputWidth = 40;
-    private const int OutputWidth = 10;
     private const int ParameterTotal = 15210;
-    private static readonly int[] s_inputShape = [40];
-    private static readonly int[] s_outputShape = [10];
-
-    private readonly global::Dsl.Device _device;
-    // All parameters in one buffer, layer by layer: weight (units, fanIn) row-major, then bias (units).
-    private readonly float[] _parameters = new float[ParameterTotal];
-    // Gradients of the last ComputeGradients/TrainStep, same layout as _parameters.
-    private readonly float[] _gradients = new float[ParameterTotal];
-    // The layers in declaration order; each layer property returns its entry.
-    private readonly global::Dsl.Layer[] _layers;
-
-    // GPU devices only: the device copies and launch sequence, null on the CPU backend. The device copy of the
-    // parameters is the one training updates; the host copy (_parameters) is refreshed when user code reads it.
-    private readonly GpuPath? _gpu;
-    private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)
-    private bool _hostParametersStale;          // the device copy changed (an optimizer step)
-    private bool _hostGradientsStale;           // the device holds newer gradients
-    private float _lastLoss = float.NaN;        // the mean loss of the last step that completed
-
-
-    // Workspace for up to _capacity rows; grown (never shrunk) when a larger batch arrives.
-    private int _capacity;
-    private float[] _output0 = [];          // Hidden1 output (batch, 100)
-    private float[] _dPreActivation0 = [];  // d loss / d Hidden1 pre-activation (batch, 100)
-    private float[] _output1 = [];          // Hidden2 output (batch, 100)
-    private float[] _dPreActivation1 = [];  // d loss / d Hidden2 pre-activation (batch, 100)
-    private float[] _output2 = [];          // Logits output (batch, 10)
-    private float[] _dPreActivation2 = [];  // d loss / d Logits pre-activation (batch, 10)
-    // Batch split across threads: the step's inputs (a span cannot cross threads), and slice s's gradient
-    // share in _sliceGradients[s] and its mean loss in _sliceLosses[s].
-    private float[] _stepInputs = [];   // (batch, 40)
-    private int[] _stepLabels = [];    // (batch)
-    private float[][] _sliceGradients = [];
-    private float[] _sliceLosses = [];
+    private readonly global::Dsl.Graphs.GraphNetwork _graph;
+    private readonly global::Dsl.Layer[] _layers = new global::Dsl.Layer[3];
 
     /// <summary>
-    /// Creates the network on <paramref name="device"/> with parameters drawn from the declared initialisers.
-    /// The same seed gives the same parameters on every machine.
+    /// Creates the network on <paramref name="device"/> with parameters drawn from the declared initialisers, each layer's
+    /// from a stream keyed by its path: the same seed gives the same parameters on every machine.
     /// </summary>
     // User fields and auto-properties are the user's to initialise: DSL0011 warns at any non-nullable one without an
     // initializer, so the compiler's CS8618 for this constructor would only repeat it here.
@@ -66,692 +31,64 @@ partial class Mnist1dMlp : global::Dsl.IClassifierNetwork, global::Dsl.IHostBuff
     #pragma warning restore CS8618
     {
         global::System.ArgumentNullException.ThrowIfNull(device);
-        _device = device;
-        _gpu = device.Gpu is null ? null : new GpuPath(device.Gpu);
-        global::Dsl.IHostBufferSync? sync = _gpu is null ? null : this;
-        _layers =
-        [
-            new global::Dsl.Layer("Hidden1", 0, 40, 100, global::Dsl.Activation.Relu, 0f, _parameters, _gradients, 0, 4000, sync),
-            new global::Dsl.Layer("Hidden2", 1, 100, 100, global::Dsl.Activation.Relu, 0f, _parameters, _gradients, 4100, 14100, sync),
-            new global::Dsl.Layer("Logits", 2, 100, 10, global::Dsl.Activation.Identity, 0f, _parameters, _gradients, 14200, 15200, sync),
-        ];
-        ResetParameters(seed);
+        global::Dsl.Graphs.GraphBuilder builder = new global::Dsl.Graphs.GraphBuilder("Mnist1dMlp", [40]);
+        _layers[0] = builder.Dense<global::Dsl.Ops.Relu, GpuWidths.W40x100>("Hidden1", 100, true, global::Dsl.Init.He, global::Dsl.Fan.In, 0.01d, global::Dsl.Activation.Relu, 0f, new global::Dsl.Ops.Relu());
+        _layers[1] = builder.Dense<global::Dsl.Ops.Relu, GpuWidths.W100x100>("Hidden2", 100, true, global::Dsl.Init.He, global::Dsl.Fan.In, 0.01d, global::Dsl.Activation.Relu, 0f, new global::Dsl.Ops.Relu());
+        _layers[2] = builder.Dense<global::Dsl.Ops.Identity, GpuWidths.W100x10>("Logits", 10, true, global::Dsl.Init.Xavier, global::Dsl.Fan.In, 0.01d, global::Dsl.Activation.Identity, 0f, new global::Dsl.Ops.Identity());
+        _graph = builder.Build(device, global::Dsl.Loss.SoftmaxCrossEntropy, seed, ParameterTotal);
     }
 
-    /// <summary>Redraws every parameter from its declared initialiser; the same seed gives the same parameters.</summary>
-    public void ResetParameters(ulong seed)
-    {
-        global::Dsl.Training.Initializer.Fill(global::System.MemoryExtensions.AsSpan(_parameters, 0, 4000), global::System.MemoryExtensions.AsSpan(_parameters, 4000, 100), global::Dsl.Init.He, global::Dsl.Fan.In, 0.01d, 40, 100, seed, 0);
-        global::Dsl.Training.Initializer.Fill(global::System.MemoryExtensions.AsSpan(_parameters, 4100, 10000), global::System.MemoryExtensions.AsSpan(_parameters, 14100, 100), global::Dsl.Init.He, global::Dsl.Fan.In, 0.01d, 100, 100, seed, 1);
-        global::Dsl.Training.Initializer.Fill(global::System.MemoryExtensions.AsSpan(_parameters, 14200, 1000), global::System.MemoryExtensions.AsSpan(_parameters, 15200, 10), global::Dsl.Init.Xavier, global::Dsl.Fan.In, 0.01d, 100, 10, seed, 2);
-        // On a GPU the new values reach the device before its next use.
-        _deviceParametersStale = true;
-        _hostParametersStale = false;
-    }
-
-    /// <summary>The device this network computes on.</summary>
-    public global::Dsl.Device Device => _device;
-
-    /// <summary>Number of trainable parameters: 15,210.</summary>
-    public int ParameterCount => ParameterTotal;
-
-    /// <summary>Elements of one input sample: 40.</summary>
-    public int InputSize => InputWidth;
-
-    /// <summary>Elements of one output sample: 10.</summary>
-    public int OutputSize => OutputWidth;
-
-    /// <summary>Shape of one input sample, without the batch dimension: [40].</summary>
-    public global::System.ReadOnlySpan<int> InputShape => s_inputShape;
-
-    /// <summary>Shape of one output sample, without the batch dimension: [10].</summary>
-    public global::System.ReadOnlySpan<int> OutputShape => s_outputShape;
-
-    /// <summary>The layers in declaration order.</summary>
-    public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _layers;
-
-    /// <summary>
-    /// All parameters in one buffer: per layer, weight (units, fanIn) row-major, then bias (units).
-    /// On a GPU this copies the device's parameters to the host first; writes through the span reach the device before its next use.
-    /// </summary>
-    public global::System.Span<float> Parameters
-    {
-        get
-        {
-            ((global::Dsl.IHostBufferSync)this).ParametersToHost();
-            return _parameters;
-        }
-    }
-
-    /// <summary>
-    /// Copies all parameters, laid out as <see cref="Parameters"/>, into <paramref name="destination"/> without handing out a
-    /// writable span: on a GPU this downloads them when the device holds newer ones and, unlike <see cref="Parameters"/>, does
-    /// not make the next step upload them again (for snapshots, averages and logging during training).
-    /// </summary>
-    /// <param name="destination">(15210) floats, written.</param>
-    /// <exception cref="global::Dsl.ShapeMismatchException">destination does not hold exactly 15210 floats; nothing is copied.</exception>
-    public void CopyParametersTo(global::System.Span<float> destination)
-    {
-        if (destination.Length != ParameterTotal)
-        {
-            throw new global::Dsl.ShapeMismatchException("destination", $"{ParameterTotal} floats (one per parameter)", $"{destination.Length} floats");
-        }
-
-        DownloadParametersIfStale();
-        global::System.MemoryExtensions.CopyTo(_parameters, destination);
-    }
-
-    /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/> (copied from the GPU when read).</summary>
-    public global::System.ReadOnlySpan<float> Gradients
-    {
-        get
-        {
-            ((global::Dsl.IHostBufferSync)this).GradientsToHost();
-            return _gradients;
-        }
-    }
-
-    /// <summary>Hidden1: Dense 40 -> 100, ReLU; input (batch, 40), output (batch, 100); weight (100, 40); 4,100 parameters; 8,000 forward FLOPs per sample; init He (fan-in).</summary>
+    /// <summary>Hidden1: Dense 100, ReLU, init He (fan-in); (batch, 40) -> (batch, 100), 4,100 parameters</summary>
     public partial global::Dsl.Layer Hidden1 => _layers[0];
 
-    /// <summary>Hidden2: Dense 100 -> 100, ReLU; input (batch, 100), output (batch, 100); weight (100, 100); 10,100 parameters; 20,000 forward FLOPs per sample; init He (fan-in).</summary>
+    /// <summary>Hidden2: Dense 100, ReLU, init He (fan-in); (batch, 100) -> (batch, 100), 10,100 parameters</summary>
     public partial global::Dsl.Layer Hidden2 => _layers[1];
 
-    /// <summary>Logits: Dense 100 -> 10, no activation; input (batch, 100), output (batch, 10); weight (10, 100); 1,010 parameters; 2,000 forward FLOPs per sample; init Xavier.</summary>
+    /// <summary>Logits: Dense 10, no activation, init Xavier; (batch, 100) -> (batch, 10), 1,010 parameters</summary>
     public partial global::Dsl.Layer Logits => _layers[2];
 
-    /// <summary>
-    /// Computes the logits (before softmax) for a batch. Rows are independent: a row whose inputs hold a NaN or an infinity gets
-    /// non-finite outputs, and the other rows are unaffected (no exception; nothing is stored).
-    /// </summary>
-    /// <param name="inputs">(batch, 40) row-major.</param>
-    /// <param name="outputs">(batch, 10) row-major, written.</param>
-    /// <exception cref="global::Dsl.EmptyBatchException">inputs is empty.</exception>
-    /// <exception cref="global::Dsl.ShapeMismatchException">inputs is not a whole number of samples, or outputs has the wrong length.</exception>
-    public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
-    {
-        int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, "inputs");
-        global::Dsl.InputChecks.Length(outputs.Length, checked(batch * OutputWidth), "outputs");
-        if (_gpu is not null)
-        {
-            UploadParametersIfStale();
-            _gpu.EnsureCapacity(batch);
-            _gpu.StepInputs.Upload(_gpu.Stream, inputs);
-            _gpu.Forward(_gpu.StepInputs.Slice(0, batch * InputWidth), batch);
-            _gpu.DownloadOutputs(outputs);
-            return;
-        }
-
-        EnsureCapacity(batch);
-        Forward(inputs, 0, batch, _device.Workers);
-        global::System.MemoryExtensions.AsSpan(_output2, 0, batch * OutputWidth).CopyTo(outputs);
-    }
-
-    /// <summary>
-    /// One training step: fused forward, softmax cross-entropy loss, backward and the optimizer's update.
-    /// Inputs are checked before anything changes, the loss before the backward pass, the gradients before the update: on
-    /// an exception, parameters, gradients (but for NonFiniteGradientException), optimizer state and step count are untouched.
-    /// </summary>
-    /// <param name="inputs">(batch, 40) row-major.</param>
-    /// <param name="labels">(batch) class indices in [0, 10).</param>
-    /// <returns>The mean loss over the batch, before the update.</returns>
-    /// <exception cref="global::Dsl.EmptyBatchException">inputs is empty.</exception>
-    /// <exception cref="global::Dsl.ShapeMismatchException">inputs is not a whole number of samples, or labels does not match the batch.</exception>
-    /// <exception cref="global::Dsl.LabelOutOfRangeException">a label is outside [0, classes).</exception>
-    /// <exception cref="global::Dsl.NonFiniteValueException">inputs hold a NaN or an infinity (the first is named by row and column).</exception>
-    /// <exception cref="global::Dsl.NonFiniteLossException">the loss came out NaN or infinite; thrown before the backward pass writes a gradient.</exception>
-    /// <exception cref="global::Dsl.NonFiniteGradientException">on the CPU, a gradient came out NaN or infinite; thrown before the update (Gradients holds them).</exception>
-    public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::Dsl.Training.Optimizer optimizer)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(optimizer);
-        int batch = CheckBatch(inputs, labels);
-        optimizer.CheckCompatible(_device.Gpu, ParameterTotal);
-        if (_gpu is not null)
-        {
-            return GpuForwardBackward(inputs, labels, batch, optimizer);
-        }
-
-        float loss = ForwardBackwardBatch(inputs, labels, batch);
-        // A non-finite loss stopped the step before its backward pass; non-finite gradients stop it before the update.
-        global::Dsl.FiniteChecks.Loss(loss);
-        global::Dsl.FiniteChecks.Gradients(_gradients, _layers);
-        optimizer.Step(_parameters, _gradients);
-        _lastLoss = loss;
-        return loss;
-    }
-
-    /// <summary>
-    /// Forward, loss and backward without an update: fills <see cref="Gradients"/>.
-    /// </summary>
-    /// <param name="inputs">(batch, 40) row-major.</param>
-    /// <param name="labels">(batch) class indices in [0, 10).</param>
-    /// <returns>The mean loss over the batch.</returns>
-    /// <exception cref="global::Dsl.EmptyBatchException">inputs is empty.</exception>
-    /// <exception cref="global::Dsl.ShapeMismatchException">inputs is not a whole number of samples, or labels does not match the batch.</exception>
-    /// <exception cref="global::Dsl.LabelOutOfRangeException">a label is outside [0, classes).</exception>
-    /// <exception cref="global::Dsl.NonFiniteValueException">inputs hold a NaN or an infinity (the first is named by row and column).</exception>
-    /// <exception cref="global::Dsl.NonFiniteLossException">the loss came out NaN or infinite; thrown before the backward pass writes a gradient.</exception>
-    public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
-    {
-        int batch = CheckBatch(inputs, labels);
-        if (_gpu is not null)
-        {
-            return GpuForwardBackward(inputs, labels, batch, optimizer: null);
-        }
-
-        float loss = ForwardBackwardBatch(inputs, labels, batch);
-        global::Dsl.FiniteChecks.Loss(loss);
-        _lastLoss = loss;
-        return loss;
-    }
-
-    private static int CheckBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
-    {
-        int batch = global::Dsl.InputChecks.BatchSize(inputs.Length, InputWidth, "inputs");
-        global::Dsl.InputChecks.Labels(labels, batch, OutputWidth, "labels");
-        global::Dsl.FiniteChecks.Values(inputs, InputWidth, "inputs");
-        return batch;
-    }
-
-    /// <summary>
-    /// Mean loss and accuracy (argmax of the logits equals the label) over a data set, in chunks of <paramref name="batchSize"/> rows.
-    /// </summary>
-    /// <param name="inputs">(count, 40) row-major.</param>
-    /// <param name="labels">(count) class indices.</param>
-    /// <param name="batchSize">Rows per forward pass (the workspace grows to hold them).</param>
-    /// <exception cref="global::Dsl.NonFiniteValueException">inputs hold a NaN or an infinity.</exception>
-    public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batchSize = 1000)
-    {
-        int count = CheckBatch(inputs, labels);
-        global::Dsl.InputChecks.Positive(batchSize, "batchSize");
-        double lossSum = 0;
-        long correct = 0;
-        for (int start = 0; start < count; start += batchSize)
-        {
-            int batch = global::System.Math.Min(batchSize, count - start);
-            if (_gpu is not null)
-            {
-                UploadParametersIfStale();
-                _gpu.EnsureCapacity(batch);
-                _gpu.StepInputs.Upload(_gpu.Stream, inputs.Slice(start * InputWidth, batch * InputWidth));
-                _gpu.StepTargets.Upload(_gpu.Stream, labels.Slice(start, batch));
-                lossSum += _gpu.EvaluateChunk(batch, out long chunkCorrect);
-                correct += chunkCorrect;
-                continue;
-            }
-
-            EnsureCapacity(batch);
-            Forward(inputs.Slice(start * InputWidth, batch * InputWidth), 0, batch, _device.Workers);
-            lossSum += global::Dsl.Ops.SoftmaxCrossEntropy.Forward(global::System.MemoryExtensions.AsSpan(_output2, 0, batch * OutputWidth), labels.Slice(start, batch), batch, OutputWidth, out int batchCorrect);
-            correct += batchCorrect;
-        }
-        return new global::Dsl.Evaluation(lossSum / count, (double)correct / count, count);
-    }
-
-    // Forward over rows [row0, row0 + rows) of the workspace; `input` holds just those rows (rows, InputWidth).
-    // Keeps each layer's output, and the pre-activation where the activation's derivative needs it.
-    private void Forward(global::System.ReadOnlySpan<float> input, int row0, int rows, global::Dsl.Cpu.CpuWorkers? workers)
-    {
-        // Hidden1: (rows, 40) -> (rows, 100), ReLU
-        global::Dsl.Ops.Dense.Forward(global::System.MemoryExtensions.AsSpan(_output0, row0 * 100, rows * 100), default, input, global::System.MemoryExtensions.AsSpan(_parameters, 0, 4000), global::System.MemoryExtensions.AsSpan(_parameters, 4000, 100), rows, 40, 100, new global::Dsl.Ops.Relu(), workers);
-        // Hidden2: (rows, 100) -> (rows, 100), ReLU
-        global::Dsl.Ops.Dense.Forward(global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), default, global::System.MemoryExtensions.AsSpan(_output0, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_parameters, 4100, 10000), global::System.MemoryExtensions.AsSpan(_parameters, 14100, 100), rows, 100, 100, new global::Dsl.Ops.Relu(), workers);
-        // Logits: (rows, 100) -> (rows, 10), no activation
-        global::Dsl.Ops.Dense.Forward(global::System.MemoryExtensions.AsSpan(_output2, row0 * 10, rows * 10), default, global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_parameters, 14200, 1000), global::System.MemoryExtensions.AsSpan(_parameters, 15200, 10), rows, 100, 10, new global::Dsl.Ops.Identity(), workers);
-    }
-
-    // One step's forward and backward over the whole batch; gradients land in _gradients.
-    private float ForwardBackwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
-    {
-        EnsureCapacity(batch);
-        global::Dsl.Cpu.CpuWorkers? workers = _device.Workers;
-        int slices = global::Dsl.Cpu.BatchSplit.SliceCount(batch, workers);
-        if (slices == 1)
-        {
-            return ForwardBackward(inputs, labels, 0, batch, _gradients, workers);
-        }
-
-        // A network this small splits the batch: one slice of rows per thread, each a whole forward and
-        // backward with single-threaded GEMMs into its own gradient share; the shares are then combined.
-        EnsureSliceBuffers(slices);
-        inputs.CopyTo(_stepInputs);
-        labels.CopyTo(_stepLabels);
-        workers!.Run(slices, new SliceTask(this, batch, slices));
-        for (int slice = 0; slice < slices; slice++)
-        {
-            if (!float.IsFinite(_sliceLosses[slice]))
-            {
-                return _sliceLosses[slice]; // the step throws; _gradients is written only by Combine
-            }
-        }
-
-        return global::Dsl.Cpu.BatchSplit.Combine(_gradients, _sliceGradients, _sliceLosses, slices, batch);
-    }
-
-    private void RunSlice(int slice, int batch, int slices)
-    {
-        int row0 = global::Dsl.Cpu.BatchSplit.Start(slice, slices, batch);
-        int rows = global::Dsl.Cpu.BatchSplit.Rows(slice, slices, batch);
-        float[] gradients = _sliceGradients[slice];
-        _sliceLosses[slice] = ForwardBackward(global::System.MemoryExtensions.AsSpan(_stepInputs, row0 * InputWidth, rows * InputWidth), global::System.MemoryExtensions.AsSpan(_stepLabels, row0, rows), row0, rows, gradients, workers: null);
-    }
-
-    private readonly struct SliceTask(Mnist1dMlp network, int batch, int slices) : global::Dsl.Cpu.ICpuTask
-    {
-        public void Execute(int index) => network.RunSlice(index, batch, slices);
-    }
-
-    // Rows [row0, row0 + rows): forward, the loss fused with its gradient (a mean over these rows), then each
-    // layer's backward in reverse order: dWeight = dPre^T x and dBias = column sums of dPre into `gradients`,
-    // and dInput = dPre W with the previous layer's activation derivative fused into the same GEMM.
-    private float ForwardBackward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<int> labels, int row0, int rows, float[] gradients, global::Dsl.Cpu.CpuWorkers? workers)
-    {
-        Forward(input, row0, rows, workers);
-        float loss = global::Dsl.Ops.SoftmaxCrossEntropy.ForwardBackward(global::System.MemoryExtensions.AsSpan(_dPreActivation2, row0 * 10, rows * 10), global::System.MemoryExtensions.AsSpan(_output2, row0 * 10, rows * 10), labels, rows, OutputWidth);
-        if (!float.IsFinite(loss))
-        {
-            return loss; // the step throws: no gradient is written
-        }
-
-        // Logits
-        global::Dsl.Ops.Dense.BackwardWeights(global::System.MemoryExtensions.AsSpan(gradients, 14200, 1000), global::System.MemoryExtensions.AsSpan(gradients, 15200, 10), global::System.MemoryExtensions.AsSpan(_dPreActivation2, row0 * 10, rows * 10), global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), rows, 100, 10, workers);
-        global::Dsl.Ops.Dense.BackwardInput(global::System.MemoryExtensions.AsSpan(_dPreActivation1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_dPreActivation2, row0 * 10, rows * 10), global::System.MemoryExtensions.AsSpan(_parameters, 14200, 1000), global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_output1, row0 * 100, rows * 100), rows, 100, 10, new global::Dsl.Ops.Relu(), workers);
-        // Hidden2
-        global::Dsl.Ops.Dense.BackwardWeights(global::System.MemoryExtensions.AsSpan(gradients, 4100, 10000), global::System.MemoryExtensions.AsSpan(gradients, 14100, 100), global::System.MemoryExtensions.AsSpan(_dPreActivation1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_output0, row0 * 100, rows * 100), rows, 100, 100, workers);
-        global::Dsl.Ops.Dense.BackwardInput(global::System.MemoryExtensions.AsSpan(_dPreActivation0, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_dPreActivation1, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_parameters, 4100, 10000), global::System.MemoryExtensions.AsSpan(_output0, row0 * 100, rows * 100), global::System.MemoryExtensions.AsSpan(_output0, row0 * 100, rows * 100), rows, 100, 100, new global::Dsl.Ops.Relu(), workers);
-        // Hidden1
-        global::Dsl.Ops.Dense.BackwardWeights(global::System.MemoryExtensions.AsSpan(gradients, 0, 4000), global::System.MemoryExtensions.AsSpan(gradients, 4000, 100), global::System.MemoryExtensions.AsSpan(_dPreActivation0, row0 * 100, rows * 100), input, rows, 40, 100, workers);
-        return loss;
-    }
-
-    private void EnsureCapacity(int batch)
-    {
-        if (batch <= _capacity)
-        {
-            return;
-        }
-
-        _output0 = new float[checked(batch * 100)];
-        _dPreActivation0 = new float[checked(batch * 100)];
-        _output1 = new float[checked(batch * 100)];
-        _dPreActivation1 = new float[checked(batch * 100)];
-        _output2 = new float[checked(batch * 10)];
-        _dPreActivation2 = new float[checked(batch * 10)];
-        _stepInputs = new float[checked(batch * InputWidth)];
-        _stepLabels = new int[batch];
-        _capacity = batch;
-    }
-
-    private void EnsureSliceBuffers(int slices)
-    {
-        if (_sliceLosses.Length >= slices)
-        {
-            return;
-        }
-
-        _sliceGradients = new float[slices][];
-        for (int slice = 0; slice < slices; slice++)
-        {
-            _sliceGradients[slice] = new float[ParameterTotal];
-        }
-
-        _sliceLosses = new float[slices];
-    }
-
-    /// <summary>
-    /// The mean loss of the last <c>TrainStep</c> or <c>ComputeGradients</c> that completed (NaN before the first). Every
-    /// step reads its loss to check it before it changes anything, so this costs nothing, on a GPU too.
-    /// </summary>
-    public float LastLoss => _lastLoss;
-
-    /// <summary>
-    /// One training step on rows [<paramref name="start"/>, start + count) of a data set kept on this network's device:
-    /// on a GPU the batch is not copied; the step waits once for its forward pass, to read and check its loss (one float)
-    /// before it queues the backward pass and the update. Arguments are checked before anything changes; the data set's
-    /// values were checked finite when it was created.
-    /// </summary>
-    /// <param name="data">Inputs (n, 40) and labels, created on this network's device.</param>
-    /// <exception cref="global::System.ArgumentException">The data lives on another device or holds the wrong kind of targets.</exception>
-    /// <exception cref="global::Dsl.ShapeMismatchException">The data's widths differ from the network's.</exception>
-    /// <exception cref="global::System.ArgumentOutOfRangeException">The rows are not inside the data set.</exception>
-    /// <exception cref="global::Dsl.EmptyBatchException">count is 0.</exception>
-    /// <exception cref="global::Dsl.NonFiniteLossException">The loss is NaN or infinite; nothing was changed.</exception>
-    public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(data);
-        global::System.ArgumentNullException.ThrowIfNull(optimizer);
-        data.CheckSlice(_device, InputWidth, OutputWidth, classification: true, start, count);
-        optimizer.CheckCompatible(_device.Gpu, ParameterTotal);
-        if (_gpu is null)
-        {
-            TrainStep(data.Inputs.Slice(start * InputWidth, count * InputWidth), data.Labels.Slice(start, count), optimizer);
-            return;
-        }
-
-        UploadParametersIfStale();
-        GpuStep(data.DeviceInputs(start, count), data.DeviceLabels(start, count), count, optimizer);
-    }
-
+    /// <summary>The device this network computes on.</summary>
+    public global::Dsl.Device Device => _graph.Device;
+    /// <summary>Number of trainable parameters: 15,210.</summary>
+    public int ParameterCount => ParameterTotal;
+    /// <summary>Elements of one input sample.</summary>
+    public int InputSize => _graph.InputSize;
+    /// <summary>Elements of one output sample.</summary>
+    public int OutputSize => _graph.OutputSize;
+    /// <summary>Shape of one input sample, without the batch dimension.</summary>
+    public global::System.ReadOnlySpan<int> InputShape => _graph.InputShape;
+    /// <summary>Shape of one output sample, without the batch dimension.</summary>
+    public global::System.ReadOnlySpan<int> OutputShape => _graph.OutputShape;
+    /// <summary>Every layer in the order it runs, named by its path (<c>Blocks[3].Up</c>).</summary>
+    public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _graph.Layers;
+    /// <summary>All parameters in one buffer, layer by layer in the order they run (each <see cref="global::Dsl.Layer"/> gives its offsets).</summary>
+    public global::System.Span<float> Parameters => _graph.Parameters;
+    /// <summary>Copies all parameters, laid out as <see cref="Parameters"/>, into <paramref name="destination"/> (exactly ParameterCount floats).</summary>
+    public void CopyParametersTo(global::System.Span<float> destination) => _graph.CopyParametersTo(destination);
+    /// <summary>The gradients computed by the last ComputeGradients or TrainStep, laid out as <see cref="Parameters"/>.</summary>
+    public global::System.ReadOnlySpan<float> Gradients => _graph.Gradients;
+    /// <summary>Redraws every parameter from its declared initialiser; the same seed gives the same parameters (and dropout masks).</summary>
+    public void ResetParameters(ulong seed) => _graph.ResetParameters(seed);
+    /// <summary>Outputs (batch, OutputSize) for inputs (batch, InputSize), in evaluation mode (dropout is the identity).</summary>
+    public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs) => _graph.Predict(inputs, outputs);
+    /// <summary>One training step: forward, loss, backward and the optimizer's update; checks as <see cref="global::Dsl.Graphs.GraphNetwork"/> describes.</summary>
+    public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::Dsl.Training.Optimizer optimizer) => _graph.TrainStep(inputs, labels, optimizer);
+    /// <summary>Forward, loss and backward without an update: fills <see cref="Gradients"/>.</summary>
+    public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => _graph.ComputeGradients(inputs, labels);
+    /// <summary>Mean loss (and accuracy for a classifier) over a data set, in evaluation mode, in chunks of <paramref name="batchSize"/> rows.</summary>
+    public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batchSize = 1000) => _graph.Evaluate(inputs, labels, batchSize);
+    /// <summary>One training step on rows [<paramref name="start"/>, start + count) of a data set.</summary>
+    public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer) => _graph.TrainStep(data, start, count, optimizer);
+    /// <summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>
+    public float LastLoss => _graph.LastLoss;
     /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
-    public void Dispose() => _gpu?.Dispose();
+    public void Dispose() => _graph.Dispose();
 
-    void global::Dsl.IHostBufferSync.ParametersToHost()
+    // Each dense layer's fanIn and units as constants for its GPU kernels (the batch stays a launch argument).
+    private static class GpuWidths
     {
-        if (_gpu is null)
-        {
-            return;
-        }
-
-        DownloadParametersIfStale();
-        // The caller gets a writable span: upload again before the device next reads the parameters.
-        _deviceParametersStale = true;
-    }
-
-    // Never discards a host write: the flags are never both set, as every device step uploads pending host
-    // values before it marks the host copy stale.
-    private void DownloadParametersIfStale()
-    {
-        if (_gpu is not null && _hostParametersStale)
-        {
-            _gpu.Parameters.Download(_gpu.Stream, _parameters);
-            _hostParametersStale = false;
-        }
-    }
-
-    void global::Dsl.IHostBufferSync.GradientsToHost()
-    {
-        if (_gpu is not null && _hostGradientsStale)
-        {
-            _gpu.Gradients.Download(_gpu.Stream, _gradients);
-            _hostGradientsStale = false;
-        }
-    }
-
-    private void UploadParametersIfStale()
-    {
-        if (_deviceParametersStale)
-        {
-            _gpu!.Parameters.Upload(_gpu.Stream, _parameters);
-            _deviceParametersStale = false;
-        }
-    }
-
-    private float GpuForwardBackward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch, global::Dsl.Training.Optimizer? optimizer)
-    {
-        GpuPath gpu = _gpu!;
-        UploadParametersIfStale();
-        gpu.EnsureCapacity(batch);
-        gpu.StepInputs.Upload(gpu.Stream, inputs);
-        gpu.StepTargets.Upload(gpu.Stream, labels);
-        return GpuStep(gpu.StepInputs.Slice(0, batch * InputWidth), gpu.StepTargets.Slice(0, batch), batch, optimizer);
-    }
-
-    // One step on device-resident rows: the forward pass and the loss, then the step's one wait, to read the loss and
-    // check it, before anything that changes the gradients, the parameters or the optimizer (optimizer null: gradients only).
-    private float GpuStep(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows, global::Dsl.Training.Optimizer? optimizer)
-    {
-        GpuPath gpu = _gpu!;
-        gpu.ForwardLoss(input, labels, rows);
-        float loss = gpu.ReadLoss();
-        global::Dsl.FiniteChecks.Loss(loss);
-        gpu.Backward(input, rows, optimizer is null ? global::Dsl.Gpu.GpuParameterUpdate.None : optimizer.BeginDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View));
-        _hostGradientsStale = true;
-        _hostParametersStale |= optimizer is not null;
-        _lastLoss = loss;
-        return loss;
-    }
-
-    // The GPU path: device buffers, launchers loaded once per network (kernels compile once per accelerator),
-    // and the launch sequence. Everything is queued on one stream; only ReadLoss and the downloads wait for it.
-    private sealed class GpuPath : global::System.IDisposable
-    {
-        public readonly global::Dsl.Gpu.GpuAccelerator Gpu;
-        public readonly global::ILGPU.Runtime.AcceleratorStream Stream;
-        public readonly global::Dsl.Gpu.DeviceBuffer<float> Parameters;   // (ParameterTotal), layout of _parameters
-        public readonly global::Dsl.Gpu.DeviceBuffer<float> Gradients;    // (ParameterTotal)
-        public readonly global::Dsl.Gpu.DeviceBuffer<float> StepInputs;   // (capacity, 40): host batches copied in
-        public readonly global::Dsl.Gpu.DeviceBuffer<int> StepTargets;  // (capacity) labels
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output0;          // Hidden1 output (capacity, 100)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation0;  // d loss / d Hidden1 pre-activation (capacity, 100)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output1;          // Hidden2 output (capacity, 100)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation1;  // d loss / d Hidden2 pre-activation (capacity, 100)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _output2;          // Logits output (capacity, 10)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _dPreActivation2;  // d loss / d Logits pre-activation (capacity, 10)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses
-        private readonly global::Dsl.Gpu.DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate)
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read by each step
-        private float[] _hostRowLosses = [];
-        private int[] _hostRowCorrect = [];
-        private int _capacity;
-        private int _lossRows;   // rows of the last ForwardLoss
-
-        // Launchers, loaded once (kernels compile once per accelerator). Both sequences need the loss kernel (its
-        // evaluation variant) and the reduction; the rest belongs to one sequence and is null under the other.
-        private readonly global::Dsl.Gpu.GpuSoftmaxCrossEntropy _lossKernel;
-        private readonly global::Dsl.Gpu.GpuReduction _reduction;
-        // The fully fused sequence: one launch for forward, loss and backward, one to sum the groups' gradients and update.
-        private readonly global::Dsl.Gpu.FusedMlpLauncher? _fused;
-        private readonly global::Dsl.Gpu.FusedMlpPlan _fusedPlan;
-        private readonly global::Dsl.Gpu.DeviceBuffer<float> _fusedWorkspace; // (slots, ParameterTotal) each group's gradient sum; empty when layered
-        // The layer-by-layer sequence, specialised by widths (constants) and activation structs: dense layer i is _dense{i}.
-        private readonly global::Dsl.Gpu.GpuDense<Widths40x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>? _dense0;
-        private readonly global::Dsl.Gpu.GpuDense<Widths100x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>? _dense1;
-        private readonly global::Dsl.Gpu.GpuDense<Widths100x10, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>? _dense2;
-        private readonly global::Dsl.Gpu.GpuBiasGradient? _biasGradient;
-
-        public GpuPath(global::Dsl.Gpu.GpuAccelerator gpu)
-        {
-            // The sequence first: a bad DSL_GPU_FUSED or DSL_GPU_FUSED_TILE_ROWS throws before any device memory is taken.
-            bool fused = global::Dsl.Gpu.FusedMlpSelection.UseFused(global::Dsl.Gpu.FusedMlp.Fits(InputWidth, [100, 100, 10], [global::Dsl.Activation.Relu, global::Dsl.Activation.Relu, global::Dsl.Activation.Identity]));
-            Gpu = gpu;
-            Stream = gpu.Accelerator.DefaultStream;
-            Parameters = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
-            Gradients = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, ParameterTotal);
-            StepInputs = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            StepTargets = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);
-            _output0 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _dPreActivation0 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _output1 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _dPreActivation1 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _output2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _dPreActivation2 = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _rowLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _evaluationLosses = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _rowCorrect = new global::Dsl.Gpu.DeviceBuffer<int>(gpu, 0);
-            _loss = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 1);
-            _fusedWorkspace = new global::Dsl.Gpu.DeviceBuffer<float>(gpu, 0);
-            _lossKernel = new global::Dsl.Gpu.GpuSoftmaxCrossEntropy(gpu);
-            _reduction = new global::Dsl.Gpu.GpuReduction(gpu);
-            if (!fused)
-            {
-                _dense0 = new global::Dsl.Gpu.GpuDense<Widths40x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuIdentity>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuIdentity());
-                _dense1 = new global::Dsl.Gpu.GpuDense<Widths100x100, global::Dsl.Gpu.GpuRelu, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuRelu(), new global::Dsl.Gpu.GpuRelu());
-                _dense2 = new global::Dsl.Gpu.GpuDense<Widths100x10, global::Dsl.Gpu.GpuIdentity, global::Dsl.Gpu.GpuRelu>(gpu, new global::Dsl.Gpu.GpuIdentity(), new global::Dsl.Gpu.GpuRelu());
-                _biasGradient = new global::Dsl.Gpu.GpuBiasGradient(gpu);
-                return;
-            }
-
-            // Shapes as constants: each layer's widths, activation and parameter offsets.
-            _fusedPlan = global::Dsl.Gpu.FusedMlpPlan.Create(
-                40,
-                [
-                    new global::Dsl.Gpu.FusedLayer(40, 100, global::Dsl.Activation.Relu, 0f, 0, 4000),
-                    new global::Dsl.Gpu.FusedLayer(100, 100, global::Dsl.Activation.Relu, 0f, 4100, 14100),
-                    new global::Dsl.Gpu.FusedLayer(100, 10, global::Dsl.Activation.Identity, 0f, 14200, 15200),
-                ],
-                global::Dsl.Loss.SoftmaxCrossEntropy);
-            _fused = global::Dsl.Gpu.FusedMlp.Load(gpu);
-        }
-
-        /// <summary>True when training steps run the fully fused kernel.</summary>
-        public bool IsFused => _fused is not null;
-
-        public void EnsureCapacity(int rows)
-        {
-            if (rows <= _capacity)
-            {
-                return;
-            }
-
-            StepInputs.EnsureLength(checked((long)rows * InputWidth));
-            StepTargets.EnsureLength(rows);
-            _output0.EnsureLength(checked((long)rows * 100));
-            _dPreActivation0.EnsureLength(checked((long)rows * 100));
-            _output1.EnsureLength(checked((long)rows * 100));
-            _dPreActivation1.EnsureLength(checked((long)rows * 100));
-            _output2.EnsureLength(checked((long)rows * 10));
-            _dPreActivation2.EnsureLength(checked((long)rows * 10));
-            _rowLosses.EnsureLength(rows);
-            _evaluationLosses.EnsureLength(rows);
-            _rowCorrect.EnsureLength(rows);
-            if (_fused is not null)
-            {
-                _fusedWorkspace.EnsureLength(_fused.WorkspaceLength(_fusedPlan, rows));
-            }
-
-            _capacity = rows;
-        }
-
-        // Forward over `rows` rows of `input` (rows, InputWidth); keeps each layer's output (and z where phi' needs it).
-        public void Forward(global::ILGPU.ArrayView<float> input, int rows)
-        {
-            EnsureCapacity(rows);
-            if (_fused is not null)
-            {
-                _fused.Predict(Stream, _fusedPlan, Parameters.View, input, _output2.Slice(0, (long)rows * 10), rows);
-                return;
-            }
-
-            // Hidden1: (rows, 40) -> (rows, 100)
-            _dense0!.Forward(Stream, _output0.Slice(0, (long)rows * 100), default, input, Parameters.Slice(0, 4000), Parameters.Slice(4000, 100), rows, 40, 100);
-            // Hidden2: (rows, 100) -> (rows, 100)
-            _dense1!.Forward(Stream, _output1.Slice(0, (long)rows * 100), default, _output0.Slice(0, (long)rows * 100), Parameters.Slice(4100, 10000), Parameters.Slice(14100, 100), rows, 100, 100);
-            // Logits: (rows, 100) -> (rows, 10)
-            _dense2!.Forward(Stream, _output2.Slice(0, (long)rows * 10), default, _output1.Slice(0, (long)rows * 100), Parameters.Slice(14200, 1000), Parameters.Slice(15200, 10), rows, 100, 10);
-        }
-
-        public void DownloadOutputs(global::System.Span<float> outputs) => _output2.Download(Stream, outputs);
-
-        // The first half of a step: forward and loss, each row's loss into _rowLosses (and the loss's gradient into the
-        // workspace); the fused kernel also computes every tile's gradients into its workspace. Writes no gradient and no parameter.
-        public void ForwardLoss(global::ILGPU.ArrayView<float> input, global::ILGPU.ArrayView<int> labels, int rows)
-        {
-            EnsureCapacity(rows);
-            _lossRows = rows;
-            if (_fused is not null)
-            {
-                _fused.ComputeTiles(Stream, _fusedPlan, Parameters.View, input, labels, default, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View);
-                return;
-            }
-
-            Forward(input, rows);
-            _lossKernel.ForwardBackward(Stream, _output2.Slice(0, (long)rows * 10), labels, _dPreActivation2.Slice(0, (long)rows * 10), _rowLosses.Slice(0, rows), rows, OutputWidth);
-        }
-
-        // The second half, after ForwardLoss over the same rows: the backward pass. Gradients land in Gradients, and
-        // `update` (None: gradients only) is applied to each parameter as its gradient is finished, never as a pass of its own:
-        // layer by layer in each weight-gradient GEMM and bias reduction (after the layer's dX has read W), fused in the
-        // reduction of the groups' gradient sums.
-        public void Backward(global::ILGPU.ArrayView<float> input, int rows, global::Dsl.Gpu.GpuParameterUpdate update)
-        {
-            if (_fused is not null)
-            {
-                _fused.ReduceSlots(Stream, _fusedPlan, Gradients.View, _fusedWorkspace.View, rows, update);
-                return;
-            }
-
-            // Logits: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
-            _dense2!.BackwardInput(Stream, _dPreActivation1.Slice(0, (long)rows * 100), _dPreActivation2.Slice(0, (long)rows * 10), Parameters.Slice(14200, 1000), _output1.Slice(0, (long)rows * 100), _output1.Slice(0, (long)rows * 100), rows, 100, 10);
-            _dense2!.BackwardWeights(Stream, Gradients.Slice(14200, 1000), _dPreActivation2.Slice(0, (long)rows * 10), _output1.Slice(0, (long)rows * 100), rows, 100, 10, update.At(14200));
-            _biasGradient!.Compute(Stream, Gradients.Slice(15200, 10), _dPreActivation2.Slice(0, (long)rows * 10), rows, 10, update.At(15200));
-            // Hidden2: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
-            _dense1!.BackwardInput(Stream, _dPreActivation0.Slice(0, (long)rows * 100), _dPreActivation1.Slice(0, (long)rows * 100), Parameters.Slice(4100, 10000), _output0.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100);
-            _dense1!.BackwardWeights(Stream, Gradients.Slice(4100, 10000), _dPreActivation1.Slice(0, (long)rows * 100), _output0.Slice(0, (long)rows * 100), rows, 100, 100, update.At(4100));
-            _biasGradient!.Compute(Stream, Gradients.Slice(14100, 100), _dPreActivation1.Slice(0, (long)rows * 100), rows, 100, update.At(14100));
-            // Hidden1: dX first (it reads W), then dW = dz^T x and db = column sums of dz, each updating its parameters
-            _dense0!.BackwardWeights(Stream, Gradients.Slice(0, 4000), _dPreActivation0.Slice(0, (long)rows * 100), input, rows, 40, 100, update.At(0));
-            _biasGradient!.Compute(Stream, Gradients.Slice(4000, 100), _dPreActivation0.Slice(0, (long)rows * 100), rows, 100, update.At(4000));
-        }
-
-        // The mean of the last ForwardLoss's row losses: one reduction launch and a one-float copy (waits for the stream).
-        public float ReadLoss()
-        {
-            _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
-            global::System.Span<float> mean = stackalloc float[1];
-            _loss.Download(Stream, mean);
-            return mean[0];
-        }
-
-        // Forward and per-row loss of `rows` rows in StepInputs/StepTargets; returns the loss sum (and correct count).
-        public double EvaluateChunk(int rows, out long correct)
-        {
-            Forward(StepInputs.Slice(0, (long)rows * InputWidth), rows);
-            if (_hostRowLosses.Length < rows)
-            {
-                _hostRowLosses = new float[rows];
-                _hostRowCorrect = new int[rows];
-            }
-
-            _lossKernel.Forward(Stream, _output2.Slice(0, (long)rows * 10), StepTargets.Slice(0, rows), _evaluationLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, OutputWidth);
-            _evaluationLosses.Download(Stream, global::System.MemoryExtensions.AsSpan(_hostRowLosses, 0, rows));
-            double sum = 0;
-            for (int row = 0; row < rows; row++)
-            {
-                sum += _hostRowLosses[row];
-            }
-
-            _rowCorrect.Download(Stream, global::System.MemoryExtensions.AsSpan(_hostRowCorrect, 0, rows));
-            correct = 0;
-            for (int row = 0; row < rows; row++)
-            {
-                correct += _hostRowCorrect[row];
-            }
-
-            return sum;
-        }
-
-        public void Dispose()
-        {
-            Parameters.Dispose();
-            Gradients.Dispose();
-            StepInputs.Dispose();
-            StepTargets.Dispose();
-            _output0.Dispose();
-            _dPreActivation0.Dispose();
-            _output1.Dispose();
-            _dPreActivation1.Dispose();
-            _output2.Dispose();
-            _dPreActivation2.Dispose();
-            _rowLosses.Dispose();
-            _evaluationLosses.Dispose();
-            _rowCorrect.Dispose();
-            _loss.Dispose();
-            _fusedWorkspace.Dispose();
-        }
-
-        // fanIn 40, units 100 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
-        private readonly struct Widths40x100 : global::Dsl.Gpu.IDenseWidths
-        {
-            public bool AreConstant => true;
-            public int FanIn => 40;
-            public int Units => 100;
-        }
-
-        // fanIn 100, units 100 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
-        private readonly struct Widths100x100 : global::Dsl.Gpu.IDenseWidths
-        {
-            public bool AreConstant => true;
-            public int FanIn => 100;
-            public int Units => 100;
-        }
-
-        // fanIn 100, units 10 as constants for the GEMM kernels of the layers this wide (the batch stays a launch argument).
-        private readonly struct Widths100x10 : global::Dsl.Gpu.IDenseWidths
-        {
-            public bool AreConstant => true;
-            public int FanIn => 100;
-            public int Units => 10;
-        }
+        internal readonly struct W40x100 : global::Dsl.Gpu.IDenseWidths { public bool AreConstant => true; public int FanIn => 40; public int Units => 100; }
+        internal readonly struct W100x100 : global::Dsl.Gpu.IDenseWidths { public bool AreConstant => true; public int FanIn => 100; public int Units => 100; }
+        internal readonly struct W100x10 : global::Dsl.Gpu.IDenseWidths { public bool AreConstant => true; public int FanIn => 100; public int Units => 10; }
     }
 }

@@ -19,7 +19,6 @@ namespace Examples;
 partial class PreNormBlock
 {
     private readonly global::Dsl.Layer[] _layers = new global::Dsl.Layer[5];
-    private readonly object[] _blocks = new object[0];
 
     /// <summary>Appends this block's layers to <paramref name="builder"/>: called by the generated constructors of the networks and blocks that use it.</summary>
     // User fields and auto-properties are the user's to initialise: DSL0011 warns at any non-nullable one without an

@@ -274,7 +274,10 @@ public class ParameterAverageTests(GpuSimulatorFixture fixture)
         }
     }
 
-    /// <summary>The generated flag that makes the next GPU step upload the host's parameters.</summary>
+    /// <summary>The runtime's flag that makes the next GPU step upload the host's parameters.</summary>
     private static bool DeviceParametersStale(NetA network)
-        => (bool)typeof(NetA).GetField("_deviceParametersStale", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(network)!;
+    {
+        var graph = (Dsl.Graphs.GraphNetwork)typeof(NetA).GetField("_graph", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(network)!;
+        return graph.DeviceParametersStale;
+    }
 }
