@@ -36,6 +36,12 @@ public enum LayerKind
     /// <see cref="Layer.RunningVariance"/> are its non-trainable state.
     /// </summary>
     BatchNorm,
+
+    /// <summary>
+    /// The add that closes a residual block: y = skip + <see cref="Layer.Scale"/> * branch, named by the block's path;
+    /// no parameters.
+    /// </summary>
+    Add,
 }
 
 /// <summary>
@@ -46,10 +52,9 @@ public sealed class Layer
 {
     private readonly ParameterBuffers _buffers;
 
-    /// <summary>A dense layer over the given parameter and gradient buffers.</summary>
-    /// <param name="sync">The network's host copy keeper when its parameters live on a GPU; null on the CPU backend.</param>
-    public Layer(string name, int index, int fanIn, int units, Activation activation, float slope, float[] parameters, float[] gradients, int weightOffset, int biasOffset, IHostBufferSync? sync = null)
-        : this(name, index, LayerKind.Dense, fanIn, units, activation, slope, new ParameterBuffers(parameters, gradients) { Sync = sync }, weightOffset, units * fanIn, biasOffset, 0f)
+    /// <summary>A dense layer over the given parameter and gradient buffers (tests build layers this way).</summary>
+    internal Layer(string name, int index, int fanIn, int units, Activation activation, float slope, float[] parameters, float[] gradients, int weightOffset, int biasOffset)
+        : this(name, index, LayerKind.Dense, fanIn, units, activation, slope, new ParameterBuffers(parameters, gradients), weightOffset, units * fanIn, biasOffset, 0f)
     {
     }
 
@@ -78,6 +83,9 @@ public sealed class Layer
 
     /// <summary>The drop probability of a <see cref="LayerKind.Dropout"/> layer (0 for other kinds).</summary>
     public float Probability { get; }
+
+    /// <summary>The branch's scale of a <see cref="LayerKind.Add"/> (0 for other kinds).</summary>
+    public float Scale { get; internal init; }
 
     /// <summary>Floats in <see cref="Weight"/>: Units * FanIn for a dense layer, the features of a norm's gain, 0 without one.</summary>
     public int WeightLength { get; }
@@ -167,6 +175,7 @@ public sealed class Layer
         LayerKind.Dense => $"{Name}: Dense {FanIn} -> {Units}, {Activation}",
         LayerKind.Activation => $"{Name}: {Activation} ({Units})",
         LayerKind.Dropout => $"{Name}: Dropout p = {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
+        LayerKind.Add => $"{Name}: Add skip + {Scale.ToString(System.Globalization.CultureInfo.InvariantCulture)} * branch ({Units})",
         _ => $"{Name}: {Kind} ({Units}){(WeightLength > 0 ? "" : ", no affine parameters")}",
     };
 }
@@ -191,7 +200,7 @@ internal sealed class ParameterBuffers(float[] parameters, float[] gradients)
 /// Keeps a GPU network's host copies of its parameters and gradients current. The device copy is the one
 /// training updates; the host copy is brought up to date only when user code reads it.
 /// </summary>
-public interface IHostBufferSync
+internal interface IHostBufferSync
 {
     /// <summary>
     /// Copies the parameters to the host if the device holds newer ones, and marks the host copy as the newer

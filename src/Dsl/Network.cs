@@ -19,7 +19,15 @@ public interface INetwork : IDisposable
 
     ReadOnlySpan<int> OutputShape { get; }
 
+    /// <summary>Every layer and residual add in the order they run, named by their paths (<c>Blocks[3].Up</c>, <c>Blocks[3]</c>).</summary>
     IReadOnlyList<Layer> Layers { get; }
+
+    /// <summary>
+    /// The network as it runs, one line per step: the value it writes, its path, its inputs, its op with its
+    /// parameters' offsets, and what its backward writes (which gradients it overwrites or adds to, and the fusions).
+    /// Generated networks implement it; this default, for other implementations, lists the layers.
+    /// </summary>
+    string Plan => string.Join("\n", Layers);
 
     /// <summary>All parameters in one buffer: per layer, weight (units, fanIn) then bias (units).</summary>
     Span<float> Parameters { get; }

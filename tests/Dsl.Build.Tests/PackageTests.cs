@@ -107,8 +107,8 @@ public sealed partial class PackageTests(LocalPackage package)
         Assert.True(last < first / 2, $"the loss went from {first} to {last}");
         Assert.True(double.Parse(result.Groups["accuracy"].Value, CultureInfo.InvariantCulture) >= 0.9, run.Output);
 
-        // Embed, 2 x (Norm, Up, Act, Drop, Down), FinalNorm and Logits (a residual add is not a layer).
-        Assert.Contains("layers 13, Blocks[1].Up 128 weights", run.Output, StringComparison.Ordinal);
+        // Embed, 2 x (Norm, Up, Act, Drop, Down and the residual add), FinalNorm and Logits.
+        Assert.Contains("layers 15, Blocks[1].Up 128 weights", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]

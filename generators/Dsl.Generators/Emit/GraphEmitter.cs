@@ -285,7 +285,7 @@ internal static class GraphEmitter
         w.Line("public global::System.ReadOnlySpan<int> InputShape => _graph.InputShape;");
         w.Doc("<summary>Shape of one output sample, without the batch dimension.</summary>");
         w.Line("public global::System.ReadOnlySpan<int> OutputShape => _graph.OutputShape;");
-        w.Doc("<summary>Every layer in the order it runs, named by its path (<c>Blocks[3].Up</c>).</summary>");
+        w.Doc("<summary>Every layer and residual add in the order they run, named by their paths (<c>Blocks[3].Up</c>, <c>Blocks[3]</c>).</summary>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _graph.Layers;");
         w.Doc("<summary>All parameters in one buffer, layer by layer in the order they run (each <see cref=\"global::Dsl.Layer\"/> gives its offsets).</summary>");
         w.Line("public global::System.Span<float> Parameters => _graph.Parameters;");
@@ -305,6 +305,10 @@ internal static class GraphEmitter
         w.Line($"public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, {targets}, int batchSize = 1000) => _graph.Evaluate(inputs, {targetName}, batchSize);");
         w.Doc("<summary>One training step on rows [<paramref name=\"start\"/>, start + count) of a data set.</summary>");
         w.Line("public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer) => _graph.TrainStep(data, start, count, optimizer);");
+        w.Doc("<summary>The network as it runs, one line per step: values, ops, parameter offsets, the backward's accumulations and fusions.</summary>");
+        w.Line("public string Plan => _graph.Plan;");
+        w.Doc("<summary>The network in one line: name, widths, steps as run, parameters and device.</summary>");
+        w.Line("public override string ToString() => _graph.ToString();");
         w.Doc("<summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>");
         w.Line("public float LastLoss => _graph.LastLoss;");
         w.Doc(chain ? "<summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>" : "<summary>Nothing to free on the CPU backend.</summary>");

@@ -14,6 +14,8 @@ internal sealed class ActivationStep<TActivation>(string path, int input, int ou
 
     public override int[] Inputs => _inputs;
 
+    public override string Describe() => typeof(TActivation).Name;
+
     public override void Forward(GraphPass pass, int row0, int rows)
     {
         ReadOnlySpan<float> x = pass.Rows(_inputs[0], row0, rows);

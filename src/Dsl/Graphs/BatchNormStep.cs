@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Ops;
 
 namespace Dsl.Graphs;
@@ -24,6 +25,11 @@ internal sealed class BatchNormStep(string path, int input, int output, int feat
     public int BiasOffset { get; } = biasOffset;
 
     public int StateOffset { get; } = stateOffset;
+
+    public override string Describe()
+        => string.Create(CultureInfo.InvariantCulture, $"BatchNorm {features}, epsilon {epsilon}, momentum {momentum}")
+            + (GainOffset < 0 ? ", no affine parameters" : string.Create(CultureInfo.InvariantCulture, $", gain @{GainOffset}, bias @{BiasOffset}"))
+            + string.Create(CultureInfo.InvariantCulture, $", running mean @{StateOffset} and variance @{StateOffset + features} of the state");
 
     public override int ScratchLength => 2 * features;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Cpu;
 using Dsl.Gpu;
 using Dsl.Ops;
@@ -66,6 +67,11 @@ internal sealed class DenseStep<TActivation>(
         Dense.BackwardInput(pass.GradientRows(Output, row0, rows), consumerDz, consumerWeight, z, y, rows, units, consumerUnits, activation, pass.Workers);
     }
 
+    public override string Describe()
+        => string.Create(CultureInfo.InvariantCulture, $"Dense {fanIn} -> {units}, {kind}{(kind == Activation.LeakyRelu ? $"({slope})" : "")}, weight @{WeightOffset}")
+            + (BiasOffset < 0 ? ", no bias" : string.Create(CultureInfo.InvariantCulture, $", bias @{BiasOffset}"))
+            + (activation.NeedsPreActivation ? ", z kept" : string.Empty);
+
     public override void EnsureCapacity(int rows)
     {
         if (activation.NeedsPreActivation)
@@ -112,6 +118,8 @@ internal sealed class DenseStep<TActivation>(
 /// <summary>What the fusion rules need of a dense step, whatever its activation.</summary>
 internal interface IDenseStep
 {
+    string Path { get; }
+
     int[] Inputs { get; }
 
     int Output { get; }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Ops;
 using Dsl.Training;
 
@@ -15,6 +16,8 @@ internal sealed class DropoutStep(string path, int input, int output, int featur
     private readonly ulong _pathKey = Initializer.PathKey(path);
 
     public override int[] Inputs => _inputs;
+
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout p = {probability}, {features} features");
 
     private ulong Seed(GraphPass pass) => pass.Seed ^ _pathKey;
 

@@ -60,7 +60,7 @@ public sealed class GraphBuilder
     /// <summary>Starts a residual branch: the current value becomes its skip.</summary>
     public void BeginResidual() => _residuals.Push((_current, Path(string.Empty)));
 
-    /// <summary>Closes the residual branch last begun: y = skip + scale * branch.</summary>
+    /// <summary>Closes the residual branch last begun: y = skip + scale * branch, a layer of kind <see cref="LayerKind.Add"/> named by the block's path.</summary>
     /// <exception cref="InvalidOperationException">The branch changed the width, or added no layer.</exception>
     public void EndResidual(float scale)
     {
@@ -71,9 +71,10 @@ public sealed class GraphBuilder
                 $"Residual '{path}' of network '{_networkName}' needs a branch of at least one layer that keeps the width {_widths[skip]}; its branch gives {_widths[_current]}."));
         }
 
-        int output = NewValue(_widths[skip]);
-        _steps.Add(new ResidualAddStep(path, skip, _current, output, scale));
-        _current = output;
+        int width = _widths[skip];
+        var layer = new Layer(path, _layers.Count, LayerKind.Add, width, width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f) { Scale = scale };
+        int branch = _current;
+        Append(layer, output => new ResidualAddStep(path, skip, branch, output, scale), width);
     }
 
     /// <summary>A dense layer with its activation: y = phi(x W^T + b); on a GPU its kernels take the widths from each launch.</summary>
@@ -102,7 +103,7 @@ public sealed class GraphBuilder
         int weightOffset = Allocate(checked(units * fanIn));
         int biasOffset = bias ? Allocate(units) : -1;
         var layer = new Layer(path, _layers.Count, LayerKind.Dense, fanIn, units, activation, slope, _buffers, weightOffset, units * fanIn, biasOffset, 0f);
-        _initialisers.Add((parameters, seed) => Training.Initializer.FillByPath(
+        _initialisers.Add((parameters, seed) => Training.Initializer.Fill(
             parameters.AsSpan(weightOffset, units * fanIn), bias ? parameters.AsSpan(biasOffset, units) : default, init, fan, initStd, fanIn, units, seed, path));
         return Append(layer, output => new DenseStep<TActivation>(
             path, _current, output, fanIn, units, weightOffset, biasOffset, phi, activation, slope, GpuActivationDispatch.CreateDense<TWidths>), units);

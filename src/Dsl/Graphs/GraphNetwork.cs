@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Cpu;
 using Dsl.Ops;
 using Dsl.Training;
@@ -96,7 +97,7 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
 
     public ReadOnlySpan<int> OutputShape => _outputShape;
 
-    /// <summary>Every layer in the order it runs, named by its path.</summary>
+    /// <summary>Every layer and residual add in the order they run, named by their paths.</summary>
     public IReadOnlyList<Layer> Layers => _layers;
 
     /// <summary>
@@ -121,6 +122,13 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
             return _buffers.Gradients;
         }
     }
+
+    /// <summary>
+    /// The network as it runs, one line per step in run order: the value it writes (v0 is the input) and its width, its
+    /// path, the values it reads, its op with its parameters' offsets, and what its backward writes: each input's
+    /// gradient written or added to (a value with several consumers), and the fusions.
+    /// </summary>
+    public string Plan => DescribePlan();
 
     /// <summary>Whether the host copy of the parameters changed since the device last received it (the next GPU use uploads it).</summary>
     internal bool DeviceParametersStale => _deviceParametersStale;
@@ -415,7 +423,49 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
         return loss;
     }
 
-    public override string ToString() => $"{_name}: {_layers.Length} layers, {ParameterCount} parameters";
+    /// <summary>The network in one line: name, input and output widths, steps as run, parameters, device (<see cref="Plan"/> has each step).</summary>
+    public override string ToString()
+        => string.Create(CultureInfo.InvariantCulture, $"{_name}: {InputSize} -> {OutputSize}, {_steps.Length} steps, {ParameterCount:N0} parameters on {_device}");
+
+    private string DescribePlan()
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{_name}: input v0 ({InputSize}), {(_loss == Loss.SoftmaxCrossEntropy ? "softmax cross-entropy" : "mean squared error")} on v{_outputValue} ({OutputSize}); ");
+        text.Append(CultureInfo.InvariantCulture, $"{ParameterCount:N0} parameters, {_buffers.State.Length:N0} floats of state; ");
+        text.Append(SplitsBatchAcrossThreads ? "a training batch splits across threads" : "a training batch stays whole").Append('\n');
+        foreach (GraphStep step in _steps)
+        {
+            string inputs = string.Join(", ", step.Inputs.Select(input => "v" + input.ToString(CultureInfo.InvariantCulture)));
+            text.Append(CultureInfo.InvariantCulture, $"v{step.Output} ({_workspace.Widths[step.Output]}) = {step.Path}({inputs}): {step.Describe()}; backward:");
+            var parts = new List<string>();
+            if (step is IDenseStep dense)
+            {
+                parts.Add(dense.BiasOffset < 0 ? "dW" : "dW, db");
+            }
+
+            for (int i = 0; i < step.Inputs.Length; i++)
+            {
+                int input = step.Inputs[i];
+                if (step is IDenseStep && input == 0)
+                {
+                    parts.Add("no dX (v0 is the input)");
+                    continue;
+                }
+
+                string target = string.Create(CultureInfo.InvariantCulture, $"{(step.Accumulate.Length > i && step.Accumulate[i] ? "adds to" : "writes")} dv{input}");
+                parts.Add(step is IDenseStep { FusedProducer: { } producer } ? target + " with " + producer.Path + "'s phi' in the dX GEMM's epilogue" : target);
+            }
+
+            if (step is IDenseStep { DerivativeFused: true })
+            {
+                parts.Add("its phi' is applied by its consumer's dX GEMM");
+            }
+
+            text.Append(' ').AppendJoin("; ", parts).Append('\n');
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>Class labels go with softmax cross-entropy, float targets with mean squared error.</summary>
     private void RequireLoss(bool classification)

@@ -41,6 +41,9 @@ internal abstract class GraphStep(string path, int output)
     {
     }
 
+    /// <summary>The op and its constants as the plan prints them: <c>Dense 40 -> 100, Relu, weight @0, bias @4000</c>.</summary>
+    public abstract string Describe();
+
     public abstract void Forward(GraphPass pass, int row0, int rows);
 
     public abstract void Backward(GraphPass pass, int row0, int rows);

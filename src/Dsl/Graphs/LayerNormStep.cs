@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Cpu;
 using Dsl.Ops;
 
@@ -33,6 +34,10 @@ internal sealed class LayerNormStep(string path, int input, int output, int feat
     public int GainOffset { get; } = gainOffset;
 
     public int BiasOffset { get; } = biasOffset;
+
+    public override string Describe()
+        => string.Create(CultureInfo.InvariantCulture, $"LayerNorm {features}, epsilon {epsilon}")
+            + (GainOffset < 0 ? ", no affine parameters" : string.Create(CultureInfo.InvariantCulture, $", gain @{GainOffset}, bias @{BiasOffset}"));
 
     public override int ScratchLength => 2 * features;
 

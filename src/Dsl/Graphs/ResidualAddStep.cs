@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Ops;
 
 namespace Dsl.Graphs;
@@ -12,6 +13,9 @@ internal sealed class ResidualAddStep(string path, int skip, int branch, int out
     private readonly int[] _inputs = [skip, branch];
 
     public override int[] Inputs => _inputs;
+
+    public override string Describe()
+        => scale == 1f ? "Add: skip + branch" : string.Create(CultureInfo.InvariantCulture, $"Add: skip + {scale} * branch");
 
     public override void Forward(GraphPass pass, int row0, int rows)
         => ResidualAdd.Forward(pass.Rows(Output, row0, rows), pass.Rows(_inputs[0], row0, rows), pass.Rows(_inputs[1], row0, rows), scale);

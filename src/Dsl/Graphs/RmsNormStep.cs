@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dsl.Ops;
 
 namespace Dsl.Graphs;
@@ -15,6 +16,10 @@ internal sealed class RmsNormStep(string path, int input, int output, int featur
     public override int[] Inputs => _inputs;
 
     public int GainOffset { get; } = gainOffset;
+
+    public override string Describe()
+        => string.Create(CultureInfo.InvariantCulture, $"RMSNorm {features}, epsilon {epsilon}")
+            + (GainOffset < 0 ? ", no gain" : string.Create(CultureInfo.InvariantCulture, $", gain @{GainOffset}"));
 
     public override int ScratchLength => features;
 

@@ -10,34 +10,42 @@ namespace Dsl.IO;
 /// that names the problem. A load validates the whole file, checksum included, before it changes the network.
 /// </summary>
 /// <remarks>
-/// Format, versions 1 and 2, every number little-endian:
+/// Format, version 3, every number little-endian:
 /// <code>
-/// offset      size   field
-/// 0           8      magic "DSLPARAM" (ASCII)
-/// 8           4      format version (uint32): 1 for a network of dense layers alone, else 2
-/// 12          4      architecture length A in bytes (uint32)
-/// 16          A      architecture: input rank (uint8) and dimensions (int32 each); layer count (uint16); per layer
-///                    its name (its path, uint16 byte count, UTF-8), fanIn (int32), units (int32), activation (uint8,
-///                    Dsl.Activation), slope (float32, <see cref="Layer.Slope"/>) and bias (uint8, 1 or 0); version 2
-///                    adds the layer's kind (uint8, Dsl.LayerKind) and its weight's length (int32, <see cref="Layer.WeightLength"/>)
-/// 16 + A      8      parameter count P (int64)
-/// 24 + A      4 P    the parameters (float32), in <see cref="INetwork.Parameters"/>' order: per layer, weight (units, fanIn)
-///                    row-major like PyTorch's nn.Linear (a norm's gain), then bias (units)
-/// 24 + A + 4P 4      CRC-32 (IEEE 802.3) of every byte before it
+/// offset          size   field
+/// 0               8      magic "DSLPARAM" (ASCII)
+/// 8               4      format version (uint32): 3
+/// 12              4      architecture length A in bytes (uint32)
+/// 16              A      architecture: input rank (uint8) and dimensions (int32 each); layer count (uint16); per layer
+///                        (<see cref="INetwork.Layers"/>, residual adds included) its name (its path, uint16 byte count,
+///                        UTF-8), fanIn (int32), units (int32), activation (uint8, Dsl.Activation), slope (float32,
+///                        <see cref="Layer.Slope"/>), bias (uint8, 1 or 0), kind (uint8, Dsl.LayerKind) and weight length
+///                        (int32, <see cref="Layer.WeightLength"/>); then the tensors: count (uint32), per tensor its name
+///                        (uint16 byte count, UTF-8: <c>Hidden1.weight</c>, <c>Norm.bias</c>, <c>Bn.running_mean</c>, as
+///                        PyTorch's state dict names them), buffer (uint8: 0 the parameters, 1 the state), offset in that
+///                        buffer (int64), rank (uint8) and dimensions (int32 each)
+/// 16 + A          8      parameter count P (int64)
+/// 24 + A          4 P    the parameters (float32), in <see cref="INetwork.Parameters"/>' order: per layer, weight (units, fanIn)
+///                        row-major like PyTorch's nn.Linear (a norm's gain), then bias (units)
+/// 24 + A + 4P     8      state count S (int64): the running statistics of the batch norms
+/// 32 + A + 4P     4 S    the state (float32): per batch norm its running mean (units), then its running variance (units)
+/// 32 + A + 4P + 4S 4     CRC-32 (IEEE 802.3) of every byte before it
 /// </code>
-/// A network matches a file when its input shape and every layer's name, widths, activation, slope and bias
-/// equal the file's, in order (as PyTorch's strict state-dict load matches keys and shapes).
+/// Versions 1 (dense layers alone) and 2 (no residual adds in the layer table, no tensor table, no state) are read too:
+/// a file loads into a network whose description in the file's version is the file's, and a network with a batch norm
+/// needs version 3. A network matches a file when its input shape and every layer's name, kind, widths, activation,
+/// slope and bias equal the file's, in order (as PyTorch's strict state-dict load matches keys and shapes).
 /// </remarks>
 public static class ParameterFile
 {
-    /// <summary>
-    /// The newest format version this library writes; it reads versions 1 to this one. A network of dense layers alone
-    /// is written as version 1, which every release reads, any other as version 2.
-    /// </summary>
-    public const uint FormatVersion = 2;
+    /// <summary>The format version this library writes; it reads versions 1 to this one.</summary>
+    public const uint FormatVersion = 3;
 
-    /// <summary>The version of a network of dense layers alone.</summary>
+    /// <summary>The oldest version read: a network of dense layers alone.</summary>
     private const uint DenseFormatVersion = 1;
+
+    /// <summary>The first version with residual adds, the tensor table and the state.</summary>
+    private const uint StateFormatVersion = 3;
 
     private static ReadOnlySpan<byte> Magic => "DSLPARAM"u8;
 
@@ -46,18 +54,17 @@ public static class ParameterFile
 
     /// <summary>Writes <paramref name="network"/>'s parameters and architecture to <paramref name="stream"/>, from its current position.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="NotSupportedException">The network has a batch norm, whose running statistics this format does not hold.</exception>
     /// <exception cref="OverflowException">The network has more than 255 input dimensions, 65,535 layers or a layer name over 65,535 UTF-8 bytes (the format's limits).</exception>
     public static void Save(INetwork network, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
-        RequireNoState(network);
-        uint version = VersionFor(network.Layers);
+        const uint version = FormatVersion;
         byte[] architecture = DescribeArchitecture(network.InputShape, network.Layers, version);
         // A copy, not the Parameters span: on a GPU a save during training then costs no upload before the next step.
         var parameters = new float[network.ParameterCount];
         network.CopyParametersTo(parameters);
+        float[] state = CopyState(network.Layers);
         var writer = new ChecksummedWriter(stream);
         var head = new byte[16];
         Magic.CopyTo(head);
@@ -69,6 +76,9 @@ public static class ParameterFile
         BinaryPrimitives.WriteInt64LittleEndian(count, parameters.Length);
         writer.Write(count);
         writer.WriteFloats(parameters);
+        BinaryPrimitives.WriteInt64LittleEndian(count, state.Length);
+        writer.Write(count);
+        writer.WriteFloats(state);
         writer.WriteChecksum();
     }
 
@@ -89,8 +99,8 @@ public static class ParameterFile
 
     /// <summary>
     /// Reads one parameter file from <paramref name="stream"/> (exactly its bytes, leaving the stream after them) and,
-    /// once all of it is checked, copies its parameters into <paramref name="network"/>. On any exception the network
-    /// is unchanged.
+    /// once all of it is checked, copies its parameters and running statistics into <paramref name="network"/>. On any
+    /// exception the network is unchanged.
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ParameterFileException">The bytes are not a readable parameter file for this network; <see cref="ParameterFileException.Problem"/> says why.</exception>
@@ -98,9 +108,7 @@ public static class ParameterFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
-        RequireNoState(network);
-        float[] parameters = Read(stream, network);
-        parameters.CopyTo(network.Parameters); // on a GPU, reaches the device before its next use
+        Read(stream, network).CopyTo(network);
     }
 
     /// <summary>
@@ -115,24 +123,23 @@ public static class ParameterFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
-        RequireNoState(network);
         using FileStream file = File.OpenRead(path);
-        float[] parameters = Read(file, network);
+        ParameterFileContents contents = Read(file, network);
         if (file.CanSeek && file.Position != file.Length) // a pipe cannot tell its length: nothing after the file is read
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"'{path}' has {file.Length - file.Position} bytes after the end of its parameter file ({file.Position} bytes)."));
         }
 
-        parameters.CopyTo(network.Parameters);
+        contents.CopyTo(network);
     }
 
     /// <summary>
-    /// Reads and checks a whole file against <paramref name="network"/>; returns its parameters. The checksum is checked
+    /// Reads and checks a whole file against <paramref name="network"/>; returns its parameters and state. The checksum is checked
     /// before the architecture is compared, so a damaged file is reported as <see cref="ParameterFileProblem.Corrupt"/>
     /// and <see cref="ParameterFileProblem.NetworkMismatch"/> only ever means an intact file of another network.
     /// </summary>
-    internal static float[] Read(Stream stream, INetwork network)
+    internal static ParameterFileContents Read(Stream stream, INetwork network)
     {
         var reader = new ChecksummedReader(stream, "parameter file");
         Span<byte> head = stackalloc byte[16];
@@ -161,7 +168,7 @@ public static class ParameterFile
 
         var architecture = new byte[architectureLength];
         reader.Fill(architecture, "the architecture");
-        (string fileArchitecture, long impliedCount) = Describe(architecture, version)
+        (string fileArchitecture, long impliedCount, long impliedState) = Describe(architecture, version)
             ?? throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
                 $"The file's architecture block ({architecture.Length} bytes) is malformed: a field cut short, a negative width or more than {int.MaxValue} parameters."));
 
@@ -174,9 +181,10 @@ public static class ParameterFile
                 $"The file declares {parameterCount} parameters, but its own layers hold {impliedCount}."));
         }
 
-        uint expectedVersion = VersionFor(network.Layers);
-        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers, expectedVersion);
-        bool matches = version == expectedVersion && architecture.AsSpan().SequenceEqual(expected);
+        // The network described in the file's version: an older file loads into the network it was written for.
+        bool readable = version >= StateFormatVersion || !HasState(network.Layers);
+        byte[] expected = DescribeArchitecture(network.InputShape, network.Layers, version);
+        bool matches = readable && architecture.AsSpan().SequenceEqual(expected);
         // Another network's parameters are still read (through a small buffer), to tell damage from a mismatch.
         float[] parameters = matches ? new float[parameterCount] : [];
         if (matches)
@@ -186,6 +194,28 @@ public static class ParameterFile
         else
         {
             reader.Skip(4 * parameterCount, "the parameters");
+        }
+
+        float[] state = [];
+        if (version >= StateFormatVersion)
+        {
+            reader.Fill(count, "the state count");
+            long stateCount = BinaryPrimitives.ReadInt64LittleEndian(count);
+            if (stateCount != impliedState)
+            {
+                throw new ParameterFileException(ParameterFileProblem.Corrupt, string.Create(CultureInfo.InvariantCulture,
+                    $"The file declares {stateCount} floats of state, but its own tensors hold {impliedState}."));
+            }
+
+            state = matches ? new float[stateCount] : [];
+            if (matches)
+            {
+                reader.FillFloats(state, "the state");
+            }
+            else
+            {
+                reader.Skip(4 * stateCount, "the state");
+            }
         }
 
         uint computed = reader.Checksum;
@@ -198,39 +228,76 @@ public static class ParameterFile
                 $"The checksum does not match: the file says {stored:X8}, its {reader.Position - 4} bytes give {computed:X8}; the file is damaged."));
         }
 
+        if (!readable)
+        {
+            Layer norm = network.Layers.First(layer => layer.Kind == LayerKind.BatchNorm);
+            throw new ParameterFileException(ParameterFileProblem.NetworkMismatch, string.Create(CultureInfo.InvariantCulture,
+                $"The file has format version {version}, which holds no running statistics; {network.GetType().Name}'s batch norm '{norm.Name}' needs them (version {StateFormatVersion} and later)."));
+        }
+
         if (!matches)
         {
             throw new ParameterFileException(ParameterFileProblem.NetworkMismatch,
-                $"The file holds another network's parameters. File: {fileArchitecture}. {network.GetType().Name}: {Describe(expected, expectedVersion)!.Value.Text}.");
+                $"The file holds another network's parameters. File: {fileArchitecture}. {network.GetType().Name}: {Describe(expected, version)!.Value.Text}.");
         }
 
-        return parameters;
+        return new ParameterFileContents(parameters, state);
+    }
+
+    private static bool HasState(IReadOnlyList<Layer> layers) => layers.Any(layer => layer.Kind == LayerKind.BatchNorm);
+
+    /// <summary>The batch norms' running statistics, each its mean then its variance, in state-buffer order.</summary>
+    private static float[] CopyState(IReadOnlyList<Layer> layers)
+    {
+        int count = 0;
+        foreach (Layer layer in layers)
+        {
+            count = Math.Max(count, layer.StateOffset < 0 ? 0 : layer.StateOffset + (2 * layer.Units));
+        }
+
+        var state = new float[count];
+        foreach (Layer layer in layers.Where(layer => layer.StateOffset >= 0))
+        {
+            layer.RunningMean.CopyTo(state.AsSpan(layer.StateOffset, layer.Units));
+            layer.RunningVariance.CopyTo(state.AsSpan(layer.StateOffset + layer.Units, layer.Units));
+        }
+
+        return state;
     }
 
     /// <summary>
-    /// Refuses a network with non-trainable state: this format holds the parameters alone, and a batch norm saved without
-    /// its running statistics would predict differently after loading.
+    /// The named tensors of <paramref name="layers"/>, as PyTorch's state dict names them: a dense layer's or a norm's
+    /// <c>weight</c> (a norm's gain) and <c>bias</c>, a batch norm's <c>running_mean</c> and <c>running_var</c>.
     /// </summary>
-    /// <exception cref="NotSupportedException">A layer is a batch norm.</exception>
-    internal static void RequireNoState(INetwork network)
+    private static IEnumerable<(string Name, byte Buffer, long Offset, int[] Shape)> Tensors(IReadOnlyList<Layer> layers)
     {
-        foreach (Layer layer in network.Layers)
+        foreach (Layer layer in layers)
         {
-            if (layer.Kind == LayerKind.BatchNorm)
+            if (layer.WeightLength > 0)
             {
-                throw new NotSupportedException(
-                    $"Layer '{layer.Name}' is a batch norm: parameter files (format versions up to {FormatVersion}) hold parameters alone, not its running statistics, so the network would predict differently after loading; it is not saved or loaded.");
+                yield return (layer.Name + ".weight", 0, layer.WeightOffset, layer.Kind == LayerKind.Dense ? [layer.Units, layer.FanIn] : [layer.WeightLength]);
+            }
+
+            if (layer.HasBias)
+            {
+                yield return (layer.Name + ".bias", 0, layer.BiasOffset, [layer.Units]);
+            }
+
+            if (layer.StateOffset >= 0)
+            {
+                yield return (layer.Name + ".running_mean", 1, layer.StateOffset, [layer.Units]);
+                yield return (layer.Name + ".running_var", 1, layer.StateOffset + layer.Units, [layer.Units]);
             }
         }
     }
 
-    /// <summary>Version 1 for dense layers alone, else 2.</summary>
-    private static uint VersionFor(IReadOnlyList<Layer> layers)
-        => layers.All(layer => layer.Kind == LayerKind.Dense) ? DenseFormatVersion : FormatVersion;
-
-    /// <summary>The architecture block of format <paramref name="version"/> for an input shape and layers.</summary>
-    private static byte[] DescribeArchitecture(ReadOnlySpan<int> inputShape, IReadOnlyList<Layer> layers, uint version)
+    /// <summary>
+    /// The architecture block of format <paramref name="version"/> for an input shape and layers: version 1 and 2 leave
+    /// out the residual adds (they list parameterised and elementwise layers only) and the tensor table.
+    /// </summary>
+    private static byte[] DescribeArchitecture(ReadOnlySpan<int> inputShape, IReadOnlyList<Layer> allLayers, uint version)
     {
+        IReadOnlyList<Layer> layers = version >= StateFormatVersion ? allLayers : allLayers.Where(layer => layer.Kind != LayerKind.Add).ToList();
         using var bytes = new MemoryStream();
         using (var writer = new BinaryWriter(bytes, Encoding.UTF8, leaveOpen: true))
         {
@@ -257,6 +324,25 @@ public static class ParameterFile
                     writer.Write(layer.WeightLength);
                 }
             }
+
+            if (version >= StateFormatVersion)
+            {
+                var tensors = Tensors(layers).ToList();
+                writer.Write((uint)tensors.Count);
+                foreach ((string tensorName, byte buffer, long offset, int[] shape) in tensors)
+                {
+                    byte[] name = Encoding.UTF8.GetBytes(tensorName);
+                    writer.Write(checked((ushort)name.Length));
+                    writer.Write(name);
+                    writer.Write(buffer);
+                    writer.Write(offset);
+                    writer.Write(checked((byte)shape.Length));
+                    foreach (int dimension in shape)
+                    {
+                        writer.Write(dimension);
+                    }
+                }
+            }
         }
 
         // BinaryWriter writes little-endian on every platform.
@@ -264,11 +350,11 @@ public static class ParameterFile
     }
 
     /// <summary>
-    /// An architecture block in words ("input (40); Hidden1 Dense 40 -> 100 Relu; ...") and the parameter count its
-    /// layers hold; null when the block is malformed: a field cut short, a negative width, or more parameters than a
-    /// network can have (int.MaxValue).
+    /// An architecture block in words ("input (40); Hidden1 Dense 40 -> 100 Relu; ...") and the parameter and state
+    /// counts it holds; null when the block is malformed: a field cut short, a negative width, more parameters than a
+    /// network can have (int.MaxValue), or (version 3) tensors that do not tile the parameters and the state.
     /// </summary>
-    private static (string Text, long ParameterCount)? Describe(byte[] architecture, uint version)
+    private static (string Text, long ParameterCount, long StateCount)? Describe(byte[] architecture, uint version)
     {
         using var reader = new BinaryReader(new MemoryStream(architecture), Encoding.UTF8);
         try
@@ -326,8 +412,56 @@ public static class ParameterFile
                 {
                     LayerKind.Dense => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"),
                     LayerKind.Activation => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {activationName} ({units})"),
+                    LayerKind.Add => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Add ({units})"),
                     _ => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {kindName} ({units}){(weightLength > 0 ? string.Empty : " no parameters")}"),
                 });
+            }
+
+            long stateCount = 0;
+            if (version >= StateFormatVersion)
+            {
+                long covered = 0;
+                uint tensors = reader.ReadUInt32();
+                for (uint i = 0; i < tensors; i++)
+                {
+                    int nameLength = reader.ReadUInt16();
+                    if (reader.ReadBytes(nameLength).Length < nameLength)
+                    {
+                        return null;
+                    }
+
+                    byte buffer = reader.ReadByte();
+                    long offset = reader.ReadInt64();
+                    int tensorRank = reader.ReadByte();
+                    long size = 1;
+                    for (int d = 0; d < tensorRank; d++)
+                    {
+                        int dimension = reader.ReadInt32();
+                        if (dimension < 0 || (size *= dimension) > int.MaxValue)
+                        {
+                            return null;
+                        }
+                    }
+
+                    if (buffer > 1 || offset < 0 || offset > int.MaxValue)
+                    {
+                        return null;
+                    }
+
+                    if (buffer == 0)
+                    {
+                        covered += size;
+                    }
+                    else
+                    {
+                        stateCount = Math.Max(stateCount, offset + size);
+                    }
+                }
+
+                if (covered != parameterCount)
+                {
+                    return null;
+                }
             }
 
             if (reader.BaseStream.Position != architecture.Length)
@@ -335,11 +469,28 @@ public static class ParameterFile
                 text.Append(string.Create(CultureInfo.InvariantCulture, $" (and {architecture.Length - reader.BaseStream.Position} more bytes)"));
             }
 
-            return (text.ToString(), parameterCount);
+            return (text.ToString(), parameterCount, stateCount);
         }
         catch (EndOfStreamException)
         {
             return null;
         }
+    }
+}
+
+/// <summary>A checked parameter file's contents: the parameters and the running statistics (empty before version 3).</summary>
+internal sealed record ParameterFileContents(float[] Parameters, float[] State)
+{
+    /// <summary>Writes both into <paramref name="network"/>; on a GPU the parameters reach the device before its next use.</summary>
+    public void CopyTo(INetwork network)
+    {
+        Span<float> parameters = network.Parameters; // taken first: on a GPU the getter downloads, which may fail
+        foreach (Layer layer in network.Layers.Where(layer => layer.StateOffset >= 0))
+        {
+            State.AsSpan(layer.StateOffset, layer.Units).CopyTo(layer.RunningMean);
+            State.AsSpan(layer.StateOffset + layer.Units, layer.Units).CopyTo(layer.RunningVariance);
+        }
+
+        Parameters.CopyTo(parameters);
     }
 }

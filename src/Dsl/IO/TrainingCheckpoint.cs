@@ -117,7 +117,6 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(stream);
         RequireCheckpointable(optimizer);
-        ParameterFile.RequireNoState(network);
         Checkpoint checkpoint = Read(stream, network, optimizer);
         Apply(checkpoint, network, optimizer);
     }
@@ -134,7 +133,6 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(path);
         RequireCheckpointable(optimizer);
-        ParameterFile.RequireNoState(network);
         using FileStream file = File.OpenRead(path);
         Checkpoint checkpoint = Read(file, network, optimizer);
         if (file.CanSeek && file.Position != file.Length)
@@ -147,14 +145,14 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>A checked checkpoint, not yet applied.</summary>
-    private sealed record Checkpoint(float[] Parameters, long StepCount, int StateLength, float[][] Buffers);
+    private sealed record Checkpoint(ParameterFileContents Contents, long StepCount, int StateLength, float[][] Buffers);
 
     private static void Apply(Checkpoint checkpoint, INetwork network, Optimizer optimizer)
     {
         // Taken first: on a GPU the getter downloads, which may fail, and must fail before the optimizer changes.
-        Span<float> parameters = network.Parameters;
+        _ = network.Parameters;
         optimizer.ImportState(network.Device.Gpu, checkpoint.StepCount, checkpoint.StateLength, checkpoint.Buffers);
-        checkpoint.Parameters.CopyTo(parameters); // on a GPU, reaches the device before its next use
+        checkpoint.Contents.CopyTo(network); // on a GPU, reaches the device before its next use
     }
 
     /// <summary>
@@ -232,7 +230,8 @@ public static class TrainingCheckpoint
 
         // Intact: now compare it with what it is loaded into.
         var inner = new MemoryStream(parameterFile, writable: false);
-        float[] parameters = ParameterFile.Read(inner, network);
+        ParameterFileContents contents = ParameterFile.Read(inner, network);
+        float[] parameters = contents.Parameters;
         if (inner.Position != inner.Length)
         {
             throw new ParameterFileException(ParameterFileProblem.Corrupt, "The checkpoint's parameter file is followed by bytes that belong to no field.");
@@ -258,7 +257,7 @@ public static class TrainingCheckpoint
                 $"The checkpoint's optimizer state covers {stateLength} parameters but its parameter file holds {parameters.Length}."));
         }
 
-        return new Checkpoint(parameters, stepCount, stateLength, buffers);
+        return new Checkpoint(contents, stepCount, stateLength, buffers);
     }
 
     /// <summary>The optimizer is checkpointable and its state (if any) belongs to this network's length and device.</summary>

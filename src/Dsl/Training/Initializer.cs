@@ -5,7 +5,7 @@ namespace Dsl.Training;
 
 /// <summary>
 /// Draws a dense layer's initial parameters from its declared <see cref="Init"/>, deterministically and
-/// identically on every machine: a xoshiro256** generator keyed by (seed, layerIndex) through SplitMix64,
+/// identically on every machine: a xoshiro256** generator keyed by (seed, the layer's path) through SplitMix64,
 /// doubles in [0, 1) from 53 bits, normals by Marsaglia's polar form of Box–Muller with a logarithm built
 /// from IEEE arithmetic only (no C library call), each value rounded to float once at the end.
 /// </summary>
@@ -13,7 +13,8 @@ public static class Initializer
 {
     /// <summary>
     /// Fills <paramref name="weight"/> (row-major, one row per output unit) and, when given,
-    /// <paramref name="bias"/>. Weights are drawn first, then the bias, from the same stream. The bias is
+    /// <paramref name="bias"/>. Weights are drawn first, then the bias, from the same stream, keyed by the layer's
+    /// path (<c>Blocks[3].Up</c>): inserting a layer does not change the values any other layer draws. The bias is
     /// drawn from U(+-1/sqrt(fanIn)) for <see cref="Init.TorchDefault"/> and zero for every other initialiser.
     /// </summary>
     /// <param name="weight">Weights, (fanOut, fanIn); overwritten.</param>
@@ -24,22 +25,10 @@ public static class Initializer
     /// <param name="fanIn">Inputs of the layer; positive.</param>
     /// <param name="fanOut">Outputs (units) of the layer; positive.</param>
     /// <param name="seed">The network's seed.</param>
-    /// <param name="layerIndex">Position of the layer in the network; non-negative. Layers draw independent streams.</param>
+    /// <param name="path">The layer's path in its network; not empty. The stream's key is <see cref="PathKey"/> of it.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range.</exception>
-    /// <exception cref="ArgumentException">A buffer's length does not match the fans.</exception>
-    public static void Fill(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int fanIn, int fanOut, ulong seed, int layerIndex)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
-        Fill(weight, bias, init, fan, std, fanIn, fanOut, seed, 0x6A09E667F3BCC909UL + (ulong)layerIndex);
-    }
-
-    /// <summary>
-    /// As <see cref="Fill(Span{float}, Span{float}, Init, Fan, double, int, int, ulong, int)"/>, with the stream keyed by
-    /// the layer's path (<c>Blocks[3].Up</c>) instead of its position: inserting a layer does not change the values any
-    /// other layer draws. The key is the 64-bit FNV-1a hash of the path's UTF-8 bytes.
-    /// </summary>
-    /// <param name="path">The layer's path in its network; not empty.</param>
-    public static void FillByPath(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int fanIn, int fanOut, ulong seed, string path)
+    /// <exception cref="ArgumentException">A buffer's length does not match the fans, or the path is empty.</exception>
+    public static void Fill(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int fanIn, int fanOut, ulong seed, string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Fill(weight, bias, init, fan, std, fanIn, fanOut, seed, PathKey(path));
@@ -190,7 +179,7 @@ public static class Initializer
 
     /// <summary>
     /// xoshiro256** (Blackman and Vigna 2018), its state filled by SplitMix64 from the seed mixed with
-    /// the stream key (the layer's index or path), so each (seed, layer) pair has its own stream.
+    /// the stream key (the hash of the layer's path), so each (seed, layer) pair has its own stream.
     /// </summary>
     private struct Xoshiro256StarStar
     {

@@ -57,7 +57,7 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     public global::System.ReadOnlySpan<int> InputShape => _graph.InputShape;
     /// <summary>Shape of one output sample, without the batch dimension.</summary>
     public global::System.ReadOnlySpan<int> OutputShape => _graph.OutputShape;
-    /// <summary>Every layer in the order it runs, named by its path (<c>Blocks[3].Up</c>).</summary>
+    /// <summary>Every layer and residual add in the order they run, named by their paths (<c>Blocks[3].Up</c>, <c>Blocks[3]</c>).</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Dsl.Layer> Layers => _graph.Layers;
     /// <summary>All parameters in one buffer, layer by layer in the order they run (each <see cref="global::Dsl.Layer"/> gives its offsets).</summary>
     public global::System.Span<float> Parameters => _graph.Parameters;
@@ -77,6 +77,10 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batchSize = 1000) => _graph.Evaluate(inputs, targets, batchSize);
     /// <summary>One training step on rows [<paramref name="start"/>, start + count) of a data set.</summary>
     public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer) => _graph.TrainStep(data, start, count, optimizer);
+    /// <summary>The network as it runs, one line per step: values, ops, parameter offsets, the backward's accumulations and fusions.</summary>
+    public string Plan => _graph.Plan;
+    /// <summary>The network in one line: name, widths, steps as run, parameters and device.</summary>
+    public override string ToString() => _graph.ToString();
     /// <summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>
     public float LastLoss => _graph.LastLoss;
     /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>

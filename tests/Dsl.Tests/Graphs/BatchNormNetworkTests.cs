@@ -434,6 +434,7 @@ public sealed class BatchNormNetworkTests
                 case ResidualNode residual:
                 {
                     double[] branch = Forward(residual.Branch, layers, ref cursor, p, x, batch, training, normInputs);
+                    Assert.Equal(LayerKind.Add, layers[cursor++].Kind); // the add that closes the branch is a layer too
                     x = [.. x.Select((v, i) => v + branch[i])];
                     break;
                 }

@@ -498,9 +498,9 @@ public sealed class GraphNetworkTests
         string[] expected =
         [
             "Embed",
-            "Blocks[0].Norm", "Blocks[0].Up", "Blocks[0].Act", "Blocks[0].Down",
-            "Blocks[1].Norm", "Blocks[1].Up", "Blocks[1].Act", "Blocks[1].Down",
-            "Blocks[2].Norm", "Blocks[2].Up", "Blocks[2].Act", "Blocks[2].Down",
+            "Blocks[0].Norm", "Blocks[0].Up", "Blocks[0].Act", "Blocks[0].Down", "Blocks[0]",
+            "Blocks[1].Norm", "Blocks[1].Up", "Blocks[1].Act", "Blocks[1].Down", "Blocks[1]",
+            "Blocks[2].Norm", "Blocks[2].Up", "Blocks[2].Act", "Blocks[2].Down", "Blocks[2]",
             "FinalNorm", "Head",
         ];
         Assert.Equal(expected, network.Layers.Select(l => l.Name));
@@ -1024,6 +1024,8 @@ public sealed class GraphNetworkTests
                     {
                         double[] branch = Forward(residual.Branch, layers, ref cursor, p, x, width, batch, mask, out int branchWidth);
                         Assert.Equal(width, branchWidth);
+                        Assert.Equal(LayerKind.Add, layers[cursor].Kind); // the add that closes the branch is a layer too
+                        Assert.Equal(residual.Scale, layers[cursor++].Scale);
                         var sum = new double[x.Length];
                         for (int i = 0; i < sum.Length; i++)
                         {

@@ -5,7 +5,10 @@ using Xunit;
 
 namespace Dsl.Tests.Graphs;
 
-/// <summary>Parameter files and checkpoints of graph networks: a round trip without state, a refusal with a batch norm.</summary>
+/// <summary>
+/// Parameter files and checkpoints of graph networks: round trips with and without running statistics, the named tensors,
+/// a file of format version 2, and the refusals.
+/// </summary>
 public sealed class GraphParameterFileTests
 {
     [Fact]
@@ -18,7 +21,7 @@ public sealed class GraphParameterFileTests
 
         var file = new MemoryStream();
         ParameterFile.Save(new Wrapper(trained), file);
-        Assert.Equal(2u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.ToArray().AsSpan(8))); // not dense alone: version 2
+        Assert.Equal(3u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.ToArray().AsSpan(8)));
         file.Position = 0;
         ParameterFile.Load(new Wrapper(fresh), file);
         Assert.Equal(Predict(trained, inputs), Predict(fresh, inputs));
@@ -45,17 +48,73 @@ public sealed class GraphParameterFileTests
     }
 
     [Fact]
-    public void A_network_with_a_batch_norm_is_refused_by_parameter_files_and_checkpoints_and_left_unchanged()
+    public void A_file_names_every_tensor_as_pytorch_s_state_dict_does()
     {
         using GraphNetwork network = Residual(seed: 1, batchNorm: true);
-        float[] before = network.Parameters.ToArray();
-        var wrapper = new Wrapper(network);
-        NotSupportedException save = Assert.Throws<NotSupportedException>(() => ParameterFile.Save(wrapper, new MemoryStream()));
-        Assert.Contains("'Norm' is a batch norm", save.Message, StringComparison.Ordinal);
-        Assert.Throws<NotSupportedException>(() => ParameterFile.Load(wrapper, new MemoryStream(new byte[64])));
-        Assert.Throws<NotSupportedException>(() => TrainingCheckpoint.Save(wrapper, new Adam(), new MemoryStream()));
-        Assert.Throws<NotSupportedException>(() => TrainingCheckpoint.Load(wrapper, new Adam(), new MemoryStream(new byte[64])));
-        Assert.Equal(before, network.Parameters.ToArray());
+        var file = new MemoryStream();
+        ParameterFile.Save(new Wrapper(network), file);
+        string text = System.Text.Encoding.UTF8.GetString(file.ToArray());
+        foreach (string name in (string[])["Hidden.weight", "Hidden.bias", "Norm.weight", "Norm.bias", "Norm.running_mean", "Norm.running_var", "Body.Norm.weight", "Body.Norm.bias", "Body.Up.weight", "Logits.bias"])
+        {
+            Assert.Contains(name, text, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Body", network.Layers.Where(layer => layer.Kind == LayerKind.Add).Select(layer => layer.Name));
+    }
+
+    [Fact]
+    public void A_batch_norm_s_running_statistics_survive_a_parameter_file_and_a_checkpoint()
+    {
+        using GraphNetwork trained = Residual(seed: 1, batchNorm: true);
+        float[] inputs = [.. Enumerable.Range(0, 6 * 7).Select(i => MathF.Sin(i) * 2)];
+        int[] labels = [0, 1, 2, 0, 1, 2];
+        var adam = new Adam(0.01f);
+        for (int step = 0; step < 4; step++)
+        {
+            trained.TrainStep(inputs, labels, adam);
+        }
+
+        Layer norm = trained.Layers.Single(layer => layer.Kind == LayerKind.BatchNorm);
+        Assert.NotEqual(0f, norm.RunningMean[0]); // moved by the steps
+
+        using GraphNetwork fresh = Residual(seed: 2, batchNorm: true);
+        var file = new MemoryStream();
+        ParameterFile.Save(new Wrapper(trained), file);
+        file.Position = 0;
+        ParameterFile.Load(new Wrapper(fresh), file);
+        Assert.Equal(trained.State.ToArray(), fresh.State.ToArray());
+        Assert.Equal(Predict(trained, inputs), Predict(fresh, inputs));
+
+        // A checkpoint carries them too, and training resumes on the same path.
+        using GraphNetwork resumed = Residual(seed: 3, batchNorm: true);
+        var resumedAdam = new Adam(0.01f);
+        var checkpoint = new MemoryStream();
+        TrainingCheckpoint.Save(new Wrapper(trained), adam, checkpoint);
+        checkpoint.Position = 0;
+        TrainingCheckpoint.Load(new Wrapper(resumed), resumedAdam, checkpoint);
+        Assert.Equal(trained.TrainStep(inputs, labels, adam), resumed.TrainStep(inputs, labels, resumedAdam));
+        Assert.Equal(trained.State.ToArray(), resumed.State.ToArray());
+        Assert.Equal(trained.Parameters.ToArray(), resumed.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void A_file_of_format_version_2_still_loads_and_a_batch_norm_network_refuses_it()
+    {
+        // tests/fixtures/parameter-files/residual.v2.dslparam: Residual(batchNorm: false)'s parameters p[i] = sin(i) / 2
+        // in format version 2, whose layer table has no residual adds.
+        string path = Path.Combine(AppContext.BaseDirectory, "fixtures", "parameter-files", "residual.v2.dslparam");
+        using GraphNetwork network = Residual(seed: 5, batchNorm: false);
+        ParameterFile.Load(new Wrapper(network), path);
+        float[] expected = [.. Enumerable.Range(0, network.ParameterCount).Select(i => MathF.Sin(i) / 2)];
+        Assert.Equal(expected, network.Parameters.ToArray());
+
+        using GraphNetwork withNorm = Residual(seed: 5, batchNorm: true);
+        float[] before = withNorm.Parameters.ToArray();
+        ParameterFileException error = Assert.Throws<ParameterFileException>(() => ParameterFile.Load(new Wrapper(withNorm), path));
+        Assert.Equal(ParameterFileProblem.NetworkMismatch, error.Problem);
+        Assert.Contains("format version 2, which holds no running statistics", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Norm'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, withNorm.Parameters.ToArray());
     }
 
     private static GraphNetwork Residual(ulong seed, bool batchNorm)

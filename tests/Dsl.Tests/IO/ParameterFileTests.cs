@@ -78,12 +78,15 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         byte[] bytes = Saved(network);
 
         Assert.Equal("DSLPARAM"u8.ToArray(), bytes[..8]);
-        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8))); // dense layers alone: version 1
+        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
         int architecture = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        // input rank and dimension; layer count; per layer: name length and bytes, fanIn, units, activation, slope, bias
+        // input rank and dimension; layer count; per layer: name length and bytes, fanIn, units, activation, slope, bias,
+        // kind, weight length; then the tensor count and per tensor: name length and bytes, buffer, offset, rank, dimensions.
         int names = "First".Length + "Second".Length + "Logits".Length;
-        Assert.Equal(1 + 4 + 2 + (3 * (2 + 4 + 4 + 1 + 4 + 1)) + names, architecture);
-        // The first layer's fields in the documented order: input rank 1 and width 7, 3 layers, "First", 7, 9, Relu, slope, bias.
+        string[] tensors = ["First.weight", "First.bias", "Second.weight", "Second.bias", "Logits.weight", "Logits.bias"];
+        int tensorTable = 4 + tensors.Sum(name => 2 + name.Length + 1 + 8 + 1 + (4 * (name.EndsWith(".weight", StringComparison.Ordinal) ? 2 : 1)));
+        Assert.Equal(1 + 4 + 2 + (3 * (2 + 4 + 4 + 1 + 4 + 1 + 1 + 4)) + names + tensorTable, architecture);
+        // The first layer's fields in the documented order: input rank 1 and width 7, 3 layers, "First", 7, 9, Relu, slope, bias, kind, weight length.
         Assert.Equal(1, bytes[16]);
         Assert.Equal(7, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(17)));
         Assert.Equal(3, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(21)));
@@ -94,12 +97,37 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         Assert.Equal((byte)Activation.Relu, bytes[38]);
         Assert.Equal(network.First.Slope, BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(39)));
         Assert.Equal(1, bytes[43]);
+        Assert.Equal((byte)LayerKind.Dense, bytes[44]);
+        Assert.Equal(63, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(45)));
+        // The tensor table's first entry: "First.weight" in the parameters at 0, shape (9, 7).
+        int table = 16 + architecture - tensorTable;
+        Assert.Equal((uint)tensors.Length, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(table)));
+        Assert.Equal("First.weight".Length, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(table + 4)));
+        Assert.Equal("First.weight"u8.ToArray(), bytes[(table + 6)..(table + 18)]);
+        Assert.Equal(0, bytes[table + 18]);
+        Assert.Equal(0L, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(table + 19)));
+        Assert.Equal(2, bytes[table + 27]);
+        Assert.Equal(9, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(table + 28)));
+        Assert.Equal(7, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(table + 32)));
         Assert.Equal(network.ParameterCount, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16 + architecture)));
-        Assert.Equal(24 + architecture + (4 * network.ParameterCount) + 4, bytes.Length);
+        // No batch norm: a state count of 0, then the checksum.
+        Assert.Equal(0L, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(24 + architecture + (4 * network.ParameterCount))));
+        Assert.Equal(24 + architecture + (4 * network.ParameterCount) + 8 + 4, bytes.Length);
         float first = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(24 + architecture));
         Assert.Equal(network.Parameters[0], first);
         uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
         Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)), checksum);
+    }
+
+    [Fact]
+    public void A_file_of_format_version_1_still_loads()
+    {
+        // tests/fixtures/parameter-files/net_a.v1.dslparam: NetA's parameters p[i] = sin(i) / 2 in format version 1.
+        using Device cpu = Device.Cpu(1);
+        var network = new NetA(cpu, seed: 3);
+        ParameterFile.Load(network, Path.Combine(AppContext.BaseDirectory, "fixtures", "parameter-files", "net_a.v1.dslparam"));
+        float[] expected = [.. Enumerable.Range(0, network.ParameterCount).Select(i => MathF.Sin(i) / 2)];
+        Assert.Equal(expected, network.Parameters.ToArray());
     }
 
     [Fact]
@@ -147,7 +175,7 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
     {
         using Device cpu = Device.Cpu(1);
         byte[] bytes = Saved(Trained(cpu, seed: 1));
-        bytes[bytes.Length - 10] ^= 0x40; // inside the second-to-last parameter (the last 4 bytes are the checksum)
+        bytes[bytes.Length - 18] ^= 0x40; // inside the second-to-last parameter (then the state count, 8 bytes, and the checksum, 4)
 
         ParameterFileException error = Refused(new NetA(cpu, seed: 3), bytes);
 
@@ -190,7 +218,7 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), ParameterFile.FormatVersion + 1);
         ParameterFileException version = Refused(network, newer);
         Assert.Equal(ParameterFileProblem.UnsupportedVersion, version.Problem);
-        Assert.Contains("format version 3; this library reads versions 1 to 2", version.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 4; this library reads versions 1 to 3", version.Message, StringComparison.Ordinal);
     }
 
     [Fact]

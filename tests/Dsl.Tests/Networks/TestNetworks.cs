@@ -94,3 +94,24 @@ public sealed partial class LinearRegressor
 {
     [Dense(2)] public partial Layer Output { get; }
 }
+
+/// <summary>A pre-norm residual block with a standalone activation (fused into Up) and dropout; the plan test's.</summary>
+[Block]
+public sealed partial class PlanBlock
+{
+    [LayerNorm] public partial Layer Norm { get; }
+    [Dense(12)] public partial Layer Up { get; }
+    [Gelu] public partial Layer Act { get; }
+    [Dropout(0.1)] public partial Layer Drop { get; }
+    [Dense(8)] public partial Layer Down { get; }
+}
+
+/// <summary>Two scaled residual blocks between a dense embedding and a final norm: the plan test's graph network.</summary>
+[Network(Input = [5])]
+public sealed partial class PlanNet
+{
+    [Dense(8), Relu] public partial Layer Embed { get; }
+    [Repeat(2), Residual(Scale = 0.5)] public partial Repeated<PlanBlock> Blocks { get; }
+    [RmsNorm] public partial Layer FinalNorm { get; }
+    [Dense(3)] public partial Layer Head { get; }
+}

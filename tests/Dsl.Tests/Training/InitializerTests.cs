@@ -34,7 +34,7 @@ public class InitializerTests
     {
         const double Std = 0.05;
         var weight = new float[fanIn * fanOut];
-        Initializer.Fill(weight, [], init, fan, Std, fanIn, fanOut, seed: 42, layerIndex: 3);
+        Initializer.Fill(weight, [], init, fan, Std, fanIn, fanOut, seed: 42, path: "Layer3");
 
         double variance = Initializer.Variance(init, fan, Std, fanIn, fanOut);
         int n = weight.Length;
@@ -77,10 +77,10 @@ public class InitializerTests
     [Fact]
     public void SameArguments_GiveIdenticalBits_OtherLayerOrSeedDiffers()
     {
-        float[] first = Draw(Init.He, seed: 7, layerIndex: 0);
-        float[] again = Draw(Init.He, seed: 7, layerIndex: 0);
-        float[] otherLayer = Draw(Init.He, seed: 7, layerIndex: 1);
-        float[] otherSeed = Draw(Init.He, seed: 8, layerIndex: 0);
+        float[] first = Draw(Init.He, seed: 7, path: "Layer0");
+        float[] again = Draw(Init.He, seed: 7, path: "Layer0");
+        float[] otherLayer = Draw(Init.He, seed: 7, path: "Layer1");
+        float[] otherSeed = Draw(Init.He, seed: 8, path: "Layer0");
 
         Assert.Equal(Bits(first), Bits(again));
         Assert.NotEqual(Bits(first), Bits(otherLayer));
@@ -90,31 +90,31 @@ public class InitializerTests
 
     /// <summary>
     /// The stream is part of the contract (a seed reproduces a network on every machine): these bits come
-    /// from integer arithmetic, IEEE operations and the initializer's own logarithm only.
+    /// from integer arithmetic, IEEE operations and the initializer's own logarithm only, keyed by the path's FNV-1a hash.
     /// </summary>
     [Fact]
     public void Streams_ArePinned()
     {
         var weight = new float[6];
         var bias = new float[2];
-        Initializer.Fill(weight, bias, Init.TorchDefault, Fan.In, 0, 3, 2, seed: 2024, layerIndex: 1);
+        Initializer.Fill(weight, bias, Init.TorchDefault, Fan.In, 0, 3, 2, seed: 2024, path: "Blocks[3].Up");
         Assert.Equal(TorchDefaultWeight, Bits(weight));
         Assert.Equal(TorchDefaultBias, Bits(bias));
 
-        Initializer.Fill(weight, [], Init.He, Fan.In, 0, 3, 2, seed: 2024, layerIndex: 1);
+        Initializer.Fill(weight, [], Init.He, Fan.In, 0, 3, 2, seed: 2024, path: "Blocks[3].Up");
         Assert.Equal(HeWeight, Bits(weight));
     }
 
-    private static readonly int[] TorchDefaultWeight = [0x3E2B46DA, 0x3EAAC425, unchecked((int)0xBE4484A5), 0x3E8AE422, 0x3F0B2D45, 0x3E8CA3CA];
-    private static readonly int[] TorchDefaultBias = [0x3DC2EC86, unchecked((int)0xBF0D9E01)];
-    private static readonly int[] HeWeight = [0x3EF7A45E, 0x3F76E761, unchecked((int)0xBF33735F), 0x3F7DA837, 0x3D3E4FDA, unchecked((int)0xBE8A4438)];
+    private static readonly int[] TorchDefaultWeight = [0x3D4F8692, unchecked((int)0xBEE4ABF6), 0x3EA4DE90, 0x3E37C448, unchecked((int)0xBE4D3001), unchecked((int)0xBEEB23C5)];
+    private static readonly int[] TorchDefaultBias = [unchecked((int)0xBDD71902), unchecked((int)0xBE8DB903)];
+    private static readonly int[] HeWeight = [0x3DBC9CC5, unchecked((int)0xBF4FD4CD), 0x3F749607, 0x3F084F6D, unchecked((int)0xBE7BBB12), unchecked((int)0xBF103D12)];
 
     [Fact]
     public void Zero_FillsWeightAndBiasWithZeros()
     {
         float[] weight = [.. Enumerable.Repeat(5f, 12)];
         float[] bias = [.. Enumerable.Repeat(5f, 3)];
-        Initializer.Fill(weight, bias, Init.Zero, Fan.In, 0, 4, 3, seed: 1, layerIndex: 0);
+        Initializer.Fill(weight, bias, Init.Zero, Fan.In, 0, 4, 3, seed: 1, path: "Layer0");
         Assert.All(weight, w => Assert.Equal(0f, w));
         Assert.All(bias, b => Assert.Equal(0f, b));
     }
@@ -126,7 +126,7 @@ public class InitializerTests
         const int FanOut = 4096;
         var weight = new float[FanIn * FanOut];
         var bias = new float[FanOut];
-        Initializer.Fill(weight, bias, Init.TorchDefault, Fan.In, 0, FanIn, FanOut, seed: 3, layerIndex: 0);
+        Initializer.Fill(weight, bias, Init.TorchDefault, Fan.In, 0, FanIn, FanOut, seed: 3, path: "Layer0");
 
         float bound = 1f / MathF.Sqrt(FanIn);
         Assert.All(bias, b => Assert.InRange(b, -bound, bound));
@@ -145,7 +145,7 @@ public class InitializerTests
     {
         var weight = new float[20];
         float[] bias = [.. Enumerable.Repeat(9f, 4)];
-        Initializer.Fill(weight, bias, init, Fan.In, 0.1, 5, 4, seed: 11, layerIndex: 2);
+        Initializer.Fill(weight, bias, init, Fan.In, 0.1, 5, 4, seed: 11, path: "Layer2");
         Assert.All(bias, b => Assert.Equal(0f, b));
         Assert.Contains(weight, w => w != 0f);
     }
@@ -153,20 +153,20 @@ public class InitializerTests
     [Fact]
     public void InvalidArguments_AreRejected()
     {
-        Assert.Throws<ArgumentException>(() => Initializer.Fill(new float[11], [], Init.He, Fan.In, 0, 4, 3, 1, 0));
-        Assert.Throws<ArgumentException>(() => Initializer.Fill(new float[12], new float[4], Init.He, Fan.In, 0, 4, 3, 1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], (Init)99, Fan.In, 0, 4, 3, 1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.He, (Fan)5, 0, 4, 3, 1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.Normal, Fan.In, -1, 4, 3, 1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.Normal, Fan.In, double.NaN, 4, 3, 1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.He, Fan.In, 0, 4, 3, 1, -1));
+        Assert.Throws<ArgumentException>(() => Initializer.Fill(new float[11], [], Init.He, Fan.In, 0, 4, 3, 1, "L"));
+        Assert.Throws<ArgumentException>(() => Initializer.Fill(new float[12], new float[4], Init.He, Fan.In, 0, 4, 3, 1, "L"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], (Init)99, Fan.In, 0, 4, 3, 1, "L"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.He, (Fan)5, 0, 4, 3, 1, "L"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.Normal, Fan.In, -1, 4, 3, 1, "L"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Fill(new float[12], [], Init.Normal, Fan.In, double.NaN, 4, 3, 1, "L"));
+        Assert.Throws<ArgumentException>(() => Initializer.Fill(new float[12], [], Init.He, Fan.In, 0, 4, 3, 1, ""));
         Assert.Throws<ArgumentOutOfRangeException>(() => Initializer.Variance(Init.He, Fan.In, 0, 0, 3));
     }
 
-    private static float[] Draw(Init init, ulong seed, int layerIndex)
+    private static float[] Draw(Init init, ulong seed, string path)
     {
         var weight = new float[64 * 32];
-        Initializer.Fill(weight, [], init, Fan.In, 0, 64, 32, seed, layerIndex);
+        Initializer.Fill(weight, [], init, Fan.In, 0, 64, 32, seed, path);
         return weight;
     }
 

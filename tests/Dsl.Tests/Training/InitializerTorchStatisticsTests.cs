@@ -33,7 +33,7 @@ public sealed class InitializerTorchStatisticsTests
         JsonElement torch = root.GetProperty("inits").GetProperty(name);
 
         var weight = new float[FanOut * FanIn];
-        Initializer.Fill(weight, [], init, fan, std, FanIn, FanOut, seed: 3, layerIndex: 0);
+        Initializer.Fill(weight, [], init, fan, std, FanIn, FanOut, seed: 3, path: "Layer0");
         double mean = weight.Average(v => (double)v);
         double variance = weight.Average(v => (v - mean) * (v - mean));
 
@@ -68,7 +68,7 @@ public sealed class InitializerTorchStatisticsTests
 
         var weight = new float[FanOut * FanIn];
         var bias = new float[FanOut];
-        Initializer.Fill(weight, bias, Init.TorchDefault, Fan.In, 0, FanIn, FanOut, seed: 3, layerIndex: 0);
+        Initializer.Fill(weight, bias, Init.TorchDefault, Fan.In, 0, FanIn, FanOut, seed: 3, path: "Layer0");
         Assert.All(bias, v => Assert.InRange(v, -bound, bound));
         Assert.True(bias.Distinct().Count() > FanOut / 2, "biases are drawn, not constant");
         Assert.InRange(torch.GetProperty("max").GetDouble(), 0, bound);
