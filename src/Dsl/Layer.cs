@@ -135,10 +135,35 @@ public sealed class Layer
     public int StateOffset { get; internal init; } = -1;
 
     /// <summary>A batch norm's running mean (Units), which evaluation normalises by; empty for other kinds.</summary>
-    public Span<float> RunningMean => StateOffset < 0 ? Span<float>.Empty : _buffers.State.AsSpan(StateOffset, Units);
+    /// <remarks>On a GPU this copies the running statistics to the host first; writes through the span reach the GPU before its next use.</remarks>
+    public Span<float> RunningMean
+    {
+        get
+        {
+            if (StateOffset < 0)
+            {
+                return Span<float>.Empty;
+            }
+
+            _buffers.Sync?.StateToHost();
+            return _buffers.State.AsSpan(StateOffset, Units);
+        }
+    }
 
     /// <summary>A batch norm's running (unbiased) variance (Units); empty for other kinds.</summary>
-    public Span<float> RunningVariance => StateOffset < 0 ? Span<float>.Empty : _buffers.State.AsSpan(StateOffset + Units, Units);
+    public Span<float> RunningVariance
+    {
+        get
+        {
+            if (StateOffset < 0)
+            {
+                return Span<float>.Empty;
+            }
+
+            _buffers.Sync?.StateToHost();
+            return _buffers.State.AsSpan(StateOffset + Units, Units);
+        }
+    }
 
     /// <summary>Bias, shape (Units); empty when the layer has none.</summary>
     public Span<float> Bias
@@ -210,4 +235,10 @@ internal interface IHostBufferSync
 
     /// <summary>Copies the gradients of the last step to the host if the device holds newer ones.</summary>
     void GradientsToHost();
+
+    /// <summary>
+    /// Copies the non-trainable state (running statistics) to the host if the device holds newer values, and marks the
+    /// host copy as the newer one (the caller receives a writable span).
+    /// </summary>
+    void StateToHost();
 }

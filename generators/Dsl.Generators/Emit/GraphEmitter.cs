@@ -14,8 +14,8 @@ namespace Dsl.Generators.Emit;
 /// <c>Dsl.Graphs.GraphNetwork</c>, to which the network's members forward.
 /// </summary>
 /// <remarks>
-/// A network whose layers are all dense runs on the CPU or a GPU. Its dense layers name a struct each with their
-/// widths as literals (nested in <c>GpuWidths</c>), so their GPU kernels compile with every size but the batch folded in.
+/// A network runs on the CPU or a GPU. A network whose layers are all dense names, for each dense layer, a struct with its widths as literals (nested in <c>GpuWidths</c>), so that its GPU
+/// kernels compile with every size but the batch folded in.
 /// </remarks>
 internal static class GraphEmitter
 {
@@ -42,9 +42,8 @@ internal static class GraphEmitter
         Header(w, Banner + spec.ClassName, spec.Namespace);
         w.Doc(string.Format(
             CultureInfo.InvariantCulture,
-            "<summary>\n{0}: input {1} -> output [{2}], {3:N0} parameters, {4} loss; {5} layers as run, on {6}.\n<list type=\"bullet\">",
-            spec.ClassName, input, graph.OutputWidth, parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1,
-            chain ? "the CPU or a GPU" : "the CPU"));
+            "<summary>\n{0}: input {1} -> output [{2}], {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\n<list type=\"bullet\">",
+            spec.ClassName, input, graph.OutputWidth, parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1));
         foreach (ItemSpec item in spec.Items.Take(MaxListedItems))
         {
             w.Doc("<item><description>" + Describe(item, topLevel) + "</description></item>");
@@ -63,8 +62,7 @@ internal static class GraphEmitter
         w.Line("private readonly global::Dsl.Graphs.GraphNetwork _graph;");
         Fields(w, spec.Items);
         w.Line();
-        w.Doc("<summary>\nCreates the network on <paramref name=\"device\"/> with parameters drawn from the declared initialisers, each layer's\nfrom a stream keyed by its path: the same seed gives the same parameters on every machine.\n</summary>"
-            + (chain ? string.Empty : "\n<exception cref=\"global::System.NotSupportedException\">The device is a GPU: this network runs on the CPU backend.</exception>"));
+        w.Doc("<summary>\nCreates the network on <paramref name=\"device\"/> with parameters drawn from the declared initialisers, each layer's\nfrom a stream keyed by its path: the same seed gives the same parameters on every machine.\n</summary>");
         ConstructorPragma(w, () =>
         {
             w.Line($"public {CSharpName(spec.ClassName)}(global::Dsl.Device device, ulong seed = 0)");
@@ -77,7 +75,7 @@ internal static class GraphEmitter
         w.CloseBrace();
         w.Line();
         Properties(w, spec.Items, topLevel, more: true);
-        Forwarders(w, classifier, parameters, chain);
+        Forwarders(w, classifier, parameters);
         if (chain)
         {
             GpuWidths(w, graph);
@@ -268,7 +266,7 @@ internal static class GraphEmitter
         }
     }
 
-    private static void Forwarders(SourceWriter w, bool classifier, int parameters, bool chain)
+    private static void Forwarders(SourceWriter w, bool classifier, int parameters)
     {
         string targets = classifier ? "global::System.ReadOnlySpan<int> labels" : "global::System.ReadOnlySpan<float> targets";
         string targetName = classifier ? "labels" : "targets";
@@ -311,7 +309,7 @@ internal static class GraphEmitter
         w.Line("public override string ToString() => _graph.ToString();");
         w.Doc("<summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>");
         w.Line("public float LastLoss => _graph.LastLoss;");
-        w.Doc(chain ? "<summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>" : "<summary>Nothing to free on the CPU backend.</summary>");
+        w.Doc("<summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>");
         w.Line("public void Dispose() => _graph.Dispose();");
     }
 

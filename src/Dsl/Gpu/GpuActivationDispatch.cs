@@ -21,6 +21,10 @@ public static class GpuActivationDispatch
     public static IGpuActivationBackward CreateBackward(GpuAccelerator gpu, Activation activation, float slope)
         => With<IGpuActivationBackward, BackwardOf>(activation, slope, new BackwardOf(gpu));
 
+    /// <summary>y = phi(x) element-wise, for a standalone activation layer.</summary>
+    public static IGpuActivationForward CreateForward(GpuAccelerator gpu, Activation activation, float slope)
+        => With<IGpuActivationForward, ForwardOf>(activation, slope, new ForwardOf(gpu));
+
     /// <summary>Calls <paramref name="user"/> with the GPU struct of <paramref name="activation"/>.</summary>
     private static TResult With<TResult, TUser>(Activation activation, float slope, TUser user)
         where TUser : IActivationUser<TResult>
@@ -57,6 +61,13 @@ public static class GpuActivationDispatch
         public IGpuDenseLayer Use<TPrevious>(TPrevious previous)
             where TPrevious : struct, IGpuActivation
             => new GpuDense<TWidths, TActivation, TPrevious>(gpu, activation, previous);
+    }
+
+    private readonly struct ForwardOf(GpuAccelerator gpu) : IActivationUser<IGpuActivationForward>
+    {
+        public IGpuActivationForward Use<TActivation>(TActivation activation)
+            where TActivation : struct, IGpuActivation
+            => new GpuActivationForward<TActivation>(gpu, activation);
     }
 
     private readonly struct BackwardOf(GpuAccelerator gpu) : IActivationUser<IGpuActivationBackward>

@@ -1,3 +1,5 @@
+using Dsl.Gpu;
+using ILGPU;
 using System.Runtime.Intrinsics;
 using Dsl.Ops;
 
@@ -6,7 +8,7 @@ namespace Dsl.Graphs;
 /// <summary>
 /// A standalone activation, y = phi(x) element-wise over (rows, width); backward dx (+)= dy * phi'(x, y).
 /// </summary>
-internal sealed class ActivationStep<TActivation>(string path, int input, int output, TActivation activation)
+internal sealed class ActivationStep<TActivation>(string path, int input, int output, TActivation activation, Activation kind, float slope)
     : GraphStep(path, output)
     where TActivation : struct, IActivation
 {
@@ -62,5 +64,33 @@ internal sealed class ActivationStep<TActivation>(string path, int input, int ou
             dx[i] = accumulate ? dx[i] + d : d;
         }
 
+    }
+
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu)
+        => new OnGpu(this, GpuActivationDispatch.CreateForward(gpu, kind, slope), GpuActivationDispatch.CreateBackward(gpu, kind, slope));
+
+    /// <summary>The GPU twin: y = phi(x) and dx (+)= dy * phi'(x, y), one thread per element.</summary>
+    private sealed class OnGpu(ActivationStep<TActivation> step, IGpuActivationForward forward, IGpuActivationBackward backward) : GpuGraphStep
+    {
+        public override void Forward(GpuGraphPass pass, int rows)
+            => forward.Apply(pass.Stream, pass.Rows(step.Output, rows), pass.Rows(step._inputs[0], rows), rows * pass.Widths[step.Output]);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+        {
+            int input = step._inputs[0];
+            if (input == 0)
+            {
+                return;
+            }
+
+            int count = rows * pass.Widths[step.Output];
+            ArrayView<float> dx = pass.GradientRows(input, rows);
+            ArrayView<float> target = step.Accumulate[0] ? pass.Scratch.Slice(0, count) : dx;
+            backward.Apply(pass.Stream, target, pass.GradientRows(step.Output, rows), pass.Rows(input, rows), pass.Rows(step.Output, rows), count);
+            if (step.Accumulate[0])
+            {
+                pass.Adds.AddInto(pass.Stream, dx, target, count);
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dsl.Cpu;
 using Dsl.Gpu;
+using ILGPU;
 using Dsl.Ops;
 
 namespace Dsl.Graphs;
@@ -50,6 +51,23 @@ internal sealed class DenseStep<TActivation>(
     /// <summary>The dense layer whose output this one reads, when its derivative is fused into this layer's dx GEMM.</summary>
     public IDenseStep? FusedProducer { get; set; }
 
+    /// <summary>
+    /// Set when this layer (without activation) closes a residual branch and its forward epilogue computes the add
+    /// (see <see cref="FuseResidual"/>); null otherwise.
+    /// </summary>
+    public ResidualAddStep? FusedAdd { get; private set; }
+
+    /// <summary>
+    /// Takes the add that reads this layer's output into the forward epilogue: y_add = skip + scale * (x W^T + b) is
+    /// written straight into the add's output, and this layer's own output is not written (only the add reads it, and
+    /// without activation this backward does not read it). The add's backward still writes dz = scale * dy here.
+    /// </summary>
+    public void FuseResidual(ResidualAddStep add)
+    {
+        FusedAdd = add;
+        add.ForwardFused = true;
+    }
+
     /// <summary>The same layer with <paramref name="phi"/> in its epilogue (an identity dense layer followed by a standalone activation).</summary>
     public DenseStep<TOther> WithActivation<TOther>(TOther phi, Activation otherKind, float otherSlope)
         where TOther : struct, IActivation
@@ -70,7 +88,8 @@ internal sealed class DenseStep<TActivation>(
     public override string Describe()
         => string.Create(CultureInfo.InvariantCulture, $"Dense {fanIn} -> {units}, {kind}{(kind == Activation.LeakyRelu ? $"({slope})" : "")}, weight @{WeightOffset}")
             + (BiasOffset < 0 ? ", no bias" : string.Create(CultureInfo.InvariantCulture, $", bias @{BiasOffset}"))
-            + (activation.NeedsPreActivation ? ", z kept" : string.Empty);
+            + (activation.NeedsPreActivation ? ", z kept" : string.Empty)
+            + (FusedAdd is { } add ? string.Create(CultureInfo.InvariantCulture, $", with {add.Path}'s add in its epilogue (writes v{add.Output})") : string.Empty);
 
     public override void EnsureCapacity(int rows)
     {
@@ -82,6 +101,14 @@ internal sealed class DenseStep<TActivation>(
 
     public override void Forward(GraphPass pass, int row0, int rows)
     {
+        if (FusedAdd is { } add)
+        {
+            Dense.ForwardResidual(
+                pass.Rows(add.Output, row0, rows), pass.Rows(_inputs[0], row0, rows), pass.Parameters.AsSpan(WeightOffset, units * fanIn), Bias(pass.Parameters),
+                pass.Rows(add.Inputs[0], row0, rows), add.Scale, rows, fanIn, units, pass.Workers);
+            return;
+        }
+
         Span<float> z = activation.NeedsPreActivation ? _preActivation.AsSpan(row0 * units, rows * units) : default;
         Dense.Forward(
             pass.Rows(Output, row0, rows), z, pass.Rows(_inputs[0], row0, rows),
@@ -113,6 +140,82 @@ internal sealed class DenseStep<TActivation>(
     }
 
     private Span<float> Bias(float[] buffer) => BiasOffset < 0 ? default : buffer.AsSpan(BiasOffset, units);
+
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, gpu);
+
+    /// <summary>
+    /// The GPU twin in a graph (chains of dense layers run the fused sequences of <see cref="GpuDenseChain"/> instead):
+    /// the forward GEMM with bias and phi in its epilogue; the backward applies phi' in place in dy (dz), then dW, db and
+    /// dX = dz W, which goes through scratch and is added when the input's gradient has other writers.
+    /// </summary>
+    private sealed class OnGpu : GpuGraphStep
+    {
+        private readonly DenseStep<TActivation> _step;
+        private readonly IGpuDenseLayer _layer;
+        private readonly IGpuActivationBackward? _derivative;
+        private readonly GpuBiasGradient _bias;
+        private readonly DeviceBuffer<float> _preActivation;
+
+        public OnGpu(DenseStep<TActivation> step, GpuAccelerator gpu)
+        {
+            _step = step;
+            _layer = GpuActivationDispatch.CreateDense<LaunchWidths>(gpu, step.Kind, step.Slope, Activation.Identity, 0f);
+            _derivative = step.Kind == Activation.Identity ? null : GpuActivationDispatch.CreateBackward(gpu, step.Kind, step.Slope);
+            _bias = new GpuBiasGradient(gpu);
+            _preActivation = new DeviceBuffer<float>(gpu, 0);
+        }
+
+        public override void EnsureCapacity(int rows)
+        {
+            if (_layer.NeedsPreActivation)
+            {
+                _preActivation.EnsureLength((long)rows * _step.Units);
+            }
+        }
+
+        public override void Forward(GpuGraphPass pass, int rows)
+            => _layer.Forward(
+                pass.Stream, pass.Rows(_step.Output, rows), PreActivation(rows), pass.Rows(_step._inputs[0], rows),
+                pass.Parameter(_step.WeightOffset, _step.Units * _step.FanIn), pass.Parameter(_step.BiasOffset, _step.Units), rows, _step.FanIn, _step.Units);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+        {
+            int units = _step.Units;
+            int fanIn = _step.FanIn;
+            int input = _step._inputs[0];
+            ArrayView<float> dz = pass.GradientRows(_step.Output, rows);
+            if (_derivative is not null)
+            {
+                ArrayView<float> y = pass.Rows(_step.Output, rows);
+                _derivative.Apply(pass.Stream, dz, dz, _layer.NeedsPreActivation ? PreActivation(rows) : y, y, rows * units);
+            }
+
+            ArrayView<float> x = pass.Rows(input, rows);
+            ArrayView<float> weight = pass.Parameter(_step.WeightOffset, units * fanIn);
+            _layer.BackwardWeights(pass.Stream, pass.ParameterGradient(_step.WeightOffset, units * fanIn), dz, x, rows, fanIn, units);
+            if (_step.BiasOffset >= 0)
+            {
+                _bias.Compute(pass.Stream, pass.ParameterGradient(_step.BiasOffset, units), dz, rows, units);
+            }
+
+            if (input == 0)
+            {
+                return;
+            }
+
+            ArrayView<float> dx = pass.GradientRows(input, rows);
+            ArrayView<float> target = _step.Accumulate[0] ? pass.Scratch.Slice(0, (long)rows * fanIn) : dx;
+            _layer.BackwardInput(pass.Stream, target, dz, weight, default, x, rows, fanIn, units);
+            if (_step.Accumulate[0])
+            {
+                pass.Adds.AddInto(pass.Stream, dx, target, rows * fanIn);
+            }
+        }
+
+        public override void Dispose() => _preActivation.Dispose();
+
+        private ArrayView<float> PreActivation(int rows) => _layer.NeedsPreActivation ? _preActivation.Slice(0, (long)rows * _step.Units) : default;
+    }
 }
 
 /// <summary>What the fusion rules need of a dense step, whatever its activation.</summary>

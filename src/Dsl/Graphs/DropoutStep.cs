@@ -1,3 +1,6 @@
+using Dsl.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
 using System.Globalization;
 using Dsl.Ops;
 using Dsl.Training;
@@ -36,4 +39,32 @@ internal sealed class DropoutStep(string path, int input, int output, int featur
         => Dropout.Backward(
             pass.GradientRows(_inputs[0], row0, rows), pass.GradientRows(Output, row0, rows), rows, features, row0, probability, Seed(pass), pass.Step,
             Accumulate[0]);
+
+    private int Features => features;
+
+    private float Probability => probability;
+
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, new GpuDropout(gpu));
+
+    /// <summary>The GPU twin: the CPU's mask bit for bit (the whole batch in one pass: row0 = 0).</summary>
+    private sealed class OnGpu(DropoutStep step, GpuDropout dropout) : GpuGraphStep
+    {
+        public override void Forward(GpuGraphPass pass, int rows)
+        {
+            ArrayView<float> x = pass.Rows(step._inputs[0], rows);
+            ArrayView<float> y = pass.Rows(step.Output, rows);
+            if (!pass.Training || step.Probability == 0f)
+            {
+                x.CopyTo(pass.Stream, y);
+                return;
+            }
+
+            dropout.Forward(pass.Stream, y, x, rows * step.Features, step.Probability, pass.Seed ^ step._pathKey, pass.Step);
+        }
+
+        public override void Backward(GpuGraphPass pass, int rows)
+            => dropout.Backward(
+                pass.Stream, pass.GradientRows(step._inputs[0], rows), pass.GradientRows(step.Output, rows), rows * step.Features, step.Probability,
+                pass.Seed ^ step._pathKey, pass.Step, step.Accumulate[0]);
+    }
 }

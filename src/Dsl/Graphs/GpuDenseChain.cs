@@ -16,11 +16,10 @@ namespace Dsl.Graphs;
 /// and applies the activation, and in the backward a GEMM for dW, a bias reduction and a GEMM for dX with the previous
 /// activation's derivative fused. DSL_GPU_FUSED=0 or 1 forces either when the network is created.
 /// </remarks>
-internal sealed class GpuDenseChain : IDisposable
+internal sealed class GpuDenseChain : IGpuSequence
 {
     private readonly int _inputWidth;
     private readonly int _outputWidth;
-    private readonly bool _classifier;
     private readonly IDenseStep[] _layers;
 
     // Per layer i: its output y (capacity, units), z where phi' reads it (else empty), and dz (capacity, units).
@@ -28,18 +27,8 @@ internal sealed class GpuDenseChain : IDisposable
     private readonly DeviceBuffer<float>[] _preActivations;
     private readonly DeviceBuffer<float>[] _dPreActivations;
     private readonly DeviceBuffer<float> _dOutput;          // dy of the output layer when it has an activation (capacity, outputs)
-    private readonly DeviceBuffer<float> _rowLosses;        // (capacity) each row's loss in the last step
-    private readonly DeviceBuffer<float> _evaluationLosses; // (capacity) Evaluate's per-row losses
-    private readonly DeviceBuffer<int> _rowCorrect;         // (capacity) 1 where argmax = label (Evaluate; classifiers)
-    private readonly DeviceBuffer<float> _loss;             // (1) the mean of _rowLosses, read by each step
-    private float[] _hostRowLosses = [];
-    private int[] _hostRowCorrect = [];
+    private readonly GpuLossHead _head;
     private int _capacity;
-    private int _lossRows;
-
-    private readonly GpuSoftmaxCrossEntropy? _softmaxLoss;
-    private readonly GpuMeanSquaredError? _squaredLoss;
-    private readonly GpuReduction _reduction;
     // The fully fused sequence; null when layered.
     private readonly FusedMlpLauncher? _fused;
     private readonly FusedMlpPlan _fusedPlan;
@@ -61,7 +50,6 @@ internal sealed class GpuDenseChain : IDisposable
         _inputWidth = inputWidth;
         _layers = layers;
         _outputWidth = layers[^1].Units;
-        _classifier = loss == Loss.SoftmaxCrossEntropy;
         if (!fused)
         {
             _dense = new IGpuDenseLayer[layers.Length];
@@ -88,21 +76,13 @@ internal sealed class GpuDenseChain : IDisposable
 
         Parameters = new DeviceBuffer<float>(gpu, parameterCount);
         Gradients = new DeviceBuffer<float>(gpu, parameterCount);
-        StepInputs = new DeviceBuffer<float>(gpu, 0);
-        StepLabels = new DeviceBuffer<int>(gpu, 0);
-        StepTargets = new DeviceBuffer<float>(gpu, 0);
+        State = new DeviceBuffer<float>(gpu, 0);
+        _head = new GpuLossHead(gpu, inputWidth, _outputWidth, loss);
         _outputs = layers.Select(_ => new DeviceBuffer<float>(gpu, 0)).ToArray();
         _preActivations = layers.Select(_ => new DeviceBuffer<float>(gpu, 0)).ToArray();
         _dPreActivations = layers.Select(_ => new DeviceBuffer<float>(gpu, 0)).ToArray();
         _dOutput = new DeviceBuffer<float>(gpu, 0);
-        _rowLosses = new DeviceBuffer<float>(gpu, 0);
-        _evaluationLosses = new DeviceBuffer<float>(gpu, 0);
-        _rowCorrect = new DeviceBuffer<int>(gpu, 0);
-        _loss = new DeviceBuffer<float>(gpu, 1);
         _fusedWorkspace = new DeviceBuffer<float>(gpu, 0);
-        _softmaxLoss = _classifier ? new GpuSoftmaxCrossEntropy(gpu) : null;
-        _squaredLoss = _classifier ? null : new GpuMeanSquaredError(gpu);
-        _reduction = new GpuReduction(gpu);
     }
 
     public GpuAccelerator Gpu { get; }
@@ -115,14 +95,14 @@ internal sealed class GpuDenseChain : IDisposable
     /// <summary>(parameters).</summary>
     public DeviceBuffer<float> Gradients { get; }
 
-    /// <summary>(capacity, inputs): host batches copied in.</summary>
-    public DeviceBuffer<float> StepInputs { get; }
+    /// <summary>Empty: a chain of dense layers has no running statistics.</summary>
+    public DeviceBuffer<float> State { get; }
 
-    /// <summary>(capacity) class labels, for classifiers.</summary>
-    public DeviceBuffer<int> StepLabels { get; }
+    public DeviceBuffer<float> StepInputs => _head.StepInputs;
 
-    /// <summary>(capacity, outputs) float targets, for regression.</summary>
-    public DeviceBuffer<float> StepTargets { get; }
+    public DeviceBuffer<int> StepLabels => _head.StepLabels;
+
+    public DeviceBuffer<float> StepTargets => _head.StepTargets;
 
     /// <summary>True when training steps run the fully fused kernel.</summary>
     public bool IsFused => _fused is not null;
@@ -134,16 +114,7 @@ internal sealed class GpuDenseChain : IDisposable
             return;
         }
 
-        StepInputs.EnsureLength(checked((long)rows * _inputWidth));
-        if (_classifier)
-        {
-            StepLabels.EnsureLength(rows);
-        }
-        else
-        {
-            StepTargets.EnsureLength(checked((long)rows * _outputWidth));
-        }
-
+        _head.EnsureCapacity(rows);
         for (int i = 0; i < _layers.Length; i++)
         {
             long size = checked((long)rows * _layers[i].Units);
@@ -158,13 +129,6 @@ internal sealed class GpuDenseChain : IDisposable
         if (_outputActivationBackward is not null)
         {
             _dOutput.EnsureLength(checked((long)rows * _outputWidth));
-        }
-
-        _rowLosses.EnsureLength(rows);
-        _evaluationLosses.EnsureLength(rows);
-        if (_classifier)
-        {
-            _rowCorrect.EnsureLength(rows);
         }
 
         if (_fused is not null)
@@ -199,28 +163,20 @@ internal sealed class GpuDenseChain : IDisposable
     /// <summary>
     /// The first half of a step: forward and loss, each row's loss into the row losses and the loss's gradient into the
     /// workspace; the fused kernel also computes every tile's gradients into its workspace. Writes no gradient and no
-    /// parameter. <paramref name="labels"/> for a classifier, <paramref name="targets"/> otherwise.
+    /// parameter. <paramref name="labels"/> for a classifier, <paramref name="targets"/> otherwise; a chain of dense
+    /// layers has no dropout, so the step and seed are not read.
     /// </summary>
-    public void ForwardLoss(ArrayView<float> input, ArrayView<int> labels, ArrayView<float> targets, int rows)
+    public void ForwardLoss(ArrayView<float> input, ArrayView<int> labels, ArrayView<float> targets, int rows, long step, ulong seed)
     {
         EnsureCapacity(rows);
-        _lossRows = rows;
         if (_fused is not null)
         {
-            _fused.ComputeTiles(Stream, _fusedPlan, Parameters.View, input, labels, targets, _rowLosses.Slice(0, rows), rows, _fusedWorkspace.View);
+            _fused.ComputeTiles(Stream, _fusedPlan, Parameters.View, input, labels, targets, _head.RowLosses(rows), rows, _fusedWorkspace.View);
             return;
         }
 
         Forward(input, rows);
-        ArrayView<float> output = Rows(_outputs[^1], rows, _outputWidth);
-        if (_softmaxLoss is not null)
-        {
-            _softmaxLoss.ForwardBackward(Stream, output, labels, LossGradient(rows), _rowLosses.Slice(0, rows), rows, _outputWidth);
-        }
-        else
-        {
-            _squaredLoss!.ForwardBackward(Stream, output, targets, LossGradient(rows), _rowLosses.Slice(0, rows), rows, _outputWidth);
-        }
+        _head.ForwardBackward(Rows(_outputs[^1], rows, _outputWidth), labels, targets, LossGradient(rows), rows);
     }
 
     /// <summary>
@@ -267,71 +223,32 @@ internal sealed class GpuDenseChain : IDisposable
     }
 
     /// <summary>The mean of the last <see cref="ForwardLoss"/>'s row losses: one reduction launch and a one-float copy (waits for the stream).</summary>
-    public float ReadLoss()
-    {
-        _reduction.Mean(Stream, _rowLosses.Slice(0, _lossRows), _lossRows, _loss.View);
-        Span<float> mean = stackalloc float[1];
-        _loss.Download(Stream, mean);
-        return mean[0];
-    }
+    public float ReadLoss() => _head.ReadLoss();
 
     /// <summary>Forward and per-row loss of <paramref name="rows"/> rows in the step buffers; the loss sum and, for a classifier, the correct count.</summary>
     public double EvaluateChunk(int rows, out long correct)
     {
         Forward(StepInputs.Slice(0, (long)rows * _inputWidth), rows);
-        if (_hostRowLosses.Length < rows)
-        {
-            _hostRowLosses = new float[rows];
-            _hostRowCorrect = new int[rows];
-        }
+        return _head.Evaluate(Rows(_outputs[^1], rows, _outputWidth), rows, out correct);
+    }
 
-        ArrayView<float> output = Rows(_outputs[^1], rows, _outputWidth);
-        if (_softmaxLoss is not null)
-        {
-            _softmaxLoss.Forward(Stream, output, StepLabels.Slice(0, rows), _evaluationLosses.Slice(0, rows), _rowCorrect.Slice(0, rows), rows, _outputWidth);
-        }
-        else
-        {
-            _squaredLoss!.Forward(Stream, output, StepTargets.Slice(0, (long)rows * _outputWidth), _evaluationLosses.Slice(0, rows), rows, _outputWidth);
-        }
-
-        _evaluationLosses.Download(Stream, _hostRowLosses.AsSpan(0, rows));
-        double sum = 0;
-        for (int row = 0; row < rows; row++)
-        {
-            sum += _hostRowLosses[row];
-        }
-
-        correct = 0;
-        if (_softmaxLoss is not null)
-        {
-            _rowCorrect.Download(Stream, _hostRowCorrect.AsSpan(0, rows));
-            for (int row = 0; row < rows; row++)
-            {
-                correct += _hostRowCorrect[row];
-            }
-        }
-
-        return sum;
+    /// <summary>A chain of dense layers keeps nothing beyond a step.</summary>
+    public void CommitTrainingStep(int rows)
+    {
     }
 
     public void Dispose()
     {
         Parameters.Dispose();
         Gradients.Dispose();
-        StepInputs.Dispose();
-        StepLabels.Dispose();
-        StepTargets.Dispose();
+        State.Dispose();
+        _head.Dispose();
         foreach (DeviceBuffer<float> buffer in _outputs.Concat(_preActivations).Concat(_dPreActivations))
         {
             buffer.Dispose();
         }
 
         _dOutput.Dispose();
-        _rowLosses.Dispose();
-        _evaluationLosses.Dispose();
-        _rowCorrect.Dispose();
-        _loss.Dispose();
         _fusedWorkspace.Dispose();
     }
 

@@ -126,7 +126,7 @@ public sealed class GraphBuilder
             return layer;
         }
 
-        return Append(layer, output => new ActivationStep<TActivation>(path, _current, output, phi), Width);
+        return Append(layer, output => new ActivationStep<TActivation>(path, _current, output, phi, activation, slope), Width);
     }
 
     /// <summary>Layer normalisation of each sample's features; gain 1 and bias 0 at initialisation.</summary>
@@ -195,7 +195,6 @@ public sealed class GraphBuilder
     /// Plans the backward pass and creates the network. <paramref name="expectedParameters"/> is the count the generator
     /// computed from the declaration; a different count here means the two disagree, and nothing is created.
     /// </summary>
-    /// <exception cref="NotSupportedException">The device is a GPU and the ops are not a chain of dense layers.</exception>
     public GraphNetwork Build(Device device, Loss loss, ulong seed, int expectedParameters)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -216,11 +215,6 @@ public sealed class GraphBuilder
         }
 
         IDenseStep[]? chain = DenseChain();
-        if (device.IsGpu && chain is null)
-        {
-            throw new NotSupportedException(
-                $"Network '{_networkName}' has residuals, norms, dropout or activations that no dense layer takes into its epilogue; on a GPU only chains of dense layers run so far. Create it on Device.Cpu().");
-        }
 
         _built = true;
         PlanBackward();
@@ -238,8 +232,6 @@ public sealed class GraphBuilder
     /// </summary>
     private void PlanBackward()
     {
-        // Fusion: a dense layer with an activation whose output one dense layer alone reads gets its derivative applied
-        // in that consumer's dx GEMM epilogue.
         var consumers = new int[_widths.Count];
         var producers = new GraphStep?[_widths.Count];
         foreach (GraphStep step in _steps)
@@ -251,6 +243,18 @@ public sealed class GraphBuilder
             }
         }
 
+        // Fusion: a residual add whose branch ends in a dense layer without activation is computed in that layer's
+        // forward epilogue.
+        foreach (GraphStep step in _steps)
+        {
+            if (step is ResidualAddStep add && consumers[add.Inputs[1]] == 1 && producers[add.Inputs[1]] is DenseStep<Identity> dense)
+            {
+                dense.FuseResidual(add);
+            }
+        }
+
+        // Fusion: a dense layer with an activation whose output one dense layer alone reads gets its derivative applied
+        // in that consumer's dx GEMM epilogue.
         foreach (GraphStep step in _steps)
         {
             if (step is IDenseStep consumer && step.Inputs[0] != 0 && consumers[step.Inputs[0]] == 1

@@ -15,8 +15,8 @@ namespace Dsl.Graphs;
 /// <remarks>
 /// Checks come first: every method validates lengths, labels and finiteness before it changes anything, and a step
 /// checks its loss before its backward pass and, on the CPU, its gradients before the update.
-/// On a GPU (networks whose ops are a chain of dense layers, <see cref="GpuDenseChain"/>) the device copy of the
-/// parameters is the one training updates; the host copy is refreshed when user code reads it.
+/// On a GPU (<see cref="GpuDenseChain"/> for a chain of dense layers, <see cref="GpuGraph"/> for any other graph) the
+/// device copy of the parameters is the one training updates; the host copy is refreshed when user code reads it.
 /// </remarks>
 public sealed class GraphNetwork : IDisposable, IHostBufferSync
 {
@@ -42,10 +42,12 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
 
     // GPU devices only: the device copies and launch sequence, null on the CPU backend. The flags are never both set,
     // as every device step uploads pending host values before it marks the host copy stale.
-    private readonly GpuDenseChain? _gpu;
+    private readonly IGpuSequence? _gpu;
     private bool _deviceParametersStale = true; // the host copy changed (initialised, reset, or handed out writable)
     private bool _hostParametersStale;          // the device copy changed (an optimizer step)
     private bool _hostGradientsStale;           // the device holds newer gradients
+    private bool _deviceStateStale = true;      // the host's running statistics changed (reset, or handed out writable)
+    private bool _hostStateStale;               // the device's running statistics moved (a training step)
 
     // Batch split across threads: the step's labels or targets (a span cannot cross threads), and slice s's pass (its
     // gradient share and scratch) and mean loss.
@@ -56,7 +58,7 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     private float[] _sliceLosses = [];
     private GraphPass? _wholePass;
 
-    /// <param name="chain">The steps as a chain of dense layers, when they are one; required on a GPU.</param>
+    /// <param name="chain">The steps as a chain of dense layers, when they are one: on a GPU they run the fused sequences.</param>
     internal GraphNetwork(string name, Device device, Loss loss, int[] inputShape, int[] widths, GraphStep[] steps, Layer[] layers, ParameterBuffers buffers, Action<float[], ulong>[] initialisers, ulong seed, IDenseStep[]? chain)
     {
         _name = name;
@@ -78,7 +80,9 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
 
         if (device.Gpu is { } gpu)
         {
-            _gpu = new GpuDenseChain(gpu, widths[0], chain!, loss, buffers.Parameters.Length);
+            _gpu = chain is not null
+                ? new GpuDenseChain(gpu, widths[0], chain, loss, buffers.Parameters.Length)
+                : new GpuGraph(gpu, steps, widths, loss, buffers.Parameters.Length, buffers.State.Length);
             buffers.Sync = this;
         }
 
@@ -146,7 +150,15 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     public bool SplitsBatchAcrossThreads => ParameterCount <= MaxParametersForBatchSplit && !_needsWholeBatch;
 
     /// <summary>The network's non-trainable state: each batch norm's running mean, then its running variance (see each <see cref="Layer.StateOffset"/>).</summary>
-    public Span<float> State => _buffers.State;
+    /// <remarks>On a GPU this copies the device's running statistics to the host first; writes reach the device before its next use.</remarks>
+    public Span<float> State
+    {
+        get
+        {
+            ((IHostBufferSync)this).StateToHost();
+            return _buffers.State;
+        }
+    }
 
     public void CopyParametersTo(Span<float> destination)
     {
@@ -174,6 +186,8 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
         // On a GPU the new values reach the device before its next use.
         _deviceParametersStale = true;
         _hostParametersStale = false;
+        _deviceStateStale = true;
+        _hostStateStale = false;
     }
 
     /// <summary>Outputs (batch, OutputSize) for inputs (batch, InputSize), in evaluation mode (dropout is the identity).</summary>
@@ -373,6 +387,23 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
         }
     }
 
+    void IHostBufferSync.StateToHost()
+    {
+        if (_gpu is null)
+        {
+            return;
+        }
+
+        if (_hostStateStale)
+        {
+            _gpu.State.Download(_gpu.Stream, _buffers.State);
+            _hostStateStale = false;
+        }
+
+        _deviceStateStale = true;
+    }
+
+    /// <summary>Before a device use: the host's newer parameters and running statistics go to the device.</summary>
     private void UploadParametersIfStale()
     {
         if (_deviceParametersStale)
@@ -380,12 +411,18 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
             _gpu!.Parameters.Upload(_gpu.Stream, _buffers.Parameters);
             _deviceParametersStale = false;
         }
+
+        if (_deviceStateStale)
+        {
+            _gpu!.State.Upload(_gpu.Stream, _buffers.State);
+            _deviceStateStale = false;
+        }
     }
 
     /// <summary>A step on a host batch on the GPU: the batch is copied in, then <see cref="GpuStep"/>.</summary>
     private float GpuHostStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch, Optimizer? optimizer)
     {
-        GpuDenseChain gpu = _gpu!;
+        IGpuSequence gpu = _gpu!;
         UploadParametersIfStale();
         gpu.EnsureCapacity(batch);
         gpu.StepInputs.Upload(gpu.Stream, inputs);
@@ -412,10 +449,17 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     /// </summary>
     private float GpuStep(ILGPU.ArrayView<float> input, ILGPU.ArrayView<int> labels, ILGPU.ArrayView<float> targets, int rows, Optimizer? optimizer)
     {
-        GpuDenseChain gpu = _gpu!;
-        gpu.ForwardLoss(input, labels, targets, rows);
+        IGpuSequence gpu = _gpu!;
+        if (_needsWholeBatch && rows < 2)
+        {
+            throw new ShapeMismatchException("inputs", "at least 2 samples (batch normalisation in training needs a variance over the batch)", "1 sample");
+        }
+
+        gpu.ForwardLoss(input, labels, targets, rows, _trainingPasses++, _seed);
         float loss = gpu.ReadLoss();
         FiniteChecks.Loss(loss);
+        gpu.CommitTrainingStep(rows);
+        _hostStateStale |= _buffers.State.Length > 0;
         gpu.Backward(input, rows, optimizer is null ? Gpu.GpuParameterUpdate.None : optimizer.BeginDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View));
         _hostGradientsStale = true;
         _hostParametersStale |= optimizer is not null;

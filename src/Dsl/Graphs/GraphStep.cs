@@ -41,6 +41,9 @@ internal abstract class GraphStep(string path, int output)
     {
     }
 
+    /// <summary>The op's GPU twin on <paramref name="gpu"/>, reading this step's plan (its values and accumulations).</summary>
+    public abstract GpuGraphStep CreateGpuStep(Dsl.Gpu.GpuAccelerator gpu);
+
     /// <summary>The op and its constants as the plan prints them: <c>Dense 40 -> 100, Relu, weight @0, bias @4000</c>.</summary>
     public abstract string Describe();
 

@@ -1,3 +1,4 @@
+using Dsl.Gpu;
 using System.Globalization;
 using Dsl.Cpu;
 using Dsl.Ops;
@@ -149,4 +150,41 @@ internal sealed class LayerNormStep(string path, int input, int output, int feat
     }
 
     private Span<float> Slice(float[] buffer, int offset) => offset < 0 ? default : buffer.AsSpan(offset, features);
+
+    private int Features => features;
+
+    private float Epsilon => epsilon;
+
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, gpu);
+
+    /// <summary>The GPU twin: one thread per row, one per feature for the gain's and bias's gradients; keeps mean and rstd on the device.</summary>
+    private sealed class OnGpu(LayerNormStep step, GpuAccelerator gpu) : GpuGraphStep
+    {
+        private readonly GpuLayerNorm _norm = new(gpu);
+        private readonly DeviceBuffer<float> _mean = new(gpu, 0);
+        private readonly DeviceBuffer<float> _rstd = new(gpu, 0);
+
+        public override void EnsureCapacity(int rows)
+        {
+            _mean.EnsureLength(rows);
+            _rstd.EnsureLength(rows);
+        }
+
+        public override void Forward(GpuGraphPass pass, int rows)
+            => _norm.Forward(
+                pass.Stream, pass.Rows(step.Output, rows), _mean.Slice(0, rows), _rstd.Slice(0, rows), pass.Rows(step._inputs[0], rows),
+                pass.Parameter(step.GainOffset, step.Features), pass.Parameter(step.BiasOffset, step.Features), rows, step.Features, step.Epsilon);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+            => _norm.Backward(
+                pass.Stream, pass.GradientRows(step._inputs[0], rows), pass.ParameterGradient(step.GainOffset, step.Features), pass.ParameterGradient(step.BiasOffset, step.Features),
+                pass.GradientRows(step.Output, rows), pass.Rows(step._inputs[0], rows), _mean.Slice(0, rows), _rstd.Slice(0, rows),
+                pass.Parameter(step.GainOffset, step.Features), rows, step.Features, step.Accumulate[0]);
+
+        public override void Dispose()
+        {
+            _mean.Dispose();
+            _rstd.Dispose();
+        }
+    }
 }

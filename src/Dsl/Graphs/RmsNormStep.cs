@@ -1,3 +1,4 @@
+using Dsl.Gpu;
 using System.Globalization;
 using Dsl.Ops;
 
@@ -34,4 +35,29 @@ internal sealed class RmsNormStep(string path, int input, int output, int featur
             _rrms.AsSpan(row0, rows), Gain(pass.Parameters), pass.Scratch.AsSpan(0, features), rows, features, Accumulate[0]);
 
     private Span<float> Gain(float[] buffer) => GainOffset < 0 ? default : buffer.AsSpan(GainOffset, features);
+
+    private int Features => features;
+
+    private float Epsilon => epsilon;
+
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, gpu);
+
+    /// <summary>The GPU twin: one thread per row, one per feature for the gain's gradient; keeps rrms on the device.</summary>
+    private sealed class OnGpu(RmsNormStep step, GpuAccelerator gpu) : GpuGraphStep
+    {
+        private readonly GpuRmsNorm _norm = new(gpu);
+        private readonly DeviceBuffer<float> _rrms = new(gpu, 0);
+
+        public override void EnsureCapacity(int rows) => _rrms.EnsureLength(rows);
+
+        public override void Forward(GpuGraphPass pass, int rows)
+            => _norm.Forward(pass.Stream, pass.Rows(step.Output, rows), _rrms.Slice(0, rows), pass.Rows(step._inputs[0], rows), pass.Parameter(step.GainOffset, step.Features), rows, step.Features, step.Epsilon);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+            => _norm.Backward(
+                pass.Stream, pass.GradientRows(step._inputs[0], rows), pass.ParameterGradient(step.GainOffset, step.Features), pass.GradientRows(step.Output, rows),
+                pass.Rows(step._inputs[0], rows), _rrms.Slice(0, rows), pass.Parameter(step.GainOffset, step.Features), rows, step.Features, step.Accumulate[0]);
+
+        public override void Dispose() => _rrms.Dispose();
+    }
 }

@@ -32,6 +32,30 @@ public static unsafe class Dense
         }
     }
 
+    /// <summary>
+    /// A dense layer without activation that closes a residual branch, with the add in its GEMM's epilogue:
+    /// y = skip + scale * (x W^T + b), each element rounded as the separate add rounds it (scale 1: skip + z; else
+    /// z * scale + skip, unfused).
+    /// </summary>
+    /// <param name="output">y (batch, units), written: the residual add's output.</param>
+    /// <param name="skip">The skip (batch, units), read.</param>
+    public static void ForwardResidual(
+        Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> skip, float scale,
+        int batch, int fanIn, int units, CpuWorkers? workers)
+    {
+        if (skip.Length < batch * units)
+        {
+            throw new ArgumentException($"The skip must hold (batch, units) = {batch * units} floats; it holds {skip.Length}.", nameof(skip));
+        }
+
+        fixed (float* biasStart = bias)
+        fixed (float* skipStart = skip)
+        {
+            var epilogue = new BiasResidualEpilogue(biasStart, skipStart, units, scale);
+            Gemm.Multiply(Transpose.No, Transpose.Yes, batch, units, fanIn, input, fanIn, weight, fanIn, output, units, accumulate: false, epilogue, workers);
+        }
+    }
+
     /// <summary>dW = dz^T x (units, fanIn) and db = column sums of dz (units).</summary>
     /// <param name="dWeight">dW (units, fanIn), overwritten.</param>
     /// <param name="dBias">db (units), overwritten; empty for a layer without bias.</param>
@@ -112,6 +136,36 @@ public static unsafe class Dense
                     }
 
                     v[i] = activation.Forward(sum);
+                }
+            }
+        }
+    }
+
+    /// <summary>skip + scale * (acc + b[column]) at the same (row, column) of the (batch, units) skip.</summary>
+    private readonly struct BiasResidualEpilogue(float* bias, float* skip, int units, float scale) : IEpilogue
+    {
+        public void Apply(int row, int column, Span<float> values)
+        {
+            float* b = bias == null ? null : bias + column;
+            float* s = skip + ((long)row * units) + column;
+            int i = 0;
+            fixed (float* v = values)
+            {
+                for (; i <= values.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    Vector256<float> z = Vector256.Load(v + i);
+                    if (b != null)
+                    {
+                        z += Vector256.Load(b + i);
+                    }
+
+                    (scale == 1f ? Vector256.Load(s + i) + z : (z * scale) + Vector256.Load(s + i)).Store(v + i);
+                }
+
+                for (; i < values.Length; i++)
+                {
+                    float z = v[i] + (b != null ? b[i] : 0f);
+                    v[i] = scale == 1f ? s[i] + z : (z * scale) + s[i];
                 }
             }
         }

@@ -7,7 +7,7 @@
 namespace Examples;
 
 /// <summary>
-/// DeepResidual: input [40] -> output [10], 1,070,090 parameters, softmax cross-entropy loss; 51 layers as run, on the CPU.
+/// DeepResidual: input [40] -> output [10], 1,070,090 parameters, softmax cross-entropy loss; 51 layers as run, on the CPU or a GPU.
 /// <list type="bullet">
 /// <item><description>Embed: Dense 256, no activation, init TorchDefault; (batch, 40) -> (batch, 256), 10,496 parameters</description></item>
 /// <item><description>Blocks: 8 x block PreNormBlock, residual (x + f(x))</description></item>
@@ -26,7 +26,6 @@ partial class DeepResidual : global::Dsl.IClassifierNetwork
     /// Creates the network on <paramref name="device"/> with parameters drawn from the declared initialisers, each layer's
     /// from a stream keyed by its path: the same seed gives the same parameters on every machine.
     /// </summary>
-    /// <exception cref="global::System.NotSupportedException">The device is a GPU: this network runs on the CPU backend.</exception>
     // User fields and auto-properties are the user's to initialise: DSL0011 warns at any non-nullable one without an
     // initializer, so the compiler's CS8618 for this constructor would only repeat it here.
     #pragma warning disable CS8618
@@ -103,6 +102,6 @@ partial class DeepResidual : global::Dsl.IClassifierNetwork
     public override string ToString() => _graph.ToString();
     /// <summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>
     public float LastLoss => _graph.LastLoss;
-    /// <summary>Nothing to free on the CPU backend.</summary>
+    /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
     public void Dispose() => _graph.Dispose();
 }

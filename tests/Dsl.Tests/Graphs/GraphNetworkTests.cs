@@ -797,7 +797,7 @@ public sealed class GraphNetworkTests
     }
 
     /// <summary>A batch of inputs with labels (classification) or targets (regression), in float64 and float32.</summary>
-    private sealed class Problem
+    internal sealed class Problem
     {
         private Problem(Loss loss, int batch, int outputs, double[] inputs, int[] labels, double[] targets)
         {
@@ -849,27 +849,27 @@ public sealed class GraphNetworkTests
             => Loss == Loss.SoftmaxCrossEntropy ? ReferenceNetwork.CrossEntropy(outputs, Labels, Outputs) : ReferenceNetwork.MeanSquaredError(outputs, Targets);
     }
 
-    private abstract record Node;
+    internal abstract record Node;
 
-    private sealed record DenseNode(string Name, int Units, Activation Activation, bool Bias = true, float Slope = 0f) : Node;
+    internal sealed record DenseNode(string Name, int Units, Activation Activation, bool Bias = true, float Slope = 0f) : Node;
 
-    private sealed record ActivationNode(string Name, Activation Activation, float Slope = 0f) : Node;
+    internal sealed record ActivationNode(string Name, Activation Activation, float Slope = 0f) : Node;
 
-    private sealed record LayerNormNode(string Name, bool Affine = true, float Epsilon = 1e-5f) : Node;
+    internal sealed record LayerNormNode(string Name, bool Affine = true, float Epsilon = 1e-5f) : Node;
 
-    private sealed record RmsNormNode(string Name, bool Affine = true, float Epsilon = 1e-6f) : Node;
+    internal sealed record RmsNormNode(string Name, bool Affine = true, float Epsilon = 1e-6f) : Node;
 
-    private sealed record DropoutNode(string Name, float Probability) : Node;
+    internal sealed record DropoutNode(string Name, float Probability) : Node;
 
-    private sealed record ResidualNode(float Scale, Node[] Branch) : Node;
+    internal sealed record ResidualNode(float Scale, Node[] Branch) : Node;
 
-    private sealed record BlockNode(string Name, Node[] Body) : Node;
+    internal sealed record BlockNode(string Name, Node[] Body) : Node;
 
     /// <summary>
     /// A graph declared once, built both through <see cref="GraphBuilder"/> and as a plain float64 evaluator that reads
     /// the parameters through the network's <see cref="Layer"/> views (offsets), in the order the layers run.
     /// </summary>
-    private sealed class GraphSpec(string name, int inputWidth, Node[] nodes)
+    internal sealed class GraphSpec(string name, int inputWidth, Node[] nodes)
     {
         public string Name { get; } = name;
 

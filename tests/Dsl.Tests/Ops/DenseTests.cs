@@ -30,6 +30,30 @@ public sealed class DenseTests
     }
 
     [Theory]
+    [InlineData(37, 19, 23, 1f, true)]
+    [InlineData(9, 70, 13, 0.5f, true)]
+    [InlineData(300, 33, 17, 0.25f, false)]
+    public void The_residual_epilogue_gives_the_bits_of_the_dense_layer_and_the_add_run_apart(int batch, int fanIn, int units, float scale, bool bias)
+    {
+        var random = new Random(batch + fanIn + units);
+        float[] Draw(int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] x = Draw(batch * fanIn);
+        float[] w = Draw(units * fanIn);
+        float[] b = bias ? Draw(units) : [];
+        float[] skip = Draw(batch * units);
+
+        var branch = new float[batch * units];
+        Dense.Forward(branch, default, x, w, b, batch, fanIn, units, new Identity(), workers: null);
+        var apart = new float[batch * units];
+        ResidualAdd.Forward(apart, skip, branch, scale);
+
+        using var device = Device.Cpu(2);
+        var fused = new float[batch * units];
+        Dense.ForwardResidual(fused, x, w, b, skip, scale, batch, fanIn, units, device.Workers);
+        Assert.Equal(apart, fused);
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public void Forward_and_backward_match_the_float64_reference(Activation activation, int batch, int fanIn, int units, bool hasBias, int threads)
     {
