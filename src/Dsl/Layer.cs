@@ -42,6 +42,9 @@ public enum LayerKind
     /// no parameters.
     /// </summary>
     Add,
+
+    /// <summary>y = <see cref="Layer.Scale"/> * x element-wise; no parameters.</summary>
+    Scale,
 }
 
 /// <summary>
@@ -84,7 +87,7 @@ public sealed class Layer
     /// <summary>The drop probability of a <see cref="LayerKind.Dropout"/> layer (0 for other kinds).</summary>
     public float Probability { get; }
 
-    /// <summary>The branch's scale of a <see cref="LayerKind.Add"/> (0 for other kinds).</summary>
+    /// <summary>The branch's scale of a <see cref="LayerKind.Add"/>, the factor of a <see cref="LayerKind.Scale"/> (0 for other kinds).</summary>
     public float Scale { get; internal init; }
 
     /// <summary>Floats in <see cref="Weight"/>: Units * FanIn for a dense layer, the features of a norm's gain, 0 without one.</summary>
@@ -201,6 +204,7 @@ public sealed class Layer
         LayerKind.Activation => $"{Name}: {Activation} ({Units})",
         LayerKind.Dropout => $"{Name}: Dropout p = {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
         LayerKind.Add => $"{Name}: Add skip + {Scale.ToString(System.Globalization.CultureInfo.InvariantCulture)} * branch ({Units})",
+        LayerKind.Scale => $"{Name}: Scale by {Scale.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
         _ => $"{Name}: {Kind} ({Units}){(WeightLength > 0 ? "" : ", no affine parameters")}",
     };
 }

@@ -130,6 +130,19 @@ public sealed class GraphDeclarationTests
         """);
 
     [Fact]
+    public Task AScaleWithANonFiniteFactorIsReported() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [40])]
+        public sealed partial class Net
+        {
+            [Dense(10)] public partial Layer Hidden { get; }
+            [{|DSL0008:Scale(double.PositiveInfinity)|}] public partial Layer Grow { get; }
+            [Scale(-0.5)] public partial Layer Shrink { get; }
+        }
+        """);
+
+    [Fact]
     public Task ARepeatTooLargeToLayOutIsReportedAtTheNetwork() => AnalyzerVerifier.VerifyAsync("""
         using Dsl;
         namespace Demo;

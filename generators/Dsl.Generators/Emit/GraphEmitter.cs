@@ -231,6 +231,8 @@ internal static class GraphEmitter
                 return $"builder.RmsNorm({name}, {F(layer.Epsilon)}, {Bool(layer.Affine)})";
             case LayerKind.BatchNorm:
                 return $"builder.BatchNorm({name}, {F(layer.Epsilon)}, {F(layer.Momentum)}, {Bool(layer.Affine)})";
+            case LayerKind.Scale:
+                return $"builder.Scale({name}, {F(layer.Factor)})";
             default:
                 return $"builder.Dropout({name}, {F(layer.Probability)})";
         }
@@ -354,6 +356,7 @@ internal static class GraphEmitter
                 LayerKind.LayerNorm => name + "LayerNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain and bias" : ", no affine parameters") + shape,
                 LayerKind.RmsNorm => name + "RMSNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain" : ", no gain") + shape,
                 LayerKind.BatchNorm => name + "BatchNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + ", momentum " + layer.Momentum.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain and bias" : ", no affine parameters") + "; running statistics" + shape,
+                LayerKind.Scale => name + "Scale by " + layer.Factor.ToString("R", CultureInfo.InvariantCulture) + shape,
                 _ => name + "Dropout p = " + layer.Probability.ToString("R", CultureInfo.InvariantCulture) + shape,
             };
         }

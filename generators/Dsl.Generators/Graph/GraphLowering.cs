@@ -16,6 +16,8 @@ internal enum NodeOp
     /// <summary>Batch normalisation: its training forward reads every row of the batch.</summary>
     BatchNorm,
     Dropout,
+    /// <summary>factor * x.</summary>
+    Scale,
     /// <summary>skip + scale * branch: the add that closes a residual block.</summary>
     Add,
 }
@@ -143,6 +145,8 @@ internal static class GraphLowering
                     return Add(NodeOp.RmsNorm, path, layer, width, layer.Affine ? width : 0, -1, 0, origin);
                 case LayerKind.BatchNorm:
                     return Add(NodeOp.BatchNorm, path, layer, width, layer.Affine ? 2L * width : 0, -1, 0, origin);
+                case LayerKind.Scale:
+                    return Add(NodeOp.Scale, path, layer, width, 0, -1, layer.Factor, origin);
                 default:
                     return Add(NodeOp.Dropout, path, layer, width, 0, -1, 0, origin);
             }

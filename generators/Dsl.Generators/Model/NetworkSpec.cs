@@ -43,6 +43,7 @@ internal sealed record BlockSpec(string Namespace, string ClassName, string Type
 /// <param name="Affine">Whether a norm has its gain (and, for LayerNorm, bias).</param>
 /// <param name="Probability">A dropout layer's drop probability.</param>
 /// <param name="Momentum">A batch norm's momentum of the running statistics.</param>
+/// <param name="Factor">A scale layer's factor.</param>
 internal sealed record LayerSpec(
     string PropertyName,
     PartialPropertySpec Implementation,
@@ -57,7 +58,8 @@ internal sealed record LayerSpec(
     double Epsilon = 0,
     bool Affine = false,
     double Probability = 0,
-    double Momentum = 0);
+    double Momentum = 0,
+    double Factor = 0);
 
 /// <summary>Mirrors Dsl.LayerKind.</summary>
 internal enum LayerKind
@@ -68,6 +70,7 @@ internal enum LayerKind
     RmsNorm,
     Dropout,
     BatchNorm,
+    Scale,
 }
 
 internal enum ActivationKind

@@ -86,6 +86,7 @@ internal sealed class ItemParser
     private const string LayerNormAttributeName = "Dsl.LayerNormAttribute";
     private const string RmsNormAttributeName = "Dsl.RmsNormAttribute";
     private const string DropoutAttributeName = "Dsl.DropoutAttribute";
+    private const string ScaleAttributeName = "Dsl.ScaleAttribute";
     private const string BatchNormAttributeName = "Dsl.BatchNormAttribute";
     private const string ResidualAttributeName = "Dsl.ResidualAttribute";
     private const string RepeatAttributeName = "Dsl.RepeatAttribute";
@@ -109,7 +110,7 @@ internal sealed class ItemParser
     /// <summary>Whether an attribute class is one of the runtime's attributes for a layer or block property.</summary>
     public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
         => attributeClass is not null and not IErrorTypeSymbol
-            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ResidualAttributeName or RepeatAttributeName
+            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName or ResidualAttributeName or RepeatAttributeName
                 || DerivesFrom(attributeClass, ActivationAttributeName));
 
     /// <summary>Whether a property's type is one the generator implements block properties with: a [Block] class or Dsl.Repeated&lt;T&gt;.</summary>
@@ -174,7 +175,7 @@ internal sealed class ItemParser
                 }
 
                 string name = NetworkParser.FullName(attribute.AttributeClass);
-                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName)
+                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName)
                 {
                     layerAttributes.Add(attribute);
                 }
@@ -272,6 +273,7 @@ internal sealed class ItemParser
                 {
                     DenseAttributeName => Dense(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, propertyLocation, diagnostics, result),
                     DropoutAttributeName => Dropout(property, main, mainLocation, diagnostics, result),
+                    ScaleAttributeName => Scale(property, main, mainLocation, diagnostics, result),
                     _ => Norm(property, main, mainLocation, diagnostics, result),
                 };
             if (layer is null)
@@ -480,6 +482,26 @@ internal sealed class ItemParser
         }
 
         return new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Dropout, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0, 0, false, probability);
+    }
+
+    /// <summary>[Scale(factor)] with a finite factor.</summary>
+    private static LayerSpec? Scale(IPropertySymbol property, AttributeData attribute, Location location, List<ParseDiagnostic> diagnostics, ParsedItems result)
+    {
+        if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not double factor)
+        {
+            result.Incomplete = true;
+            return null;
+        }
+
+        if (double.IsNaN(factor) || double.IsInfinity(factor) || System.Math.Abs(factor) > float.MaxValue)
+        {
+            diagnostics.Add(new ParseDiagnostic(
+                DiagnosticIds.ArgumentOutOfRange,
+                location,
+                string.Format(CultureInfo.InvariantCulture, "Scale '{0}' has factor {1}; it must be a finite single-precision number", property.Name, factor)));
+        }
+
+        return new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Scale, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0, Factor: factor);
     }
 
     /// <summary>A block property: a [Block] class used once, or Repeated&lt;T&gt; with [Repeat(n)]; [Residual(Scale)] on either.</summary>

@@ -61,3 +61,15 @@ public sealed class DropoutAttribute(double probability) : Attribute
     /// <summary>The probability of zeroing an element.</summary>
     public double Probability { get; } = probability;
 }
+
+/// <summary>
+/// A constant scale, y = <paramref name="factor"/> * x, declared alone on a property:
+/// <c>[Scale(0.5)] public partial Layer Shrink { get; }</c>. No parameters; the gradient is scaled by the same factor.
+/// </summary>
+/// <param name="factor">Any finite number.</param>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class ScaleAttribute(double factor) : Attribute
+{
+    /// <summary>The factor every element is multiplied by.</summary>
+    public double Factor { get; } = factor;
+}

@@ -182,6 +182,20 @@ public sealed class GraphBuilder
         return Append(layer, output => new BatchNormStep(path, _current, output, features, gain, bias, state, epsilon, momentum), features);
     }
 
+    /// <summary>A constant scale, y = factor * x.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The factor is NaN or infinite.</exception>
+    public Layer Scale(string name, float factor)
+    {
+        if (!float.IsFinite(factor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "A scale's factor is a finite number.");
+        }
+
+        string path = Path(name);
+        var layer = new Layer(path, _layers.Count, LayerKind.Scale, Width, Width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f) { Scale = factor };
+        return Append(layer, output => new ScaleStep(path, _current, output, factor), Width);
+    }
+
     /// <summary>Inverted dropout with drop probability <paramref name="probability"/> in [0, 1).</summary>
     public Layer Dropout(string name, float probability)
     {

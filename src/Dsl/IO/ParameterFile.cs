@@ -413,6 +413,7 @@ public static class ParameterFile
                     LayerKind.Dense => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Dense {fanIn} -> {units} {activationName}{(bias ? string.Empty : " no bias")}"),
                     LayerKind.Activation => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {activationName} ({units})"),
                     LayerKind.Add => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Add ({units})"),
+                    LayerKind.Scale => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Scale ({units})"),
                     _ => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {kindName} ({units}){(weightLength > 0 ? string.Empty : " no parameters")}"),
                 });
             }

@@ -263,6 +263,7 @@ public sealed class GpuGraphTests(GpuSimulatorFixture fixture)
         { typeof(GpuDropout), "ApplyKernel" },
         { typeof(GpuResidualAdd), "ForwardKernel" },
         { typeof(GpuResidualAdd), "BackwardKernel" },
+        { typeof(GpuScale), "Kernel" },
         { typeof(GpuActivationForward<GpuGelu>), "Kernel" },
         { typeof(GpuActivationForward<GpuSilu>), "Kernel" },
     };

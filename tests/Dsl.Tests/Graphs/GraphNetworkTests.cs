@@ -861,6 +861,8 @@ public sealed class GraphNetworkTests
 
     internal sealed record DropoutNode(string Name, float Probability) : Node;
 
+    internal sealed record ScaleNode(string Name, float Factor) : Node;
+
     internal sealed record ResidualNode(float Scale, Node[] Branch) : Node;
 
     internal sealed record BlockNode(string Name, Node[] Body) : Node;
@@ -918,7 +920,8 @@ public sealed class GraphNetworkTests
                 new DenseNode("Head", 5, Activation.Identity),
             ]), Loss.SoftmaxCrossEntropy),
 
-            // (c) Residuals with scale 0.5 (one straight on the input), RmsNorm (with and without a gain), standalone Silu and Tanh.
+            // (c) Residuals with scale 0.5 (one straight on the input), RmsNorm (with and without a gain), standalone Silu and
+            // Tanh, a constant scale.
             "RmsSiluTanh" => (new GraphSpec(name, 7,
             [
                 new BlockNode("Body",
@@ -934,6 +937,7 @@ public sealed class GraphNetworkTests
                 new DenseNode("Mid", 9, Activation.Identity),
                 new BlockNode("Tail", [new ResidualNode(0.5f, [new RmsNormNode("Norm"), new ActivationNode("Squash", Activation.Tanh)])]),
                 new RmsNormNode("Norm2", Affine: false),
+                new ScaleNode("Shrink", -0.75f),
                 new DenseNode("Head", 5, Activation.Identity),
             ]), Loss.SoftmaxCrossEntropy),
 
@@ -1107,6 +1111,11 @@ public sealed class GraphNetworkTests
                     return y;
                 }
 
+                case ScaleNode scaleNode:
+                    Assert.Equal(LayerKind.Scale, layer.Kind);
+                    Assert.Equal(scaleNode.Factor, layer.Scale);
+                    return [.. x.Select(v => v * scaleNode.Factor)];
+
                 default:
                     throw new ArgumentOutOfRangeException(nameof(node), node, "not a layer");
             }
@@ -1119,6 +1128,7 @@ public sealed class GraphNetworkTests
             LayerNormNode l => l.Name,
             RmsNormNode r => r.Name,
             DropoutNode d => d.Name,
+            ScaleNode s => s.Name,
             _ => throw new ArgumentOutOfRangeException(nameof(node)),
         };
 
@@ -1172,6 +1182,9 @@ public sealed class GraphNetworkTests
                     break;
                 case DropoutNode d:
                     builder.Dropout(d.Name, d.Probability);
+                    break;
+                case ScaleNode s:
+                    builder.Scale(s.Name, s.Factor);
                     break;
                 case ResidualNode residual:
                     builder.BeginResidual();
