@@ -5,12 +5,13 @@ using Dsl.Training;
 namespace Dsl.Bench;
 
 /// <summary>
-/// The GPU suite: W1, W3 and W4 training steps (SGD lr 0.01, softmax cross-entropy) on one GPU, each on a
+/// The GPU suite: W1, W3, W4 and W1R training steps (SGD lr 0.01) and W5's (Adam lr 1e-3), softmax cross-entropy, on
+/// one GPU, each on a
 /// fresh device and a fresh network. For each workload it measures the cold start (device and network
 /// creation, then the first step with its kernel compilation) and the steady state (median of five
 /// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies
-/// anything between host and device. W1 runs with DSL_GPU_FUSED unset, "0" and "1" (and, fused, at 1 to 16 rows per
-/// tile with DSL_GPU_FUSED_TILE_ROWS), W3 and W4 with DSL_GPU_GEMM_TILE
+/// anything between host and device. W1R and W5 are graph networks (residual adds, and W5's LayerNorms). W1 runs with
+/// DSL_GPU_FUSED unset, "0" and "1" (and, fused, at 1 to 16 rows per tile with DSL_GPU_FUSED_TILE_ROWS), the others with DSL_GPU_GEMM_TILE
 /// unset, "standard" (64 x 64) and "wide" (128 x 128), and the SWEEP times both
 /// sequences on three fused-eligible networks at batches 100, 1000 and 10000 (the data for the default per size). The PyTorch peer is
 /// bench/gpu/torch_gpu_peer.py, which bench/gpu/run.sh runs after this suite and joins to its lines.
@@ -33,6 +34,8 @@ internal static class GpuSuite
         new("W1", "40-100-100-10 ReLU", Batch: 100, Steps: 2000, RunsUnderQuick: true, d => new W1Mlp(d, 1)),
         new("W3", "784-1024-1024-10 ReLU", Batch: 256, Steps: 500, RunsUnderQuick: false, d => new W3Mlp(d, 1)),
         new("W4", "1024-4096-4096-1024 ReLU", Batch: 4096, Steps: 25, RunsUnderQuick: false, d => new W4Mlp(d, 1)),
+        new("W1R", "40-100 ReLU, residual 100 ReLU, 10", Batch: 100, Steps: 2000, RunsUnderQuick: false, d => new W1ResidualMlp(d, 1)),
+        new("W5", "pre-norm residual MLP, 8 blocks of 256", Batch: 256, Steps: 200, RunsUnderQuick: false, d => new W5DeepResidual(d, 1), Adam: true),
     ];
 
     /// <summary>
@@ -77,7 +80,7 @@ internal static class GpuSuite
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# method: fresh device + network per configuration; first step = first TrainStep(DeviceDataSet) + Synchronize, kernel compilation included; steady state = median of {TimedBlocks} synchronised blocks after a warm-up; SGD lr 0.01, softmax cross-entropy, fp32; steps scale {stepsScale}"));
+                $"# method: fresh device + network per configuration; first step = first TrainStep(DeviceDataSet) + Synchronize, kernel compilation included; steady state = median of {TimedBlocks} synchronised blocks after a warm-up; SGD lr 0.01 (W5: Adam lr 1e-3), softmax cross-entropy, fp32; steps scale {stepsScale}"));
 
             foreach (Workload workload in Workloads)
             {
@@ -231,7 +234,7 @@ internal static class GpuSuite
         using DeviceDataSet data = RandomDataSet(device, network, workload.Batch * BatchesPerDataSet);
         double dataMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
-        var optimizer = new Sgd(0.01f);
+        Optimizer optimizer = workload.Adam ? new Adam(1e-3f) : new Sgd(0.01f);
         int step = 0;
         void TrainOneStep() => network.TrainStep(data, (step++ % BatchesPerDataSet) * workload.Batch, workload.Batch, optimizer);
 
@@ -300,7 +303,8 @@ internal static class GpuSuite
     }
 
     /// <summary>A benchmark workload: its id, layer widths for the log, batch, full step count and how to build its network.</summary>
-    private sealed record Workload(string Id, string Shape, int Batch, int Steps, bool RunsUnderQuick, Func<Device, INetwork> Create);
+    /// <param name="Adam">Adam lr 1e-3 (W5, as in the CPU suite) instead of SGD lr 0.01.</param>
+    private sealed record Workload(string Id, string Shape, int Batch, int Steps, bool RunsUnderQuick, Func<Device, INetwork> Create, bool Adam = false);
 
     /// <summary>One configuration's timings: steady-state microseconds per step and the cold start in milliseconds.</summary>
     private sealed record Measurement(

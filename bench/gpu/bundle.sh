@@ -52,7 +52,7 @@ dotnet publish "$repo/bench/Dsl.Bench/Dsl.Bench.csproj" "${publish_args[@]}"
 # The peer and the runner travel beside the binary.
 cp "$here/torch_gpu_peer.py" "$here/run.sh" "$bundle/"
 # Leftovers the runtime does not need on the device.
-rm -f "$bundle"/*.pdb "$bundle"/*.xml "$bundle"/torch_cpu_peer.py "$bundle"/torch_models.py
+rm -f "$bundle"/*.pdb "$bundle"/*.xml "$bundle"/torch_cpu_peer.py
 
 mkdir -p "$out"
 rm -f "$archive"

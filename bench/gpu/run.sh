@@ -33,7 +33,7 @@ else
     echo "run.sh: no bundle at '$bundle' (build it with bench/gpu/bundle.sh)" >&2
     exit 2
 fi
-for file in Dsl.Bench torch_gpu_peer.py; do
+for file in Dsl.Bench torch_gpu_peer.py torch_models.py; do
     if [[ ! -f "$dir/$file" ]]; then
         echo "run.sh: '$dir' has no $file" >&2
         exit 2

@@ -1,7 +1,8 @@
 """PyTorch GPU peer of `Dsl.Bench --suite gpu`.
 
-One SGD training step (lr 0.01) of an MLP with ReLU and softmax cross-entropy, in fp32 with TF32 off,
-timed two ways on the same GPU:
+One training step with softmax cross-entropy, in fp32 with TF32 off: SGD lr 0.01 for the MLPs (W1, W3, W4) and the
+residual MLP (W1R), Adam lr 1e-3 for the pre-norm residual MLP (W5; the models are bench/torch_models.py's), timed
+two ways on the same GPU:
   eager: zero_grad + forward + cross-entropy + backward + optimizer step, launched from Python;
   graph: that whole step captured once in a CUDA graph and replayed (PyTorch's fastest for small nets).
 Timing matches ours: a warm-up, then the median of five blocks of steps, each block ended by
@@ -10,7 +11,7 @@ torch.cuda.synchronize() and read from the host clock, in microseconds per step.
 Prints, per workload:  W1 peer_eager_us=NNN.N peer_graph_us=NNN.N
 and '#' comment lines naming the GPU and the versions.
 
-usage: python3 torch_gpu_peer.py [--workloads W1,W3,W4] [--steps-scale F]
+usage: python3 torch_gpu_peer.py [--workloads W1,W3,W4,W1R,W5] [--steps-scale F]
 """
 import argparse
 import statistics
@@ -19,28 +20,31 @@ import time
 
 import torch
 
-# id, layer widths, batch, timed steps (split into five blocks); the same as GpuSuite.cs.
+import torch_models
+
+# id, model, input and output widths, batch, timed steps (split into five blocks), Adam or not; the same as GpuSuite.cs.
 WORKLOADS = [
-    ("W1", [40, 100, 100, 10], 100, 2000),
-    ("W3", [784, 1024, 1024, 10], 256, 500),
-    ("W4", [1024, 4096, 4096, 1024], 4096, 25),
+    ("W1", lambda: torch_models.mlp([40, 100, 100, 10]), 40, 10, 100, 2000, False),
+    ("W3", lambda: torch_models.mlp([784, 1024, 1024, 10]), 784, 10, 256, 500, False),
+    ("W4", lambda: torch_models.mlp([1024, 4096, 4096, 1024]), 1024, 1024, 4096, 25, False),
+    ("W1R", torch_models.ResidualMlp, 40, 10, 100, 2000, False),
+    ("W5", torch_models.deep_residual, 40, 10, 256, 200, True),
 ]
 BLOCKS = 5
 
 
-def build(widths, batch, device):
-    """A fresh seeded model, its SGD optimizer, loss and one fixed batch (inputs uniform in [-1, 1))."""
+def build(create, inputs_width, classes, batch, adam, device, capturable=False):
+    """
+    A fresh seeded model, its optimizer, loss and one fixed batch (inputs uniform in [-1, 1)). Adam's step is captured
+    in a CUDA graph only when it was made capturable (its step count then lives on the GPU).
+    """
     torch.manual_seed(1)
-    layers = []
-    for i in range(len(widths) - 1):
-        layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
-        if i < len(widths) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    model = create().to(device)
+    optimizer = (torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable) if adam
+                 else torch.optim.SGD(model.parameters(), lr=0.01))
     loss_fn = torch.nn.CrossEntropyLoss()
-    inputs = torch.rand(batch, widths[0], device=device) * 2 - 1
-    labels = torch.randint(0, widths[-1], (batch,), device=device)
+    inputs = torch.rand(batch, inputs_width, device=device) * 2 - 1
+    labels = torch.randint(0, classes, (batch,), device=device)
 
     def step():
         # set_to_none=False keeps the gradient buffers in place, as a captured graph needs.
@@ -50,7 +54,8 @@ def build(widths, batch, device):
         optimizer.step()
         return loss
 
-    return step
+    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    return step, 6.0 * batch * weights
 
 
 def median_step_us(run_step, steps):
@@ -85,7 +90,7 @@ def captured(step):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", default="W1,W3,W4", help="comma-separated ids")
+    parser.add_argument("--workloads", default="W1,W3,W4,W1R,W5", help="comma-separated ids")
     parser.add_argument("--steps-scale", type=float, default=1.0, help="multiplies every step count")
     args = parser.parse_args()
     wanted = {w.strip().upper() for w in args.workloads.split(",") if w.strip()}
@@ -100,15 +105,15 @@ def main():
     print(f"# peer device: {torch.cuda.get_device_name(device)}, torch {torch.__version__}, "
           f"CUDA {torch.version.cuda}, fp32 with TF32 off", flush=True)
 
-    for name, widths, batch, steps in WORKLOADS:
+    for name, create, inputs_width, classes, batch, steps, adam in WORKLOADS:
         if name not in wanted:
             continue
         steps = max(BLOCKS, round(steps * args.steps_scale))
-        eager_us = median_step_us(build(widths, batch, device), steps)
+        step, flops = build(create, inputs_width, classes, batch, adam, device)
+        eager_us = median_step_us(step, steps)
         # The graph side gets its own fresh model, so both start from the same state.
-        graph_us = median_step_us(captured(build(widths, batch, device)), steps)
-        flops = 6.0 * batch * sum(widths[i] * widths[i + 1] for i in range(len(widths) - 1))
-        print(f"# {name} {'-'.join(map(str, widths))} batch {batch}: eager {eager_us:.1f} us "
+        graph_us = median_step_us(captured(build(create, inputs_width, classes, batch, adam, device, capturable=True)[0]), steps)
+        print(f"# {name} batch {batch}: eager {eager_us:.1f} us "
               f"({flops / eager_us / 1e6:.2f} TFLOP/s), graph {graph_us:.1f} us "
               f"({flops / graph_us / 1e6:.2f} TFLOP/s)")
         print(f"{name} peer_eager_us={eager_us:.1f} peer_graph_us={graph_us:.1f}", flush=True)
