@@ -83,7 +83,6 @@ internal sealed class GpuGraph : IGpuSequence
         _head = new GpuLossHead(gpu, widths[0], widths[_outputValue], loss);
         _pass = new GpuGraphPass
         {
-            Gpu = gpu,
             Stream = Stream,
             Widths = widths,
             Values = widths.Select(_ => new DeviceBuffer<float>(gpu, 0)).ToArray(),

@@ -37,8 +37,6 @@ internal abstract class GpuGraphStep : IDisposable
 /// </summary>
 internal sealed class GpuGraphPass
 {
-    public required GpuAccelerator Gpu { get; init; }
-
     public required AcceleratorStream Stream { get; init; }
 
     public required int[] Widths { get; init; }
