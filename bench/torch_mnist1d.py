@@ -1,10 +1,11 @@
 # The main job's recipe in PyTorch, for accuracy parity and wall time on the same machine: the plain PyTorch
 # MNIST-1D MLP run (40-100-100-10, Adam lr 1e-2, batch 100, 8000 steps) plus the options the main job has: a seed, Adam's weight decay
 # and the weight average over the last steps (every 10th step counted back from the last, float64 sums).
-# usage: /usr/bin/python3 bench/torch_mnist1d.py DATA.csv [--model mlp|residual-mlp|deep-residual] [--seed N] [--steps N] [--weight-decay X] [--average-last N]
+# usage: /usr/bin/python3 bench/torch_mnist1d.py DATA.csv [--model mlp|residual-mlp|deep-residual|cnn] [--seed N] [--steps N] [--weight-decay X] [--average-last N]
 # The models are the main job's --model choices: mlp (40-100-100-10), residual-mlp (the MNIST-1D authors' MLP,
 # h = relu(l1(x)); h = h + relu(l2(h)); l3(h)) and deep-residual (Linear(40, 256), 8 pre-norm residual blocks
-# x + Linear(256, 256)(gelu(Linear(256, 256)(LayerNorm(x)))), a final LayerNorm, Linear(256, 10)).
+# x + Linear(256, 256)(gelu(Linear(256, 256)(LayerNorm(x)))), a final LayerNorm, Linear(256, 10)) and cnn (the MNIST-1D
+# authors' CNN: three Conv1d(25) with ReLU over the sample as (1, 40), flatten, Linear(125, 10)).
 # DATA.csv from: dotnet run --project examples/Mnist1d -c Release -- dataset --out DATA.csv
 # Defaults are the main job's (weight decay 1e-3, average over the last quarter); --weight-decay 0
 # --average-last 0 is the plain recipe.
@@ -13,7 +14,7 @@ import torch_models
 
 parser = argparse.ArgumentParser()
 parser.add_argument('data')
-parser.add_argument('--model', choices=['mlp', 'residual-mlp', 'deep-residual'], default='mlp')
+parser.add_argument('--model', choices=['mlp', 'residual-mlp', 'deep-residual', 'cnn'], default='mlp')
 parser.add_argument('--seed', type=int, default=0)
 parser.add_argument('--steps', type=int, default=8000)
 parser.add_argument('--weight-decay', type=float, default=1e-3)
@@ -32,7 +33,7 @@ data = torch.tensor(rows, dtype=torch.float64)
 x = data[:4000, 1:].float(); y = data[:4000, 0].long()
 xt = data[4000:, 1:].float(); yt = data[4000:, 0].long()
 
-m = {'mlp': lambda: torch_models.mlp([40, 100, 100, 10]), 'residual-mlp': torch_models.ResidualMlp, 'deep-residual': torch_models.deep_residual}[args.model]()
+m = {'mlp': lambda: torch_models.mlp([40, 100, 100, 10]), 'residual-mlp': torch_models.ResidualMlp, 'deep-residual': torch_models.deep_residual, 'cnn': torch_models.Cnn}[args.model]()
 opt = torch.optim.Adam(m.parameters(), lr=1e-2, weight_decay=args.weight_decay)
 lf = torch.nn.CrossEntropyLoss()
 sums = [torch.zeros_like(p, dtype=torch.float64) for p in m.parameters()]

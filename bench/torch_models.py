@@ -40,3 +40,21 @@ def mlp(widths):
         if i < len(widths) - 2:
             layers.append(torch.nn.ReLU())
     return torch.nn.Sequential(*layers)
+
+
+class Cnn(torch.nn.Module):
+    """The MNIST-1D authors' CNN (W2, --model cnn): three Conv1d(25) with ReLU, flatten (125), Linear(125, 10); 5,210 parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv1d(1, 25, 5, stride=2, padding=1)
+        self.conv2 = torch.nn.Conv1d(25, 25, 3, stride=2, padding=1)
+        self.conv3 = torch.nn.Conv1d(25, 25, 3, stride=2, padding=1)
+        self.linear = torch.nn.Linear(125, 10)
+
+    def forward(self, x):
+        h = x.view(-1, 1, 40)
+        h = self.conv1(h).relu()
+        h = self.conv2(h).relu()
+        h = self.conv3(h).relu()
+        return self.linear(h.flatten(1))

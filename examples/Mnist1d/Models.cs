@@ -5,7 +5,7 @@ namespace Mnist1dTraining;
 /// <summary>The networks the main job trains, by the name <c>--model</c> takes.</summary>
 internal static class Models
 {
-    public static readonly string[] Names = ["mlp", "residual-mlp", "deep-residual"];
+    public static readonly string[] Names = ["mlp", "residual-mlp", "deep-residual", "cnn"];
 
     /// <summary>The name, if it is one of <see cref="Names"/>.</summary>
     /// <exception cref="UsageException">It is not.</exception>
@@ -18,6 +18,7 @@ internal static class Models
         "mlp" => new Mnist1dMlp(device, seed),
         "residual-mlp" => new Mnist1dResidualMlp(device, seed),
         "deep-residual" => new Mnist1dDeepResidual(device, seed),
+        "cnn" => new Mnist1dCnn(device, seed),
         _ => throw new UsageException($"--model must be one of {string.Join(", ", Names)}; got '{name}'"),
     };
 }

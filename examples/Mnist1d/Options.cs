@@ -6,13 +6,13 @@ namespace Mnist1dTraining;
 internal sealed record Options
 {
     public const string Usage = """
-        usage: Mnist1d [--model mlp|residual-mlp|deep-residual] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential] [--save FILE]
+        usage: Mnist1d [--model mlp|residual-mlp|deep-residual|cnn] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--seed N] [--device auto|cpu|cpu:N|cuda[:N]|opencl[:N]|gpu-sim] [--threads N] [--eval-every N] [--plot FILE | --no-plot] [--no-progress] [--sampling replacement|epoch|sequential] [--save FILE]
                Mnist1d crossval [--model NAME] [--folds K] [--seeds N] [--parallel N] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--sampling ...]
                Mnist1d evaluate --load FILE [--model NAME] [--device ...] [--threads N]
                Mnist1d dataset --out FILE
         """;
 
-    /// <summary>Which network to train: mlp (the default), residual-mlp or deep-residual (see <see cref="Models"/>).</summary>
+    /// <summary>Which network to train: mlp (the default), residual-mlp, deep-residual or cnn (see <see cref="Models"/>).</summary>
     public string Model { get; private init; } = "mlp";
 
     public int Steps { get; private init; } = 8000;

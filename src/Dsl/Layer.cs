@@ -45,6 +45,16 @@ public enum LayerKind
 
     /// <summary>y = <see cref="Layer.Scale"/> * x element-wise; no parameters.</summary>
     Scale,
+
+    /// <summary>
+    /// y = phi(conv1d(x, W) + b) per sample, x (InChannels, InLength) and y (OutChannels, OutLength) as
+    /// <see cref="Layer.Convolution"/> gives them: <see cref="Layer.Weight"/> (OutChannels, InChannels / Groups, Kernel) and
+    /// <see cref="Layer.Bias"/> (OutChannels), PyTorch's nn.Conv1d.
+    /// </summary>
+    Conv1d,
+
+    /// <summary>Reads a sample of any shape as one vector of its elements in row-major order (PyTorch's flatten); no parameters, no copy.</summary>
+    Flatten,
 }
 
 /// <summary>
@@ -90,16 +100,25 @@ public sealed class Layer
     /// <summary>The branch's scale of a <see cref="LayerKind.Add"/>, the factor of a <see cref="LayerKind.Scale"/> (0 for other kinds).</summary>
     public float Scale { get; internal init; }
 
-    /// <summary>Floats in <see cref="Weight"/>: Units * FanIn for a dense layer, the features of a norm's gain, 0 without one.</summary>
+    /// <summary>A convolution's geometry (channels, lengths, kernel, stride, padding, dilation, groups); null for other kinds.</summary>
+    public Dsl.Ops.Conv1dGeometry? Convolution { get; internal init; }
+
+    /// <summary>Floats in <see cref="Bias"/>: the output channels of a convolution, else <see cref="Units"/>; 0 without a bias.</summary>
+    public int BiasLength => !HasBias ? 0 : Convolution is { } convolution ? convolution.OutChannels : Units;
+
+    /// <summary>
+    /// Floats in <see cref="Weight"/>: Units * FanIn for a dense layer, OutChannels * InChannels / Groups * Kernel for a
+    /// convolution, the features of a norm's gain, 0 without one.
+    /// </summary>
     public int WeightLength { get; }
 
     /// <summary>Position in declaration order.</summary>
     public int Index { get; }
 
-    /// <summary>Input width.</summary>
+    /// <summary>Input width: the floats of one sample the layer reads (a convolution's InChannels * InLength).</summary>
     public int FanIn { get; }
 
-    /// <summary>Output width.</summary>
+    /// <summary>Output width: the floats of one sample the layer writes (a convolution's OutChannels * OutLength).</summary>
     public int Units { get; }
 
     public Activation Activation { get; }
@@ -112,10 +131,10 @@ public sealed class Layer
     /// <summary>Offset of the weight (Units, FanIn) in the network's parameter buffer.</summary>
     public int WeightOffset { get; }
 
-    /// <summary>Offset of the bias (Units) in the parameter buffer, or -1.</summary>
+    /// <summary>Offset of the bias (<see cref="BiasLength"/>) in the parameter buffer, or -1.</summary>
     public int BiasOffset { get; }
 
-    public int ParameterCount => WeightLength + (HasBias ? Units : 0);
+    public int ParameterCount => WeightLength + BiasLength;
 
     /// <summary>
     /// Weight, shape (Units, FanIn), row-major: Weight[o * FanIn + i] connects input i to output o; for a norm its gain
@@ -168,13 +187,13 @@ public sealed class Layer
         }
     }
 
-    /// <summary>Bias, shape (Units); empty when the layer has none.</summary>
+    /// <summary>Bias, shape (<see cref="BiasLength"/>): (Units), or a convolution's (OutChannels); empty when the layer has none.</summary>
     public Span<float> Bias
     {
         get
         {
             _buffers.Sync?.ParametersToHost();
-            return HasBias ? _buffers.Parameters.AsSpan(BiasOffset, Units) : Span<float>.Empty;
+            return HasBias ? _buffers.Parameters.AsSpan(BiasOffset, BiasLength) : Span<float>.Empty;
         }
     }
 
@@ -194,7 +213,7 @@ public sealed class Layer
         get
         {
             _buffers.Sync?.GradientsToHost();
-            return HasBias ? _buffers.Gradients.AsSpan(BiasOffset, Units) : ReadOnlySpan<float>.Empty;
+            return HasBias ? _buffers.Gradients.AsSpan(BiasOffset, BiasLength) : ReadOnlySpan<float>.Empty;
         }
     }
 
@@ -205,6 +224,8 @@ public sealed class Layer
         LayerKind.Dropout => $"{Name}: Dropout p = {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
         LayerKind.Add => $"{Name}: Add skip + {Scale.ToString(System.Globalization.CultureInfo.InvariantCulture)} * branch ({Units})",
         LayerKind.Scale => $"{Name}: Scale by {Scale.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
+        LayerKind.Conv1d when Convolution is { } g => $"{Name}: Conv1d ({g.InChannels}, {g.InLength}) -> ({g.OutChannels}, {g.OutLength}), kernel {g.Kernel}, stride {g.Stride}, padding {g.Padding}, dilation {g.Dilation}, groups {g.Groups}, {Activation}",
+        LayerKind.Flatten => $"{Name}: Flatten ({Units})",
         _ => $"{Name}: {Kind} ({Units}){(WeightLength > 0 ? "" : ", no affine parameters")}",
     };
 }

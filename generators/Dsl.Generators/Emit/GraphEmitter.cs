@@ -42,8 +42,8 @@ internal static class GraphEmitter
         Header(w, Banner + spec.ClassName, spec.Namespace);
         w.Doc(string.Format(
             CultureInfo.InvariantCulture,
-            "<summary>\n{0}: input {1} -> output [{2}], {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\n<list type=\"bullet\">",
-            spec.ClassName, input, graph.OutputWidth, parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1));
+            "<summary>\n{0}: input {1} -> output {2}, {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\n<list type=\"bullet\">",
+            spec.ClassName, input, ShapeInference.Format(graph.OutputShape), parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1));
         foreach (ItemSpec item in spec.Items.Take(MaxListedItems))
         {
             w.Doc("<item><description>" + Describe(item, topLevel) + "</description></item>");
@@ -233,6 +233,10 @@ internal static class GraphEmitter
                 return $"builder.BatchNorm({name}, {F(layer.Epsilon)}, {F(layer.Momentum)}, {Bool(layer.Affine)})";
             case LayerKind.Scale:
                 return $"builder.Scale({name}, {F(layer.Factor)})";
+            case LayerKind.Conv1d:
+                return $"builder.Conv1d<{phi}>({name}, {I(layer.Units)}, {I(layer.Kernel)}, {I(layer.Stride)}, {I(layer.Padding)}, {I(layer.Dilation)}, {I(layer.Groups)}, {Bool(layer.HasBias)}, global::Dsl.Init.{(InitKind)layer.Init}, global::Dsl.Fan.{layer.Fan}, {D(layer.InitStd)}, {activation}, {F(layer.Slope)}, {ActivationValue(layer)})";
+            case LayerKind.Flatten:
+                return $"builder.Flatten({name})";
             default:
                 return $"builder.Dropout({name}, {F(layer.Probability)})";
         }
@@ -345,7 +349,7 @@ internal static class GraphEmitter
             string shape = string.Empty;
             if (nodes is not null && nodes.TryGetValue(layer.PropertyName, out GraphNode? node))
             {
-                shape = "; (batch, " + I(node.InputWidth) + ") -> (batch, " + I(node.Width) + ")"
+                shape = "; (batch, " + Dimensions(node.InputShape) + ") -> (batch, " + Dimensions(node.Shape) + ")"
                     + (node.ParameterCount > 0 ? ", " + node.ParameterCount.ToString("#,0", CultureInfo.InvariantCulture) + " parameters" : string.Empty);
             }
 
@@ -357,6 +361,10 @@ internal static class GraphEmitter
                 LayerKind.RmsNorm => name + "RMSNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain" : ", no gain") + shape,
                 LayerKind.BatchNorm => name + "BatchNorm, epsilon " + layer.Epsilon.ToString("R", CultureInfo.InvariantCulture) + ", momentum " + layer.Momentum.ToString("R", CultureInfo.InvariantCulture) + (layer.Affine ? ", gain and bias" : ", no affine parameters") + "; running statistics" + shape,
                 LayerKind.Scale => name + "Scale by " + layer.Factor.ToString("R", CultureInfo.InvariantCulture) + shape,
+                LayerKind.Conv1d => name + "Conv1d " + I(layer.Units) + " channels, kernel " + I(layer.Kernel) + ", stride " + I(layer.Stride) + ", padding " + I(layer.Padding)
+                    + (layer.Dilation == 1 ? string.Empty : ", dilation " + I(layer.Dilation)) + (layer.Groups == 1 ? string.Empty : ", " + I(layer.Groups) + " groups")
+                    + ", " + ActivationName(layer) + (layer.HasBias ? string.Empty : ", no bias") + ", init " + InitName(layer) + shape,
+                LayerKind.Flatten => name + "Flatten" + shape,
                 _ => name + "Dropout p = " + layer.Probability.ToString("R", CultureInfo.InvariantCulture) + shape,
             };
         }
@@ -368,6 +376,8 @@ internal static class GraphEmitter
             : string.Empty;
         return use.PropertyName + ": " + what + residual;
     }
+
+    private static string Dimensions(EquatableArray<int> shape) => string.Join(", ", shape.Select(I));
 
     internal static string ActivationValue(LayerSpec layer) => layer.Activation switch
     {

@@ -20,6 +20,10 @@ internal enum NodeOp
     Scale,
     /// <summary>skip + scale * branch: the add that closes a residual block.</summary>
     Add,
+    /// <summary>A one-dimensional convolution with its activation: (channels, length) -> (out channels, out length).</summary>
+    Conv1d,
+    /// <summary>Any shape -> (elements): the same floats read as features; no compute.</summary>
+    Flatten,
 }
 
 /// <summary>
@@ -29,8 +33,13 @@ internal enum NodeOp
 /// </summary>
 /// <param name="Input">The value the node reads (-1 for the input node).</param>
 /// <param name="Skip">The add's skip value; -1 for other ops.</param>
-/// <param name="Width">Features of the value the node writes, per sample.</param>
-internal sealed record GraphNode(int Id, string Path, NodeOp Op, int Input, int Skip, int InputWidth, int Width, long ParameterCount, LayerSpec? Layer, double Scale, EquatableArray<int> Origin);
+/// <param name="Width">Floats of the value the node writes, per sample (the product of <paramref name="Shape"/>).</param>
+/// <param name="Shape">The per-sample shape of the value the node writes: (features), or (channels, length).</param>
+internal sealed record GraphNode(int Id, string Path, NodeOp Op, int Input, int Skip, int InputWidth, int Width, long ParameterCount, LayerSpec? Layer, double Scale, EquatableArray<int> Origin, EquatableArray<int> Shape)
+{
+    /// <summary>The per-sample shape of the value the node reads (empty for the input node).</summary>
+    public EquatableArray<int> InputShape { get; init; }
+}
 
 /// <summary>
 /// A shape problem, at the declaration item chain <paramref name="Origin"/> (empty: the network itself); or, with
@@ -48,6 +57,8 @@ internal sealed class LoweredGraph
     public long ParameterCount { get; set; }
 
     public int OutputWidth => Nodes.Count == 0 ? 0 : Nodes[Nodes.Count - 1].Width;
+
+    public EquatableArray<int> OutputShape => Nodes.Count == 0 ? default : Nodes[Nodes.Count - 1].Shape;
 }
 
 /// <summary>
@@ -73,25 +84,34 @@ internal static class GraphLowering
             return graph;
         }
 
-        if (inputShape.Count != 1)
+        long inputWidth = 1;
+        foreach (int dimension in inputShape)
         {
-            graph.Errors.Add(new GraphError(default, string.Format(
-                CultureInfo.InvariantCulture,
-                "network '{0}' has blocks, norms or standalone activations, which read one-dimensional input (features), but its input has shape {1}",
-                networkName,
-                ShapeInference.Format(inputShape))));
-            return graph;
+            inputWidth *= dimension;
+            if (dimension <= 0 || inputWidth > int.MaxValue)
+            {
+                graph.Errors.Add(new GraphError(default, string.Format(
+                    CultureInfo.InvariantCulture, "network '{0}' has input shape {1}; every dimension is positive and a sample holds at most {2} floats", networkName, ShapeInference.Format(inputShape), int.MaxValue), IsSize: true));
+                return graph;
+            }
         }
 
-        graph.Nodes.Add(new GraphNode(0, string.Empty, NodeOp.Input, -1, -1, 0, inputShape[0], 0, null, 0, default));
+        var shape = new int[inputShape.Count];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            shape[i] = inputShape[i];
+        }
+
+        graph.Nodes.Add(new GraphNode(0, string.Empty, NodeOp.Input, -1, -1, 0, (int)inputWidth, 0, null, 0, default, new EquatableArray<int>(shape)));
         var walk = new Walk(networkName, graph);
-        if (walk.Items(items, string.Empty, new List<int>()) && loss == LossKind.SoftmaxCrossEntropy && graph.OutputWidth < 2)
+        if (walk.Items(items, string.Empty, new List<int>()) && loss == LossKind.SoftmaxCrossEntropy && (graph.OutputShape.Count != 1 || graph.OutputWidth < 2))
         {
             graph.Errors.Add(new GraphError(new EquatableArray<int>(new[] { items.Count - 1 }), string.Format(
                 CultureInfo.InvariantCulture,
-                "softmax cross-entropy needs one output per class (at least 2), but network '{0}' gives shape [{1}]",
+                "softmax cross-entropy needs one output per class (at least 2), but network '{0}' gives shape {1}{2}",
                 networkName,
-                graph.OutputWidth)));
+                ShapeInference.Format(graph.OutputShape),
+                graph.OutputShape.Count != 1 ? "; add [Flatten] and a dense layer with one unit per class" : string.Empty)));
         }
 
         return graph;
@@ -112,6 +132,8 @@ internal static class GraphLowering
 
         private int Width => _graph.Nodes[Current].Width;
 
+        private EquatableArray<int> Shape => _graph.Nodes[Current].Shape;
+
         /// <summary>Lowers the items in order; false at the first error (recorded).</summary>
         public bool Items(IReadOnlyList<ItemSpec> items, string prefix, List<int> origin)
         {
@@ -129,28 +151,101 @@ internal static class GraphLowering
             return true;
         }
 
+        /// <summary>One rule per op: the shape it reads, the shape it writes and its parameters.</summary>
         private bool Layer(LayerSpec layer, string prefix, List<int> origin)
         {
             string path = Join(prefix, layer.PropertyName);
             int width = Width;
+            EquatableArray<int> same = Shape;
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
-                    return Add(NodeOp.Linear, path, layer, layer.Units, ((long)layer.Units * width) + (layer.HasBias ? layer.Units : 0), -1, 0, origin);
+                    return Features(layer, path, "Dense layer", origin)
+                        && Add(NodeOp.Linear, path, layer, Vector(layer.Units), ((long)layer.Units * width) + (layer.HasBias ? layer.Units : 0), -1, 0, origin);
                 case LayerKind.Activation:
-                    return Add(NodeOp.Activation, path, layer, width, 0, -1, 0, origin);
+                    return Add(NodeOp.Activation, path, layer, same, 0, -1, 0, origin);
                 case LayerKind.LayerNorm:
-                    return Add(NodeOp.LayerNorm, path, layer, width, layer.Affine ? 2L * width : 0, -1, 0, origin);
+                    return Features(layer, path, "LayerNorm", origin) && Add(NodeOp.LayerNorm, path, layer, same, layer.Affine ? 2L * width : 0, -1, 0, origin);
                 case LayerKind.RmsNorm:
-                    return Add(NodeOp.RmsNorm, path, layer, width, layer.Affine ? width : 0, -1, 0, origin);
+                    return Features(layer, path, "RMSNorm", origin) && Add(NodeOp.RmsNorm, path, layer, same, layer.Affine ? width : 0, -1, 0, origin);
                 case LayerKind.BatchNorm:
-                    return Add(NodeOp.BatchNorm, path, layer, width, layer.Affine ? 2L * width : 0, -1, 0, origin);
+                    return Features(layer, path, "BatchNorm", origin) && Add(NodeOp.BatchNorm, path, layer, same, layer.Affine ? 2L * width : 0, -1, 0, origin);
                 case LayerKind.Scale:
-                    return Add(NodeOp.Scale, path, layer, width, 0, -1, layer.Factor, origin);
+                    return Add(NodeOp.Scale, path, layer, same, 0, -1, layer.Factor, origin);
+                case LayerKind.Conv1d:
+                    return Conv1d(layer, path, origin);
+                case LayerKind.Flatten:
+                    return Add(NodeOp.Flatten, path, layer, Vector(width), 0, -1, 0, origin);
                 default:
-                    return Add(NodeOp.Dropout, path, layer, width, 0, -1, 0, origin);
+                    return Add(NodeOp.Dropout, path, layer, same, 0, -1, 0, origin);
             }
         }
+
+        /// <summary>Dense layers and norms read one-dimensional input (features); anything else is an error naming the fix.</summary>
+        private bool Features(LayerSpec layer, string path, string what, List<int> origin)
+        {
+            if (Shape.Count == 1)
+            {
+                return true;
+            }
+
+            return Error(origin, string.Format(
+                CultureInfo.InvariantCulture,
+                "{0} '{1}' of network '{2}' reads one-dimensional input (features), but receives shape {3}; insert [Flatten] public partial Layer Flatten {{ get; }} before it to read the {4} floats as features",
+                what, path, _network, Format(Shape), Width));
+        }
+
+        /// <summary>(channels, length) -> (out channels, floor((length + 2 padding - dilation (kernel - 1) - 1) / stride) + 1).</summary>
+        private bool Conv1d(LayerSpec layer, string path, List<int> origin)
+        {
+            if (Shape.Count != 2)
+            {
+                return Error(origin, string.Format(
+                    CultureInfo.InvariantCulture,
+                    "Conv1d '{0}' of network '{1}' reads (channels, length) per sample, but receives shape {2}{3}",
+                    path, _network, Format(Shape), Shape.Count == 1 ? string.Format(CultureInfo.InvariantCulture, "; declare a one-channel input as [1, {0}]", Width) : string.Empty));
+            }
+
+            int channels = Shape[0], length = Shape[1];
+            if (channels % layer.Groups != 0 || layer.Units % layer.Groups != 0)
+            {
+                return Error(origin, string.Format(
+                    CultureInfo.InvariantCulture,
+                    "Conv1d '{0}' of network '{1}' has {2} groups, but {3} input and {4} output channels; both must divide into the groups",
+                    path, _network, layer.Groups, channels, layer.Units));
+            }
+
+            long span = (long)length + (2L * layer.Padding) - ((long)layer.Dilation * (layer.Kernel - 1)) - 1;
+            if (span < 0)
+            {
+                return Error(origin, string.Format(
+                    CultureInfo.InvariantCulture,
+                    "Conv1d '{0}' of network '{1}' receives length {2}, which with padding {3} is shorter than its kernel spans ({4} taps at dilation {5} cover {6}); no output position fits",
+                    path, _network, length, layer.Padding, layer.Kernel, layer.Dilation, ((long)layer.Dilation * (layer.Kernel - 1)) + 1));
+            }
+
+            long outLength = (span / layer.Stride) + 1;
+            long outWidth = layer.Units * outLength;
+            if (outWidth > int.MaxValue || (long)channels * layer.Kernel * outLength > int.MaxValue)
+            {
+                _graph.Errors.Add(new GraphError(new EquatableArray<int>(origin.ToArray()), string.Format(
+                    CultureInfo.InvariantCulture, "Conv1d '{0}' of network '{1}' writes {2} x {3} floats per sample; at most {4} fit", path, _network, layer.Units, outLength, int.MaxValue), IsSize: true));
+                return false;
+            }
+
+            long parameters = ((long)layer.Units * (channels / layer.Groups) * layer.Kernel) + (layer.HasBias ? layer.Units : 0);
+            return Add(NodeOp.Conv1d, path, layer, new EquatableArray<int>(new[] { layer.Units, (int)outLength }), parameters, -1, 0, origin);
+        }
+
+        private bool Error(List<int> origin, string message)
+        {
+            _graph.Errors.Add(new GraphError(new EquatableArray<int>(origin.ToArray()), message));
+            return false;
+        }
+
+        private static EquatableArray<int> Vector(int width) => new(new[] { width });
+
+        private static string Format(EquatableArray<int> shape) => ShapeInference.Format(shape);
 
         private bool Block(BlockUseSpec use, string prefix, List<int> origin)
         {
@@ -169,21 +264,23 @@ internal static class GraphLowering
                     continue;
                 }
 
-                int skipWidth = _graph.Nodes[skip].Width;
-                if (Width != skipWidth)
+                EquatableArray<int> skipShape = _graph.Nodes[skip].Shape;
+                if (!Shape.Equals(skipShape))
                 {
+                    string mapping = skipShape.Count == 1 && Shape.Count == 1
+                        ? string.Format(CultureInfo.InvariantCulture, "maps {0} features to {1}", skipShape[0], Shape[0])
+                        : "maps shape " + Format(skipShape) + " to " + Format(Shape);
                     _graph.Errors.Add(new GraphError(new EquatableArray<int>(origin.ToArray()), string.Format(
                         CultureInfo.InvariantCulture,
-                        "residual '{0}' of network '{1}' adds its branch to its input, but block '{2}' maps {3} features to {4}; a residual branch must give back the width it receives",
+                        "residual '{0}' of network '{1}' adds its branch to its input, but block '{2}' {3}; a residual branch must give back the shape it receives",
                         path,
                         _network,
                         use.Block.ClassName,
-                        skipWidth,
-                        Width)));
+                        mapping)));
                     return false;
                 }
 
-                if (!Add(NodeOp.Add, path, null, skipWidth, 0, skip, use.Scale, origin))
+                if (!Add(NodeOp.Add, path, null, skipShape, 0, skip, use.Scale, origin))
                 {
                     return false;
                 }
@@ -192,8 +289,15 @@ internal static class GraphLowering
             return true;
         }
 
-        private bool Add(NodeOp op, string path, LayerSpec? layer, int width, long parameters, int skip, double scale, List<int> origin)
+        private bool Add(NodeOp op, string path, LayerSpec? layer, EquatableArray<int> shape, long parameters, int skip, double scale, List<int> origin)
         {
+            long elements = 1;
+            for (int i = 0; i < shape.Count; i++)
+            {
+                elements *= shape[i];
+            }
+
+            int width = (int)elements; // every rule keeps a sample within int.MaxValue floats
             if (_graph.Nodes.Count >= MaxNodes)
             {
                 _graph.Errors.Add(new GraphError(new EquatableArray<int>(origin.ToArray()), string.Format(
@@ -210,7 +314,7 @@ internal static class GraphLowering
             }
 
             int input = Current;
-            _graph.Nodes.Add(new GraphNode(_graph.Nodes.Count, path, op, input, skip, Width, width, parameters, layer, scale, new EquatableArray<int>(origin.ToArray())));
+            _graph.Nodes.Add(new GraphNode(_graph.Nodes.Count, path, op, input, skip, Width, width, parameters, layer, scale, new EquatableArray<int>(origin.ToArray()), shape) { InputShape = Shape });
             return true;
         }
 

@@ -43,9 +43,10 @@ internal static class ShapeInference
                     {
                         errors.Add(new ShapeError(i, string.Format(
                             CultureInfo.InvariantCulture,
-                            "Dense layer '{0}' expects one-dimensional input (features), but receives shape {1}",
+                            "Dense layer '{0}' expects one-dimensional input (features), but receives shape {1}; insert [Flatten] public partial Layer Flatten {{ get; }} before it to read the {2} floats as features",
                             layer.PropertyName,
-                            Format(shape))));
+                            Format(shape),
+                            Width(shape))));
                         return errors;
                     }
 
@@ -66,6 +67,17 @@ internal static class ShapeInference
         }
 
         return errors;
+    }
+
+    private static long Width(int[] shape)
+    {
+        long width = 1;
+        foreach (int dimension in shape)
+        {
+            width *= dimension;
+        }
+
+        return width;
     }
 
     public static string Format(IReadOnlyList<int> shape)

@@ -44,6 +44,11 @@ internal sealed record BlockSpec(string Namespace, string ClassName, string Type
 /// <param name="Probability">A dropout layer's drop probability.</param>
 /// <param name="Momentum">A batch norm's momentum of the running statistics.</param>
 /// <param name="Factor">A scale layer's factor.</param>
+/// <param name="Kernel">A convolution's kernel taps (its output channels are <paramref name="Units"/>).</param>
+/// <param name="Stride">A convolution's stride.</param>
+/// <param name="Padding">A convolution's zero padding at each end.</param>
+/// <param name="Dilation">A convolution's spacing between taps.</param>
+/// <param name="Groups">A convolution's channel groups.</param>
 internal sealed record LayerSpec(
     string PropertyName,
     PartialPropertySpec Implementation,
@@ -59,7 +64,12 @@ internal sealed record LayerSpec(
     bool Affine = false,
     double Probability = 0,
     double Momentum = 0,
-    double Factor = 0);
+    double Factor = 0,
+    int Kernel = 0,
+    int Stride = 0,
+    int Padding = 0,
+    int Dilation = 0,
+    int Groups = 0);
 
 /// <summary>Mirrors Dsl.LayerKind.</summary>
 internal enum LayerKind
@@ -71,6 +81,8 @@ internal enum LayerKind
     Dropout,
     BatchNorm,
     Scale,
+    Conv1d,
+    Flatten,
 }
 
 internal enum ActivationKind

@@ -88,6 +88,8 @@ internal sealed class ItemParser
     private const string DropoutAttributeName = "Dsl.DropoutAttribute";
     private const string ScaleAttributeName = "Dsl.ScaleAttribute";
     private const string BatchNormAttributeName = "Dsl.BatchNormAttribute";
+    private const string Conv1dAttributeName = "Dsl.Conv1dAttribute";
+    private const string FlattenAttributeName = "Dsl.FlattenAttribute";
     private const string ResidualAttributeName = "Dsl.ResidualAttribute";
     private const string RepeatAttributeName = "Dsl.RepeatAttribute";
     public const string BlockAttributeName = "Dsl.BlockAttribute";
@@ -110,7 +112,7 @@ internal sealed class ItemParser
     /// <summary>Whether an attribute class is one of the runtime's attributes for a layer or block property.</summary>
     public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
         => attributeClass is not null and not IErrorTypeSymbol
-            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName or ResidualAttributeName or RepeatAttributeName
+            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName or Conv1dAttributeName or FlattenAttributeName or ResidualAttributeName or RepeatAttributeName
                 || DerivesFrom(attributeClass, ActivationAttributeName));
 
     /// <summary>Whether a property's type is one the generator implements block properties with: a [Block] class or Dsl.Repeated&lt;T&gt;.</summary>
@@ -175,7 +177,7 @@ internal sealed class ItemParser
                 }
 
                 string name = NetworkParser.FullName(attribute.AttributeClass);
-                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName)
+                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName or Conv1dAttributeName or FlattenAttributeName)
                 {
                     layerAttributes.Add(attribute);
                 }
@@ -239,14 +241,14 @@ internal sealed class ItemParser
                 continue;
             }
 
-            bool dense = layerAttributes.Count == 1 && NetworkParser.FullName(layerAttributes[0].AttributeClass) == DenseAttributeName;
-            if (layerAttributes.Count > 1 || activationAttributes.Count > 1 || (layerAttributes.Count == 1 && !dense && activationAttributes.Count > 0))
+            bool takesActivation = layerAttributes.Count == 1 && NetworkParser.FullName(layerAttributes[0].AttributeClass) is DenseAttributeName or Conv1dAttributeName;
+            if (layerAttributes.Count > 1 || activationAttributes.Count > 1 || (layerAttributes.Count == 1 && !takesActivation && activationAttributes.Count > 0))
             {
                 string problem = layerAttributes.Count > 1
                     ? "a property declares exactly one layer"
                     : activationAttributes.Count > 1
                         ? "a layer takes at most one activation"
-                        : "only a dense layer takes an activation on the same property; declare the activation as a layer of its own";
+                        : "only a dense or convolution layer takes an activation on the same property; declare the activation as a layer of its own";
                 Location at = NetworkParser.AttributeLocation(layerAttributes.Count > 1 ? layerAttributes[1] : activationAttributes.Last(), propertyLocation);
                 diagnostics.Add(new ParseDiagnostic(
                     DiagnosticIds.UnknownAttributeCombination,
@@ -272,6 +274,8 @@ internal sealed class ItemParser
                 : NetworkParser.FullName(main.AttributeClass) switch
                 {
                     DenseAttributeName => Dense(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, propertyLocation, diagnostics, result),
+                    Conv1dAttributeName => Conv1d(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, propertyLocation, diagnostics, result),
+                    FlattenAttributeName => new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Flatten, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0),
                     DropoutAttributeName => Dropout(property, main, mainLocation, diagnostics, result),
                     ScaleAttributeName => Scale(property, main, mainLocation, diagnostics, result),
                     _ => Norm(property, main, mainLocation, diagnostics, result),
@@ -346,21 +350,7 @@ internal sealed class ItemParser
                 string.Format(CultureInfo.InvariantCulture, "Dense layer '{0}' has width {1}; a width must be positive", property.Name, units)));
         }
 
-        if (init is < InitKind.TorchDefault or > InitKind.Normal || fan is not (FanKind.In or FanKind.Out) || double.IsNaN(initStd) || double.IsInfinity(initStd))
-        {
-            diagnostics.Add(new ParseDiagnostic(
-                DiagnosticIds.ArgumentOutOfRange,
-                denseLocation,
-                string.Format(CultureInfo.InvariantCulture, "Dense layer '{0}' has Init = {1}, Fan = {2}, InitStd = {3}: each must be a defined value and InitStd a finite number", property.Name, (int)init, (int)fan, initStd)));
-        }
-        else if (init == InitKind.Normal && !(initStd > 0))
-        {
-            diagnostics.Add(new ParseDiagnostic(
-                DiagnosticIds.NonPositiveSize,
-                denseLocation,
-                string.Format(CultureInfo.InvariantCulture, "Dense layer '{0}' uses Init.Normal with InitStd {1}; the standard deviation must be positive", property.Name, initStd)));
-        }
-
+        CheckInit("Dense layer", property, init, fan, initStd, denseLocation, diagnostics);
         ActivationKind activation = ActivationKind.Identity;
         double slope = 0;
         if (activationAttribute is not null && !Activation(property, activationAttribute, propertyLocation, diagnostics, result, out activation, out slope))
@@ -369,6 +359,89 @@ internal sealed class ItemParser
         }
 
         return new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Dense, units, hasBias, init, fan, initStd, activation, slope);
+    }
+
+    /// <summary>[Conv1d(outChannels, kernel, Stride, Padding, Dilation, Groups, Bias, Init, Fan, InitStd)] with at most one activation attribute.</summary>
+    private static LayerSpec? Conv1d(IPropertySymbol property, AttributeData conv, AttributeData? activationAttribute, Location propertyLocation, List<ParseDiagnostic> diagnostics, ParsedItems result)
+    {
+        Location location = NetworkParser.AttributeLocation(conv, propertyLocation);
+        if (conv.AttributeConstructor is null || conv.ConstructorArguments.Length != 2
+            || conv.ConstructorArguments[0].Value is not int outChannels || conv.ConstructorArguments[1].Value is not int kernel)
+        {
+            result.Incomplete = true;
+            return null;
+        }
+
+        int stride = 1, padding = 0, dilation = 1, groups = 1;
+        bool hasBias = true;
+        InitKind init = InitKind.TorchDefault;
+        FanKind fan = FanKind.In;
+        double initStd = 0.01;
+        foreach (KeyValuePair<string, TypedConstant> argument in conv.NamedArguments)
+        {
+            object? value = argument.Value.Kind == TypedConstantKind.Error ? null : argument.Value.Value;
+            switch (argument.Key)
+            {
+                case "Stride" when value is int v: stride = v; break;
+                case "Padding" when value is int v: padding = v; break;
+                case "Dilation" when value is int v: dilation = v; break;
+                case "Groups" when value is int v: groups = v; break;
+                case "Bias" when value is bool b: hasBias = b; break;
+                case "Init" when value is int i: init = (InitKind)i; break;
+                case "Fan" when value is int f: fan = (FanKind)f; break;
+                case "InitStd" when value is double d: initStd = d; break;
+                default: result.Incomplete = true; break;
+            }
+        }
+
+        foreach ((string name, int size) in new[] { ("output channels", outChannels), ("kernel", kernel), ("stride", stride), ("dilation", dilation), ("groups", groups) })
+        {
+            if (size <= 0)
+            {
+                diagnostics.Add(new ParseDiagnostic(
+                    DiagnosticIds.NonPositiveSize,
+                    location,
+                    string.Format(CultureInfo.InvariantCulture, "Conv1d '{0}' has {1} {2}; it must be positive", property.Name, size, name)));
+            }
+        }
+
+        if (padding < 0)
+        {
+            diagnostics.Add(new ParseDiagnostic(
+                DiagnosticIds.ArgumentOutOfRange,
+                location,
+                string.Format(CultureInfo.InvariantCulture, "Conv1d '{0}' has Padding {1}; padding is zero or more", property.Name, padding)));
+        }
+
+        CheckInit("Conv1d", property, init, fan, initStd, location, diagnostics);
+        ActivationKind activation = ActivationKind.Identity;
+        double slope = 0;
+        if (activationAttribute is not null && !Activation(property, activationAttribute, propertyLocation, diagnostics, result, out activation, out slope))
+        {
+            activation = ActivationKind.Identity;
+        }
+
+        return new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Conv1d, outChannels, hasBias, init, fan, initStd, activation, slope,
+            Kernel: kernel, Stride: stride, Padding: padding, Dilation: dilation, Groups: groups);
+    }
+
+    /// <summary>DSL0008 for an undefined Init or Fan or a non-finite InitStd; DSL0003 for Init.Normal without a positive InitStd.</summary>
+    private static void CheckInit(string what, IPropertySymbol property, InitKind init, FanKind fan, double initStd, Location location, List<ParseDiagnostic> diagnostics)
+    {
+        if (init is < InitKind.TorchDefault or > InitKind.Normal || fan is not (FanKind.In or FanKind.Out) || double.IsNaN(initStd) || double.IsInfinity(initStd))
+        {
+            diagnostics.Add(new ParseDiagnostic(
+                DiagnosticIds.ArgumentOutOfRange,
+                location,
+                string.Format(CultureInfo.InvariantCulture, "{0} '{1}' has Init = {2}, Fan = {3}, InitStd = {4}: each must be a defined value and InitStd a finite number", what, property.Name, (int)init, (int)fan, initStd)));
+        }
+        else if (init == InitKind.Normal && !(initStd > 0))
+        {
+            diagnostics.Add(new ParseDiagnostic(
+                DiagnosticIds.NonPositiveSize,
+                location,
+                string.Format(CultureInfo.InvariantCulture, "{0} '{1}' uses Init.Normal with InitStd {2}; the standard deviation must be positive", what, property.Name, initStd)));
+        }
     }
 
     /// <summary>An activation attribute alone on a property: a layer of its own.</summary>

@@ -19,9 +19,11 @@ internal sealed class ActivationStep<TActivation>(string path, int input, int ou
     public override string Describe() => typeof(TActivation).Name;
 
     public override void Forward(GraphPass pass, int row0, int rows)
+        => Apply(pass.Rows(Output, row0, rows), pass.Rows(_inputs[0], row0, rows), activation);
+
+    /// <summary>y = phi(x) element-wise; <paramref name="y"/> may be <paramref name="x"/> itself.</summary>
+    public static void Apply(Span<float> y, ReadOnlySpan<float> x, TActivation activation)
     {
-        ReadOnlySpan<float> x = pass.Rows(_inputs[0], row0, rows);
-        Span<float> y = pass.Rows(Output, row0, rows);
         int i = 0;
         for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {

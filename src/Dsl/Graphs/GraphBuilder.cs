@@ -23,9 +23,12 @@ public sealed class GraphBuilder
     private readonly List<Layer> _layers = [];
     private readonly List<Action<float[], ulong>> _initialisers = [];
     private readonly List<string> _scope = [];
-    private readonly Stack<(int Skip, string Path)> _residuals = new();
+    private readonly Stack<(int Skip, string Path, int[] Shape)> _residuals = new();
     private readonly ParameterBuffers _buffers = new([], []);
     private int _current;
+
+    /// <summary>The per-sample shape of the current value: the input's, a convolution's (channels, length), or (features).</summary>
+    private int[] _shape;
     private int _parameterCount;
     private int _stateCount;
     private readonly List<Action<float[]>> _stateInitialisers = [];
@@ -38,6 +41,7 @@ public sealed class GraphBuilder
         ArgumentNullException.ThrowIfNull(inputShape);
         _networkName = networkName;
         _inputShape = (int[])inputShape.Clone();
+        _shape = _inputShape;
         int width = 1;
         foreach (int dimension in inputShape)
         {
@@ -51,6 +55,9 @@ public sealed class GraphBuilder
     /// <summary>The width of the value the next layer reads.</summary>
     public int Width => _widths[_current];
 
+    /// <summary>The per-sample shape of the value the next layer reads (a copy).</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
     /// <summary>Enters the block behind property <paramref name="name"/> (<c>Body</c>, <c>Blocks[3]</c>): later paths start with it.</summary>
     public void EnterBlock(string name) => _scope.Add(name);
 
@@ -58,17 +65,17 @@ public sealed class GraphBuilder
     public void ExitBlock() => _scope.RemoveAt(_scope.Count - 1);
 
     /// <summary>Starts a residual branch: the current value becomes its skip.</summary>
-    public void BeginResidual() => _residuals.Push((_current, Path(string.Empty)));
+    public void BeginResidual() => _residuals.Push((_current, Path(string.Empty), _shape));
 
     /// <summary>Closes the residual branch last begun: y = skip + scale * branch, a layer of kind <see cref="LayerKind.Add"/> named by the block's path.</summary>
     /// <exception cref="InvalidOperationException">The branch changed the width, or added no layer.</exception>
     public void EndResidual(float scale)
     {
-        (int skip, string path) = _residuals.Pop();
-        if (_current == skip || _widths[_current] != _widths[skip])
+        (int skip, string path, int[] skipShape) = _residuals.Pop();
+        if (_current == skip || !_shape.AsSpan().SequenceEqual(skipShape))
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"Residual '{path}' of network '{_networkName}' needs a branch of at least one layer that keeps the width {_widths[skip]}; its branch gives {_widths[_current]}."));
+                $"Residual '{path}' of network '{_networkName}' needs a branch of at least one layer that keeps the shape {Format(skipShape)}; its branch gives {Format(_shape)}."));
         }
 
         int width = _widths[skip];
@@ -92,6 +99,7 @@ public sealed class GraphBuilder
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
         string path = Path(name);
+        RequireFeatures(path, "Dense layer");
         int fanIn = Width;
         TWidths widths = default;
         if (widths.AreConstant && (widths.FanIn != fanIn || widths.Units != units))
@@ -105,8 +113,10 @@ public sealed class GraphBuilder
         var layer = new Layer(path, _layers.Count, LayerKind.Dense, fanIn, units, activation, slope, _buffers, weightOffset, units * fanIn, biasOffset, 0f);
         _initialisers.Add((parameters, seed) => Training.Initializer.Fill(
             parameters.AsSpan(weightOffset, units * fanIn), bias ? parameters.AsSpan(biasOffset, units) : default, init, fan, initStd, fanIn, units, seed, path));
-        return Append(layer, output => new DenseStep<TActivation>(
+        Layer appended = Append(layer, output => new DenseStep<TActivation>(
             path, _current, output, fanIn, units, weightOffset, biasOffset, phi, activation, slope, GpuActivationDispatch.CreateDense<TWidths>), units);
+        _shape = [units];
+        return appended;
     }
 
     /// <summary>
@@ -133,6 +143,7 @@ public sealed class GraphBuilder
     public Layer LayerNorm(string name, float epsilon, bool affine)
     {
         string path = Path(name);
+        RequireFeatures(path, "LayerNorm");
         int features = Width;
         int gain = affine ? Allocate(features) : -1;
         int bias = affine ? Allocate(features) : -1;
@@ -145,6 +156,7 @@ public sealed class GraphBuilder
     public Layer RmsNorm(string name, float epsilon, bool affine)
     {
         string path = Path(name);
+        RequireFeatures(path, "RMSNorm");
         int features = Width;
         int gain = affine ? Allocate(features) : -1;
         var layer = new Layer(path, _layers.Count, LayerKind.RmsNorm, features, features, Dsl.Activation.Identity, 0f, _buffers, affine ? gain : NoWeight, affine ? features : 0, -1, 0f);
@@ -164,6 +176,7 @@ public sealed class GraphBuilder
         }
 
         string path = Path(name);
+        RequireFeatures(path, "BatchNorm");
         int features = Width;
         int gain = affine ? Allocate(features) : -1;
         int bias = affine ? Allocate(features) : -1;
@@ -194,6 +207,55 @@ public sealed class GraphBuilder
         string path = Path(name);
         var layer = new Layer(path, _layers.Count, LayerKind.Scale, Width, Width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f) { Scale = factor };
         return Append(layer, output => new ScaleStep(path, _current, output, factor), Width);
+    }
+
+    /// <summary>
+    /// A one-dimensional convolution with its activation, y = phi(conv1d(x, W) + b), PyTorch's nn.Conv1d: it reads
+    /// (channels, length) per sample and writes (outChannels, outLength). Weights are drawn with fan-in
+    /// (channels / groups) * kernel and fan-out outChannels * kernel, as PyTorch computes them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The current value is not (channels, length).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range or no output position fits (see <see cref="Conv1dGeometry.Validate"/>).</exception>
+    public Layer Conv1d<TActivation>(
+        string name, int outChannels, int kernel, int stride, int padding, int dilation, int groups, bool bias,
+        Init init, Fan fan, double initStd, Activation activation, float slope, TActivation phi)
+        where TActivation : struct, IActivation
+    {
+        string path = Path(name);
+        if (_shape.Length != 2)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Conv1d '{path}' of network '{_networkName}' reads (channels, length) per sample, but its input has shape {Format(_shape)}."));
+        }
+
+        var geometry = new Conv1dGeometry(_shape[0], _shape[1], outChannels, kernel, stride, padding, dilation, groups);
+        geometry.Validate(string.Create(CultureInfo.InvariantCulture, $"Conv1d '{path}' of network '{_networkName}'"));
+        int weightLength = geometry.WeightLength;
+        int weightOffset = Allocate(weightLength);
+        int biasOffset = bias ? Allocate(outChannels) : -1;
+        var layer = new Layer(path, _layers.Count, LayerKind.Conv1d, geometry.InputWidth, geometry.OutputWidth, activation, slope, _buffers, weightOffset, weightLength, biasOffset, 0f)
+        {
+            Convolution = geometry,
+        };
+        _initialisers.Add((parameters, seed) => Training.Initializer.FillConvolution(
+            parameters.AsSpan(weightOffset, weightLength), bias ? parameters.AsSpan(biasOffset, outChannels) : default, init, fan, initStd, outChannels, geometry.GroupInChannels, kernel, seed, path));
+        Layer appended = Append(layer, output => new Conv1dStep<TActivation>(path, _current, output, geometry, weightOffset, biasOffset, phi, activation, slope), geometry.OutputWidth);
+        _shape = [outChannels, geometry.OutLength];
+        return appended;
+    }
+
+    /// <summary>
+    /// Flattens each sample to one vector of its elements in row-major order, (channels, length) to (channels * length),
+    /// as PyTorch's flatten does. Values are stored row-major already, so it adds no step: the next layer reads the same
+    /// floats as features.
+    /// </summary>
+    public Layer Flatten(string name)
+    {
+        string path = Path(name);
+        var layer = new Layer(path, _layers.Count, LayerKind.Flatten, Width, Width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f);
+        _layers.Add(layer);
+        _shape = [Width];
+        return layer;
     }
 
     /// <summary>Inverted dropout with drop probability <paramref name="probability"/> in [0, 1).</summary>
@@ -352,6 +414,18 @@ public sealed class GraphBuilder
         _parameterCount = checked(_parameterCount + count);
         return offset;
     }
+
+    /// <summary>Throws unless the current value is one-dimensional (features), as dense layers and norms read.</summary>
+    private void RequireFeatures(string path, string what)
+    {
+        if (_shape.Length != 1)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"{what} '{path}' of network '{_networkName}' reads one-dimensional input (features), but its input has shape {Format(_shape)}; flatten it first."));
+        }
+    }
+
+    private static string Format(int[] shape) => "(" + string.Join(", ", shape) + ")";
 
     private string Path(string name)
     {

@@ -10,28 +10,32 @@ namespace Dsl.IO;
 /// that names the problem. A load validates the whole file, checksum included, before it changes the network.
 /// </summary>
 /// <remarks>
-/// Format, version 3, every number little-endian:
+/// Format, version 4, every number little-endian:
 /// <code>
 /// offset          size   field
 /// 0               8      magic "DSLPARAM" (ASCII)
-/// 8               4      format version (uint32): 3
+/// 8               4      format version (uint32): 4
 /// 12              4      architecture length A in bytes (uint32)
 /// 16              A      architecture: input rank (uint8) and dimensions (int32 each); layer count (uint16); per layer
 ///                        (<see cref="INetwork.Layers"/>, residual adds included) its name (its path, uint16 byte count,
 ///                        UTF-8), fanIn (int32), units (int32), activation (uint8, Dsl.Activation), slope (float32,
-///                        <see cref="Layer.Slope"/>), bias (uint8, 1 or 0), kind (uint8, Dsl.LayerKind) and weight length
-///                        (int32, <see cref="Layer.WeightLength"/>); then the tensors: count (uint32), per tensor its name
+///                        <see cref="Layer.Slope"/>), bias (uint8, 1 or 0), kind (uint8, Dsl.LayerKind), weight length
+///                        (int32, <see cref="Layer.WeightLength"/>), bias length (int32, <see cref="Layer.BiasLength"/>) and
+///                        its geometry: a count (uint8) of int32s, 8 for a convolution (in channels, in length, out
+///                        channels, kernel, stride, padding, dilation, groups), 0 otherwise; then the tensors: count (uint32), per tensor its name
 ///                        (uint16 byte count, UTF-8: <c>Hidden1.weight</c>, <c>Norm.bias</c>, <c>Bn.running_mean</c>, as
 ///                        PyTorch's state dict names them), buffer (uint8: 0 the parameters, 1 the state), offset in that
 ///                        buffer (int64), rank (uint8) and dimensions (int32 each)
 /// 16 + A          8      parameter count P (int64)
 /// 24 + A          4 P    the parameters (float32), in <see cref="INetwork.Parameters"/>' order: per layer, weight (units, fanIn)
-///                        row-major like PyTorch's nn.Linear (a norm's gain), then bias (units)
+///                        row-major like PyTorch's nn.Linear (a convolution's (out channels, in channels / groups, kernel),
+///                        a norm's gain), then bias
 /// 24 + A + 4P     8      state count S (int64): the running statistics of the batch norms
 /// 32 + A + 4P     4 S    the state (float32): per batch norm its running mean (units), then its running variance (units)
 /// 32 + A + 4P + 4S 4     CRC-32 (IEEE 802.3) of every byte before it
 /// </code>
-/// Versions 1 (dense layers alone) and 2 (no residual adds in the layer table, no tensor table, no state) are read too:
+/// Versions 1 (dense layers alone), 2 (no residual adds in the layer table, no tensor table, no state) and 3 (no bias
+/// lengths and geometries in the layer table, so no convolutions) are read too:
 /// a file loads into a network whose description in the file's version is the file's, and a network with a batch norm
 /// needs version 3. A network matches a file when its input shape and every layer's name, kind, widths, activation,
 /// slope and bias equal the file's, in order (as PyTorch's strict state-dict load matches keys and shapes).
@@ -39,13 +43,16 @@ namespace Dsl.IO;
 public static class ParameterFile
 {
     /// <summary>The format version this library writes; it reads versions 1 to this one.</summary>
-    public const uint FormatVersion = 3;
+    public const uint FormatVersion = 4;
 
     /// <summary>The oldest version read: a network of dense layers alone.</summary>
     private const uint DenseFormatVersion = 1;
 
     /// <summary>The first version with residual adds, the tensor table and the state.</summary>
     private const uint StateFormatVersion = 3;
+
+    /// <summary>The first version with each layer's bias length and geometry (convolutions).</summary>
+    private const uint GeometryFormatVersion = 4;
 
     private static ReadOnlySpan<byte> Magic => "DSLPARAM"u8;
 
@@ -275,12 +282,15 @@ public static class ParameterFile
         {
             if (layer.WeightLength > 0)
             {
-                yield return (layer.Name + ".weight", 0, layer.WeightOffset, layer.Kind == LayerKind.Dense ? [layer.Units, layer.FanIn] : [layer.WeightLength]);
+                int[] shape = layer.Kind == LayerKind.Dense ? [layer.Units, layer.FanIn]
+                    : layer.Convolution is { } g ? [g.OutChannels, g.GroupInChannels, g.Kernel]
+                    : [layer.WeightLength];
+                yield return (layer.Name + ".weight", 0, layer.WeightOffset, shape);
             }
 
             if (layer.HasBias)
             {
-                yield return (layer.Name + ".bias", 0, layer.BiasOffset, [layer.Units]);
+                yield return (layer.Name + ".bias", 0, layer.BiasOffset, [layer.BiasLength]);
             }
 
             if (layer.StateOffset >= 0)
@@ -322,6 +332,19 @@ public static class ParameterFile
                 {
                     writer.Write((byte)layer.Kind);
                     writer.Write(layer.WeightLength);
+                }
+
+                if (version >= GeometryFormatVersion)
+                {
+                    writer.Write(layer.BiasLength);
+                    int[] geometry = layer.Convolution is { } g
+                        ? [g.InChannels, g.InLength, g.OutChannels, g.Kernel, g.Stride, g.Padding, g.Dilation, g.Groups]
+                        : [];
+                    writer.Write((byte)geometry.Length);
+                    foreach (int number in geometry)
+                    {
+                        writer.Write(number);
+                    }
                 }
             }
 
@@ -390,12 +413,19 @@ public static class ParameterFile
                 bool bias = reader.ReadByte() != 0;
                 byte kind = version >= 2 ? reader.ReadByte() : (byte)LayerKind.Dense;
                 long weightLength = version >= 2 ? reader.ReadInt32() : units * fanIn;
-                if (weightLength < 0)
+                long biasLength = version >= GeometryFormatVersion ? reader.ReadInt32() : bias ? units : 0;
+                var geometry = new int[version >= GeometryFormatVersion ? reader.ReadByte() : 0];
+                for (int g = 0; g < geometry.Length; g++)
+                {
+                    geometry[g] = reader.ReadInt32();
+                }
+
+                if (weightLength < 0 || biasLength < 0 || (bias != (biasLength > 0)))
                 {
                     return null;
                 }
 
-                parameterCount += weightLength + (bias ? units : 0); // each term below 2^63, the sum checked below
+                parameterCount += weightLength + biasLength; // each term below 2^63, the sum checked below
                 if (parameterCount > int.MaxValue)
                 {
                     return null;
@@ -414,6 +444,9 @@ public static class ParameterFile
                     LayerKind.Activation => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {activationName} ({units})"),
                     LayerKind.Add => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Add ({units})"),
                     LayerKind.Scale => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Scale ({units})"),
+                    LayerKind.Conv1d when geometry.Length == 8 => string.Create(CultureInfo.InvariantCulture,
+                        $"; {Encoding.UTF8.GetString(name)} Conv1d ({geometry[0]}, {geometry[1]}) -> {geometry[2]} channels, kernel {geometry[3]}, stride {geometry[4]}, padding {geometry[5]}, dilation {geometry[6]}, groups {geometry[7]} {activationName}{(bias ? string.Empty : " no bias")}"),
+                    LayerKind.Flatten => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Flatten ({units})"),
                     _ => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {kindName} ({units}){(weightLength > 0 ? string.Empty : " no parameters")}"),
                 });
             }

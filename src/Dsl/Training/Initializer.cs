@@ -34,6 +34,30 @@ public static class Initializer
         Fill(weight, bias, init, fan, std, fanIn, fanOut, seed, PathKey(path));
     }
 
+    /// <summary>
+    /// Fills a convolution's weight (outChannels, groupInChannels, kernel) and, when given, its bias (outChannels), as
+    /// <see cref="Fill(Span{float}, Span{float}, Init, Fan, double, int, int, ulong, string)"/> does, with PyTorch's fans
+    /// for a convolution: fanIn = groupInChannels * kernel and fanOut = outChannels * kernel.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range.</exception>
+    /// <exception cref="ArgumentException">A buffer's length does not match the shape, or the path is empty.</exception>
+    public static void FillConvolution(Span<float> weight, Span<float> bias, Init init, Fan fan, double std, int outChannels, int groupInChannels, int kernel, ulong seed, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(groupInChannels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+        if (weight.Length != (long)outChannels * groupInChannels * kernel || (bias.Length != 0 && bias.Length != outChannels))
+        {
+            throw new ArgumentException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Expected weight ({outChannels}, {groupInChannels}, {kernel}) and bias ({outChannels}) or none; got {weight.Length} and {bias.Length} floats."));
+        }
+
+        int fanIn = checked(groupInChannels * kernel);
+        Draw(weight, bias, init, Variance(init, fan, std, fanIn, checked(outChannels * kernel)), fanIn, seed, PathKey(path));
+    }
+
     /// <summary>The 64-bit FNV-1a hash of the UTF-8 bytes of <paramref name="path"/>.</summary>
     public static ulong PathKey(string path)
     {
@@ -56,6 +80,12 @@ public static class Initializer
                 $"Expected weight ({fanOut}, {fanIn}) and bias ({fanOut}) or none; got {weight.Length} and {bias.Length} floats."));
         }
 
+        Draw(weight, bias, init, variance, fanIn, seed, streamKey);
+    }
+
+    /// <summary>Weights of variance <paramref name="variance"/> first, then the bias (U(+-1/sqrt(fanIn)) for TorchDefault, else zero), from the stream of (seed, key).</summary>
+    private static void Draw(Span<float> weight, Span<float> bias, Init init, double variance, int fanIn, ulong seed, ulong streamKey)
+    {
         var random = new Xoshiro256StarStar(seed, streamKey);
         switch (init)
         {

@@ -21,7 +21,7 @@ public sealed class GraphParameterFileTests
 
         var file = new MemoryStream();
         ParameterFile.Save(new Wrapper(trained), file);
-        Assert.Equal(3u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.ToArray().AsSpan(8)));
+        Assert.Equal(4u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.ToArray().AsSpan(8)));
         file.Position = 0;
         ParameterFile.Load(new Wrapper(fresh), file);
         Assert.Equal(Predict(trained, inputs), Predict(fresh, inputs));
@@ -115,6 +115,22 @@ public sealed class GraphParameterFileTests
         Assert.Contains("format version 2, which holds no running statistics", error.Message, StringComparison.Ordinal);
         Assert.Contains("'Norm'", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, withNorm.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void A_file_of_format_version_3_still_loads_with_its_running_statistics()
+    {
+        // tests/fixtures/parameter-files/residual-batchnorm.v3.dslparam: Residual(batchNorm: true) in format version 3,
+        // parameters p[i] = sin(i) / 2, running mean cos(i) / 4 and running variance 1 + i / 10 in float32.
+        string path = Path.Combine(AppContext.BaseDirectory, "fixtures", "parameter-files", "residual-batchnorm.v3.dslparam");
+        Assert.Equal(3u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(8)));
+        using GraphNetwork network = Residual(seed: 5, batchNorm: true);
+        ParameterFile.Load(new Wrapper(network), path);
+        float[] expected = [.. Enumerable.Range(0, network.ParameterCount).Select(i => MathF.Sin(i) / 2)];
+        Assert.Equal(expected, network.Parameters.ToArray());
+        Layer norm = network.Layers.Single(layer => layer.Kind == LayerKind.BatchNorm);
+        Assert.Equal(Enumerable.Range(0, 9).Select(i => MathF.Cos(i) / 4), norm.RunningMean.ToArray());
+        Assert.Equal(Enumerable.Range(0, 9).Select(i => 1 + (i / 10f)), norm.RunningVariance.ToArray());
     }
 
     private static GraphNetwork Residual(ulong seed, bool batchNorm)

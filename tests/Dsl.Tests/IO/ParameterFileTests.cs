@@ -78,14 +78,14 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         byte[] bytes = Saved(network);
 
         Assert.Equal("DSLPARAM"u8.ToArray(), bytes[..8]);
-        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+        Assert.Equal(4u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
         int architecture = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
         // input rank and dimension; layer count; per layer: name length and bytes, fanIn, units, activation, slope, bias,
-        // kind, weight length; then the tensor count and per tensor: name length and bytes, buffer, offset, rank, dimensions.
+        // kind, weight length, bias length, geometry count (0: no geometry); then the tensor count and per tensor: name length and bytes, buffer, offset, rank, dimensions.
         int names = "First".Length + "Second".Length + "Logits".Length;
         string[] tensors = ["First.weight", "First.bias", "Second.weight", "Second.bias", "Logits.weight", "Logits.bias"];
         int tensorTable = 4 + tensors.Sum(name => 2 + name.Length + 1 + 8 + 1 + (4 * (name.EndsWith(".weight", StringComparison.Ordinal) ? 2 : 1)));
-        Assert.Equal(1 + 4 + 2 + (3 * (2 + 4 + 4 + 1 + 4 + 1 + 1 + 4)) + names + tensorTable, architecture);
+        Assert.Equal(1 + 4 + 2 + (3 * (2 + 4 + 4 + 1 + 4 + 1 + 1 + 4 + 4 + 1)) + names + tensorTable, architecture);
         // The first layer's fields in the documented order: input rank 1 and width 7, 3 layers, "First", 7, 9, Relu, slope, bias, kind, weight length.
         Assert.Equal(1, bytes[16]);
         Assert.Equal(7, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(17)));
@@ -99,6 +99,8 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         Assert.Equal(1, bytes[43]);
         Assert.Equal((byte)LayerKind.Dense, bytes[44]);
         Assert.Equal(63, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(45)));
+        Assert.Equal(9, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(49)));
+        Assert.Equal(0, bytes[53]);
         // The tensor table's first entry: "First.weight" in the parameters at 0, shape (9, 7).
         int table = 16 + architecture - tensorTable;
         Assert.Equal((uint)tensors.Length, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(table)));
@@ -218,7 +220,7 @@ public sealed class ParameterFileTests(GpuSimulatorFixture fixture)
         BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), ParameterFile.FormatVersion + 1);
         ParameterFileException version = Refused(network, newer);
         Assert.Equal(ParameterFileProblem.UnsupportedVersion, version.Problem);
-        Assert.Contains("format version 4; this library reads versions 1 to 3", version.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 5; this library reads versions 1 to 4", version.Message, StringComparison.Ordinal);
     }
 
     [Fact]
