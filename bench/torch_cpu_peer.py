@@ -1,9 +1,9 @@
 # The PyTorch peer of `Dsl.Bench --suite cpu`: one training step (forward, cross-entropy, backward,
-# update; SGD lr 0.01, W5 Adam lr 1e-3) of W1, W3, W1R and W5, timed like ours, on request, so the bench can alternate blocks of
+# update; SGD lr 0.01, W2 Adam lr 1e-2, W5 Adam lr 1e-3) of W1, W2, W3, W1R and W5, timed like ours, on request, so the bench can alternate blocks of
 # PyTorch's steps with blocks of ours and compare each pair measured within a second or two.
 # Reads one request per line on stdin and answers each with one line on stdout:
 #   version                        -> torch's version
-#   step WORKLOAD THREADS STEPS    -> microseconds per step over STEPS steps (W1, W3, W1R, W5) on THREADS
+#   step WORKLOAD THREADS STEPS    -> microseconds per step over STEPS steps (W1, W2, W3, W1R, W5) on THREADS
 #                                     intra-op threads; the first request for a workload builds its
 #                                     network and batch (seed 0) and warms it up
 #   sgemm THREADS                  -> OpenBLAS sgemm 2048 x 2048 GFLOP/s on THREADS threads
@@ -14,7 +14,7 @@ import sys, time
 import torch
 import torch_models
 
-WORKLOADS = {"W1": ([40, 100, 100, 10], 100), "W3": ([784, 1024, 1024, 10], 256), "W1R": ([40, 100, 10], 100), "W5": ([40, 256, 10], 256)}
+WORKLOADS = {"W1": ([40, 100, 100, 10], 100), "W2": ([40, 10], 100), "W3": ([784, 1024, 1024, 10], 256), "W1R": ([40, 100, 10], 100), "W5": ([40, 256, 10], 256)}
 built = {}
 
 
@@ -22,8 +22,10 @@ built = {}
 def build(name):
     widths, batch = WORKLOADS[name]
     torch.manual_seed(0)
-    model = torch_models.ResidualMlp() if name == "W1R" else torch_models.deep_residual() if name == "W5" else torch_models.mlp(widths)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3) if name == "W5" else torch.optim.SGD(model.parameters(), lr=0.01)
+    model = (torch_models.ResidualMlp() if name == "W1R" else torch_models.deep_residual() if name == "W5"
+             else torch_models.Cnn() if name == "W2" else torch_models.mlp(widths))
+    opt = (torch.optim.Adam(model.parameters(), lr=1e-3) if name == "W5" else torch.optim.Adam(model.parameters(), lr=1e-2) if name == "W2"
+           else torch.optim.SGD(model.parameters(), lr=0.01))
     loss_fn = torch.nn.CrossEntropyLoss()
     x = torch.rand(batch, widths[0]) * 2 - 1
     y = torch.randint(0, widths[-1], (batch,))

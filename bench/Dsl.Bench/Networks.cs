@@ -88,3 +88,14 @@ public sealed partial class W5DeepResidual
     [LayerNorm] public partial Layer FinalNorm { get; }
     [Dense(10)] public partial Layer Head { get; }
 }
+
+/// <summary>W2: the MNIST-1D authors' CNN, three Conv1d(25) with ReLU over (1, 40), flatten (125), Dense(10); 5,210 parameters.</summary>
+[Network(Input = [1, 40], Loss = Loss.SoftmaxCrossEntropy)]
+public sealed partial class W2Cnn
+{
+    [Conv1d(25, 5, Stride = 2, Padding = 1), Relu] public partial Layer Conv1 { get; }
+    [Conv1d(25, 3, Stride = 2, Padding = 1), Relu] public partial Layer Conv2 { get; }
+    [Conv1d(25, 3, Stride = 2, Padding = 1), Relu] public partial Layer Conv3 { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+}

@@ -71,6 +71,7 @@ static int CpuSuite(int threads, int pairs, bool runPeer)
     string[] lines =
     [
         Paired("W1", d => new W1Mlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
+        Paired("W2", d => new W2Cnn(d, 1), batch: 100, probeSteps: 50, pairs, threadOptions, peer, () => new Adam(1e-2f)),
         Paired("W3", d => new W3Mlp(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer),
         Paired("W1R", d => new W1ResidualMlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
         Paired("W5", d => new W5DeepResidual(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer, () => new Adam(1e-3f)),

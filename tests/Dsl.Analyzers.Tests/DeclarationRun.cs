@@ -83,8 +83,8 @@ internal sealed class DeclarationRun
     /// <summary>The generated files that hold a network's model (the others are fallback parts whose members throw).</summary>
     public IEnumerable<GeneratedSourceResult> Models => GeneratedSources.Where(s => IsModel(s.SourceText.ToString()));
 
-    /// <summary>The generated fallback parts: a declaration's partial members implemented by throwing.</summary>
-    public IEnumerable<GeneratedSourceResult> Fallbacks => GeneratedSources.Where(s => !IsModel(s.SourceText.ToString()));
+    /// <summary>The generated fallback parts: a declaration's partial members implemented by throwing (a valid block's file is neither).</summary>
+    public IEnumerable<GeneratedSourceResult> Fallbacks => GeneratedSources.Where(s => s.SourceText.ToString().Contains(Generators::Dsl.Generators.Emit.FallbackEmitter.Banner, StringComparison.Ordinal));
 
     private static bool IsModel(string source) => source.Contains(Generators::Dsl.Generators.Emit.GraphEmitter.Banner, StringComparison.Ordinal);
 

@@ -188,6 +188,27 @@ internal static class DeclarationMutations
                 }
                 """),
         ],
+        [new("Cnn.cs", """
+            using Dsl;
+
+            namespace Demo;
+
+            [Block]
+            public sealed partial class ConvBlock
+            {
+                [Conv1d(25, 3, Padding = 1, Groups = 5), Relu] public partial Layer Mix { get; }
+            }
+
+            [Network(Input = [1, 40])]
+            public sealed partial class Cnn
+            {
+                [Conv1d(25, 5, Stride = 2, Padding = 1), Relu] public partial Layer Conv1 { get; }
+                [Residual] public partial ConvBlock Block { get; }
+                [Conv1d(25, 3, Stride = 2, Padding = 1, Dilation = 2, Bias = false), Gelu] public partial Layer Conv2 { get; }
+                [Flatten] public partial Layer Flat { get; }
+                [Dense(10)] public partial Layer Logits { get; }
+            }
+            """)],
     ];
 
     /// <summary>
@@ -294,6 +315,11 @@ internal static class DeclarationMutations
         "[Block] public partial class InnerBlock { [Dense(3)] public partial Layer Out { get; } }",
         "[Residual(Scale = 2)] public partial Branch Again { get; }",
         "[Repeat(2)] public partial Repeated<Branch> Many { get; }",
+        "[Conv1d(4, 3)] public partial Layer Conv { get; }",
+        "[Conv1d(4, 3, Stride = 0, Padding = -2)] public partial Layer BadConv { get; }",
+        "[Conv1d(4, 99, Groups = 3), Relu] public partial Layer LongConv { get; }",
+        "[Flatten] public partial Layer Flat { get; }",
+        "[Flatten, Relu] public partial Layer FlatAct { get; }",
         "[Repeat(2)] public partial Branch NotRepeated { get; }",
         "public partial Repeated<Branch> NoCount { get; }",
     ];

@@ -14,7 +14,6 @@ public sealed partial class NetA
     [Dense(5)] public partial Layer Logits { get; }
 }
 
-/// <summary>GELU, SiLU, a bias-free head; softmax cross-entropy. PyTorch fixture net_b.</summary>
 /// <summary>NetA's layer names and widths with another first activation: the same parameter count, another network.</summary>
 [Network(Input = [7], Loss = Loss.SoftmaxCrossEntropy)]
 public sealed partial class NetATanh
@@ -24,6 +23,7 @@ public sealed partial class NetATanh
     [Dense(5)] public partial Layer Logits { get; }
 }
 
+/// <summary>GELU, SiLU, a bias-free head; softmax cross-entropy. PyTorch fixture net_b.</summary>
 [Network(Input = [6])]
 public sealed partial class NetB
 {
@@ -114,4 +114,15 @@ public sealed partial class PlanNet
     [Repeat(2), Residual(Scale = 0.5)] public partial Repeated<PlanBlock> Blocks { get; }
     [RmsNorm] public partial Layer FinalNorm { get; }
     [Dense(3)] public partial Layer Head { get; }
+}
+
+/// <summary>The MNIST-1D authors' CNN, 5,210 parameters. PyTorch fixture conv.json's cnn.</summary>
+[Network(Input = [1, 40], Loss = Loss.SoftmaxCrossEntropy)]
+public sealed partial class CnnNet
+{
+    [Conv1d(25, 5, Stride = 2, Padding = 1), Relu] public partial Layer Conv1 { get; }
+    [Conv1d(25, 3, Stride = 2, Padding = 1), Relu] public partial Layer Conv2 { get; }
+    [Conv1d(25, 3, Stride = 2, Padding = 1), Relu] public partial Layer Conv3 { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(10)] public partial Layer Logits { get; }
 }
