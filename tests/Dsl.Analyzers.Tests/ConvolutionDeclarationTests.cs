@@ -23,8 +23,7 @@ public sealed class ConvolutionDeclarationTests
         }
         """);
 
-    [Fact]
-    public Task ADenseLayerAfterAConvolutionWithoutFlattenIsReportedAtTheDense() => AnalyzerVerifier.VerifyAsync("""
+    private const string ADenseLayerAfterAConvolutionWithoutFlattenIsReportedAtTheDenseSource = """
         using Dsl;
         namespace Demo;
         [Network(Input = [1, 40])]
@@ -33,27 +32,20 @@ public sealed class ConvolutionDeclarationTests
             [Conv1d(25, 5, Stride = 2, Padding = 1), Relu] public partial Layer Conv1 { get; }
             [{|DSL0006:Dense(10)|}] public partial Layer Logits { get; }
         }
-        """);
+        """;
+
+    [Fact]
+    public Task ADenseLayerAfterAConvolutionWithoutFlattenIsReportedAtTheDense() => AnalyzerVerifier.VerifyAsync(ADenseLayerAfterAConvolutionWithoutFlattenIsReportedAtTheDenseSource);
 
     [Fact]
     public void TheMissingFlattenMessageNamesTheShapeAndTheFix()
     {
-        string message = SingleMessage("""
-            using Dsl;
-            namespace Demo;
-            [Network(Input = [1, 40])]
-            public sealed partial class Cnn
-            {
-                [Conv1d(25, 5, Stride = 2, Padding = 1), Relu] public partial Layer Conv1 { get; }
-                [Dense(10)] public partial Layer Logits { get; }
-            }
-            """);
+        string message = SingleMessage(ADenseLayerAfterAConvolutionWithoutFlattenIsReportedAtTheDenseSource);
         Assert.Contains("Dense layer 'Logits' of network 'Cnn' reads one-dimensional input (features), but receives shape [25, 19]", message, StringComparison.Ordinal);
         Assert.Contains("insert [Flatten] public partial Layer Flatten { get; } before it to read the 475 floats as features", message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public Task AConvolutionOnFeaturesIsReportedWithTheChannelDimensionToDeclare() => AnalyzerVerifier.VerifyAsync("""
+    private const string AConvolutionOnFeaturesIsReportedWithTheChannelDimensionToDeclareSource = """
         using Dsl;
         namespace Demo;
         [Network(Input = [40])]
@@ -63,27 +55,19 @@ public sealed class ConvolutionDeclarationTests
             [Flatten] public partial Layer Flat { get; }
             [Dense(10)] public partial Layer Logits { get; }
         }
-        """);
+        """;
+
+    [Fact]
+    public Task AConvolutionOnFeaturesIsReportedWithTheChannelDimensionToDeclare() => AnalyzerVerifier.VerifyAsync(AConvolutionOnFeaturesIsReportedWithTheChannelDimensionToDeclareSource);
 
     [Fact]
     public void TheFeaturesMessageSaysHowToDeclareOneChannel()
         => Assert.Contains(
             "Conv1d 'Conv1' of network 'Cnn' reads (channels, length) per sample, but receives shape [40]; declare a one-channel input as [1, 40]",
-            SingleMessage("""
-                using Dsl;
-                namespace Demo;
-                [Network(Input = [40])]
-                public sealed partial class Cnn
-                {
-                    [Conv1d(25, 5), Relu] public partial Layer Conv1 { get; }
-                    [Flatten] public partial Layer Flat { get; }
-                    [Dense(10)] public partial Layer Logits { get; }
-                }
-                """),
+            SingleMessage(AConvolutionOnFeaturesIsReportedWithTheChannelDimensionToDeclareSource),
             StringComparison.Ordinal);
 
-    [Fact]
-    public Task AnOutputLengthBelowOneIsReportedAtTheConvolution() => AnalyzerVerifier.VerifyAsync("""
+    private const string AnOutputLengthBelowOneIsReportedAtTheConvolutionSource = """
         using Dsl;
         namespace Demo;
         [Network(Input = [1, 40])]
@@ -95,29 +79,19 @@ public sealed class ConvolutionDeclarationTests
             [Flatten] public partial Layer Flat { get; }
             [Dense(10)] public partial Layer Logits { get; }
         }
-        """);
+        """;
+
+    [Fact]
+    public Task AnOutputLengthBelowOneIsReportedAtTheConvolution() => AnalyzerVerifier.VerifyAsync(AnOutputLengthBelowOneIsReportedAtTheConvolutionSource);
 
     [Fact]
     public void TheShortInputMessageGivesTheLengthAndTheKernelSpan()
         => Assert.Contains(
             "Conv1d 'Conv3' of network 'Cnn' receives length 2, which with padding 0 is shorter than its kernel spans (5 taps at dilation 2 cover 9); no output position fits",
-            SingleMessage("""
-                using Dsl;
-                namespace Demo;
-                [Network(Input = [1, 40])]
-                public sealed partial class Cnn
-                {
-                    [Conv1d(8, 5, Stride = 4)] public partial Layer Conv1 { get; }
-                    [Conv1d(8, 5, Stride = 4)] public partial Layer Conv2 { get; }
-                    [Conv1d(8, 5, Dilation = 2)] public partial Layer Conv3 { get; }
-                    [Flatten] public partial Layer Flat { get; }
-                    [Dense(10)] public partial Layer Logits { get; }
-                }
-                """),
+            SingleMessage(AnOutputLengthBelowOneIsReportedAtTheConvolutionSource),
             StringComparison.Ordinal);
 
-    [Fact]
-    public Task ChannelsThatDoNotDivideIntoTheGroupsAreReported() => AnalyzerVerifier.VerifyAsync("""
+    private const string ChannelsThatDoNotDivideIntoTheGroupsAreReportedSource = """
         using Dsl;
         namespace Demo;
         [Network(Input = [3, 40])]
@@ -127,23 +101,16 @@ public sealed class ConvolutionDeclarationTests
             [Flatten] public partial Layer Flat { get; }
             [Dense(10)] public partial Layer Logits { get; }
         }
-        """);
+        """;
+
+    [Fact]
+    public Task ChannelsThatDoNotDivideIntoTheGroupsAreReported() => AnalyzerVerifier.VerifyAsync(ChannelsThatDoNotDivideIntoTheGroupsAreReportedSource);
 
     [Fact]
     public void TheGroupsMessageGivesBothChannelCounts()
         => Assert.Contains(
             "Conv1d 'Conv1' of network 'Cnn' has 2 groups, but 3 input and 6 output channels; both must divide into the groups",
-            SingleMessage("""
-                using Dsl;
-                namespace Demo;
-                [Network(Input = [3, 40])]
-                public sealed partial class Cnn
-                {
-                    [Conv1d(6, 3, Groups = 2)] public partial Layer Conv1 { get; }
-                    [Flatten] public partial Layer Flat { get; }
-                    [Dense(10)] public partial Layer Logits { get; }
-                }
-                """),
+            SingleMessage(ChannelsThatDoNotDivideIntoTheGroupsAreReportedSource),
             StringComparison.Ordinal);
 
     [Fact]
@@ -225,9 +192,10 @@ public sealed class ConvolutionDeclarationTests
         }
         """);
 
+    /// <summary>The one diagnostic's message for a source with its markup (<c>{|DSL0006:...|}</c>) taken out.</summary>
     private static string SingleMessage(string source)
     {
-        DeclarationRun run = DeclarationRun.Run(source);
+        DeclarationRun run = DeclarationRun.Run(System.Text.RegularExpressions.Regex.Replace(source, @"\{\|[A-Z]+[0-9]+:|\|\}", string.Empty));
         Microsoft.CodeAnalysis.Diagnostic diagnostic = Assert.Single(run.AnalyzerDiagnostics);
         return diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
     }
