@@ -60,7 +60,10 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
             DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(problem.Id);
             if (descriptor is not null)
             {
-                report(Diagnostic.Create(descriptor, problem.Location, problem.Message));
+                ImmutableDictionary<string, string?>? properties = problem.Fix is null
+                    ? null
+                    : ImmutableDictionary<string, string?>.Empty.Add(ParseDiagnostic.FixProperty, problem.Fix);
+                report(Diagnostic.Create(descriptor, problem.Location, properties, problem.Message));
             }
         }
     }

@@ -5,10 +5,10 @@ using Dsl.Bench;
 using Dsl.Training;
 
 // Benchmark harness: our generated training step against PyTorch's, same machine, same invocation.
-//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--pairs N] [--no-peer]
+//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5] [--no-peer]
 //   dotnet run -c Release --project bench/Dsl.Bench -- --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP]
 // The GPU suite prints our numbers only; bench/gpu/run.sh runs its PyTorch peer and joins the lines.
-const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--pairs N] [--no-peer]\n"
+const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5] [--no-peer]\n"
     + "       Dsl.Bench --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP] [--no-peer]";
 string suite = "cpu";
 int threads = 0;
@@ -50,13 +50,20 @@ if (suite == "gpu")
     return GpuSuite.Run(deviceName, stepsScale, quick, workloads);
 }
 
-if (suite != "cpu" || deviceName is not null || stepsScale != 1.0 || quick || workloads is not null)
+if (suite != "cpu" || deviceName is not null || stepsScale != 1.0 || quick)
 {
-    Console.Error.WriteLine(suite == "cpu" ? $"--device, --steps-scale, --quick and --workloads belong to the gpu suite\n{Usage}" : $"unknown suite '{suite}'\n{Usage}");
+    Console.Error.WriteLine(suite == "cpu" ? $"--device, --steps-scale and --quick belong to the gpu suite\n{Usage}" : $"unknown suite '{suite}'\n{Usage}");
     return 2;
 }
 
-return CpuSuite(threads, pairs, runPeer);
+string[] cpuWorkloads = ["W1", "W2", "W3", "W1R", "W5"];
+if (workloads is not null && workloads.Except(cpuWorkloads).FirstOrDefault() is string unknown)
+{
+    Console.Error.WriteLine($"unknown CPU workload '{unknown}' (the CPU suite has {string.Join(", ", cpuWorkloads)})\n{Usage}");
+    return 2;
+}
+
+return CpuSuite(threads, pairs, runPeer, workloads);
 
 // Each workload alternates a block of PyTorch's steps with a block of ours, `pairs` times (which side goes
 // first alternates too), so each pair is measured within a few seconds and drift in this shared machine's
@@ -64,18 +71,19 @@ return CpuSuite(threads, pairs, runPeer);
 // count is set from a short probe), so neither side's blocks sample the machine over a shorter window. In every
 // pair each side runs with 1 and with all threads (or --threads N) and counts its faster configuration. The
 // speedup is the median of the pairs' own ratios; ours and peer are each side's median block.
-static int CpuSuite(int threads, int pairs, bool runPeer)
+static int CpuSuite(int threads, int pairs, bool runPeer, HashSet<string>? only)
 {
     int[] threadOptions = [.. (threads > 0 ? [threads] : new[] { 1, Environment.ProcessorCount }).Distinct()];
     using TorchPeer? peer = runPeer ? TorchPeer.Start() : null;
-    string[] lines =
+    (string Id, Func<string> Run)[] suite =
     [
-        Paired("W1", d => new W1Mlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
-        Paired("W2", d => new W2Cnn(d, 1), batch: 100, probeSteps: 50, pairs, threadOptions, peer, () => new Adam(1e-2f)),
-        Paired("W3", d => new W3Mlp(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer),
-        Paired("W1R", d => new W1ResidualMlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer),
-        Paired("W5", d => new W5DeepResidual(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer, () => new Adam(1e-3f)),
+        ("W1", () => Paired("W1", d => new W1Mlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer)),
+        ("W2", () => Paired("W2", d => new W2Cnn(d, 1), batch: 100, probeSteps: 50, pairs, threadOptions, peer, () => new Adam(1e-2f))),
+        ("W3", () => Paired("W3", d => new W3Mlp(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer)),
+        ("W1R", () => Paired("W1R", d => new W1ResidualMlp(d, 1), batch: 100, probeSteps: 100, pairs, threadOptions, peer)),
+        ("W5", () => Paired("W5", d => new W5DeepResidual(d, 1), batch: 256, probeSteps: 3, pairs, threadOptions, peer, () => new Adam(1e-3f))),
     ];
+    string[] lines = [.. suite.Where(w => only is null || only.Contains(w.Id)).Select(w => w.Run())];
     string peerName = peer is null ? "none" : $"PyTorch {peer.Version}, the faster of {string.Join(" and ", threadOptions)} threads in each pair";
     Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, {pairs} alternating pairs of blocks per workload; peer: {peerName}");
     foreach (string line in lines)
@@ -83,10 +91,12 @@ static int CpuSuite(int threads, int pairs, bool runPeer)
         Console.WriteLine(line);
     }
 
-    double checks = FiniteCheckCost.MicrosecondsPerStep(blocks: 9);
-    string w1 = lines[0];
-    double w1Ours = double.Parse(w1[(w1.IndexOf("ours=", StringComparison.Ordinal) + 5)..].Split(' ')[0], CultureInfo.InvariantCulture);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# W1 finite checks (inputs, loss, gradients of a step): {checks:F2} us per step, {100 * checks / w1Ours:F1}% of ours={w1Ours:F1}"));
+    if (lines.FirstOrDefault(line => line.StartsWith("W1 ", StringComparison.Ordinal)) is string w1)
+    {
+        double checks = FiniteCheckCost.MicrosecondsPerStep(blocks: 9);
+        double w1Ours = double.Parse(w1[(w1.IndexOf("ours=", StringComparison.Ordinal) + 5)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# W1 finite checks (inputs, loss, gradients of a step): {checks:F2} us per step, {100 * checks / w1Ours:F1}% of ours={w1Ours:F1}"));
+    }
 
     if (peer is not null)
     {

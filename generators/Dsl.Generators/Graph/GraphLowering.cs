@@ -45,7 +45,11 @@ internal sealed record GraphNode(int Id, string Path, NodeOp Op, int Input, int 
 /// A shape problem, at the declaration item chain <paramref name="Origin"/> (empty: the network itself); or, with
 /// <paramref name="IsSize"/>, a network too large to lay out (reported at the top-level property that reaches the limit).
 /// </summary>
-internal readonly record struct GraphError(EquatableArray<int> Origin, string Message, bool IsSize = false);
+/// <summary>
+/// A shape or size error at the item path <paramref name="Origin"/>. <paramref name="NeedsFlatten"/>: the item reads
+/// features but receives a shape of rank 2 or more, and a flatten inserted before it is the mechanical fix.
+/// </summary>
+internal readonly record struct GraphError(EquatableArray<int> Origin, string Message, bool IsSize = false, bool NeedsFlatten = false);
 
 /// <summary>The lowered graph of a network, or the first problem that stopped the lowering.</summary>
 internal sealed class LoweredGraph
@@ -189,10 +193,11 @@ internal static class GraphLowering
                 return true;
             }
 
-            return Error(origin, string.Format(
+            _graph.Errors.Add(new GraphError(new EquatableArray<int>(origin.ToArray()), string.Format(
                 CultureInfo.InvariantCulture,
                 "{0} '{1}' of network '{2}' reads one-dimensional input (features), but receives shape {3}; insert [Flatten] public partial Layer Flatten {{ get; }} before it to read the {4} floats as features",
-                what, path, _network, Format(Shape), Width));
+                what, path, _network, Format(Shape), Width), NeedsFlatten: true));
+            return false;
         }
 
         /// <summary>(channels, length) -> (out channels, floor((length + 2 padding - dilation (kernel - 1) - 1) / stride) + 1).</summary>

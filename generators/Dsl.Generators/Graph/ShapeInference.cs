@@ -5,7 +5,7 @@ using Dsl.Generators.Model;
 namespace Dsl.Generators.Graph;
 
 /// <summary>A shape problem found by inference, at a layer (or at the network when LayerIndex is -1).</summary>
-internal readonly record struct ShapeError(int LayerIndex, string Message);
+internal readonly record struct ShapeError(int LayerIndex, string Message, bool NeedsFlatten = false);
 
 /// <summary>
 /// Propagates one sample's shape from the declared input through every layer. Pure: used by the
@@ -46,7 +46,7 @@ internal static class ShapeInference
                             "Dense layer '{0}' expects one-dimensional input (features), but receives shape {1}; insert [Flatten] public partial Layer Flatten {{ get; }} before it to read the {2} floats as features",
                             layer.PropertyName,
                             Format(shape),
-                            Width(shape))));
+                            Width(shape)), NeedsFlatten: true));
                         return errors;
                     }
 

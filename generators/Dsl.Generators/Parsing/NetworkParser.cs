@@ -157,7 +157,7 @@ internal static class NetworkParser
                 }
 
                 Location at = parsed.LocationOf(error.Origin) ?? networkLocation;
-                diagnostics.Add(new ParseDiagnostic(DiagnosticIds.ShapeMismatch, at, "Shape mismatch: " + error.Message));
+                diagnostics.Add(new ParseDiagnostic(DiagnosticIds.ShapeMismatch, at, "Shape mismatch: " + error.Message, error.NeedsFlatten ? ParseDiagnostic.InsertFlatten : null));
                 if (error.Origin.Count > 1)
                 {
                     diagnostics.Add(new ParseDiagnostic(
@@ -174,7 +174,7 @@ internal static class NetworkParser
             foreach (ShapeError error in ShapeInference.Infer(input, layers, loss, out _))
             {
                 Location at = error.LayerIndex < 0 ? networkLocation : layerLocations[error.LayerIndex];
-                diagnostics.Add(new ParseDiagnostic(DiagnosticIds.ShapeMismatch, at, "Shape mismatch: " + error.Message));
+                diagnostics.Add(new ParseDiagnostic(DiagnosticIds.ShapeMismatch, at, "Shape mismatch: " + error.Message, error.NeedsFlatten ? ParseDiagnostic.InsertFlatten : null));
             }
         }
 

@@ -68,27 +68,49 @@ public readonly record struct Conv1dGeometry(int InChannels, int InLength, int O
 /// product Z_g = X_g W_g^T lands in a position-major buffer (batch * OutLength, OutChannels), and y is its transpose
 /// plus the bias.
 /// </summary>
-public static class Conv1d
+public static unsafe class Conv1d
 {
     /// <summary>Fills the columns X (batch * OutLength, ColumnWidth) from x (batch, InputWidth).</summary>
     public static void Columns(Span<float> columns, ReadOnlySpan<float> input, int batch, in Conv1dGeometry g)
     {
-        int outLength = g.OutLength, kernel = g.Kernel, inLength = g.InLength, width = g.ColumnWidth;
-        for (int n = 0; n < batch; n++)
+        CheckLength(columns, (long)batch * g.OutLength * g.ColumnWidth, nameof(columns));
+        CheckLength(input, (long)batch * g.InputWidth, nameof(input));
+        int outLength = g.OutLength, kernel = g.Kernel, inLength = g.InLength, width = g.ColumnWidth, channels = g.InChannels;
+        int stride = g.Stride, dilation = g.Dilation, span = (kernel - 1) * dilation;
+        fixed (float* x = input, columnsStart = columns)
         {
-            ReadOnlySpan<float> sample = input.Slice(n * g.InputWidth, g.InputWidth);
-            for (int t = 0; t < outLength; t++)
+            float* row = columnsStart;
+            for (int n = 0; n < batch; n++)
             {
-                Span<float> row = columns.Slice(((n * outLength) + t) * width, width);
-                int start = (t * g.Stride) - g.Padding;
-                for (int c = 0; c < g.InChannels; c++)
+                float* sample = x + ((long)n * g.InputWidth);
+                for (int t = 0; t < outLength; t++, row += width)
                 {
-                    ReadOnlySpan<float> channel = sample.Slice(c * inLength, inLength);
-                    Span<float> target = row.Slice(c * kernel, kernel);
-                    for (int k = 0; k < kernel; k++)
+                    int start = (t * stride) - g.Padding;
+                    if (start >= 0 && start + span < inLength)
                     {
-                        int position = start + (k * g.Dilation);
-                        target[k] = (uint)position < (uint)inLength ? channel[position] : 0f;
+                        // Every tap inside the input: no padding checks.
+                        for (int c = 0; c < channels; c++)
+                        {
+                            float* source = sample + (c * inLength) + start;
+                            float* target = row + (c * kernel);
+                            for (int k = 0; k < kernel; k++)
+                            {
+                                target[k] = source[k * dilation];
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    for (int c = 0; c < channels; c++)
+                    {
+                        float* channel = sample + (c * inLength);
+                        float* target = row + (c * kernel);
+                        for (int k = 0; k < kernel; k++)
+                        {
+                            int position = start + (k * dilation);
+                            target[k] = (uint)position < (uint)inLength ? channel[position] : 0f;
+                        }
                     }
                 }
             }
@@ -115,21 +137,7 @@ public static class Conv1d
                 positionMajor[(group * groupOut)..], g.OutChannels, accumulate: false, default(NoEpilogue), workers);
         }
 
-        // Transpose to (batch, OutChannels, OutLength) and add the bias.
-        int outLength = g.OutLength;
-        for (int n = 0; n < batch; n++)
-        {
-            for (int o = 0; o < g.OutChannels; o++)
-            {
-                float b = bias.IsEmpty ? 0f : bias[o];
-                Span<float> target = output.Slice(((n * g.OutChannels) + o) * outLength, outLength);
-                int source = (n * outLength * g.OutChannels) + o;
-                for (int t = 0; t < outLength; t++)
-                {
-                    target[t] = positionMajor[source + (t * g.OutChannels)] + b;
-                }
-            }
-        }
+        ToChannelMajor(output, positionMajor, bias, batch, g);
     }
 
     /// <summary>
@@ -144,24 +152,7 @@ public static class Conv1d
     {
         int outLength = g.OutLength, rows = batch * outLength;
         int groupIn = g.GroupInChannels * g.Kernel, groupOut = g.GroupOutChannels;
-        for (int n = 0; n < batch; n++)
-        {
-            for (int o = 0; o < g.OutChannels; o++)
-            {
-                ReadOnlySpan<float> source = dOutput.Slice(((n * g.OutChannels) + o) * outLength, outLength);
-                int target = (n * outLength * g.OutChannels) + o;
-                for (int t = 0; t < outLength; t++)
-                {
-                    positionMajor[target + (t * g.OutChannels)] = source[t];
-                }
-            }
-        }
-
-        if (!dBias.IsEmpty)
-        {
-            BiasGradient.Compute(dBias, positionMajor[..(rows * g.OutChannels)], rows, g.OutChannels);
-        }
-
+        ToPositionMajor(positionMajor, dBias, dOutput, batch, g);
         for (int group = 0; group < g.Groups; group++)
         {
             Gemm.Multiply(
@@ -189,33 +180,118 @@ public static class Conv1d
     /// <summary>col2im: dx[n, c, t Stride + k Dilation - Padding] (+)= dX[(n, t), (c, k)], skipping the padding.</summary>
     public static void AddColumns(Span<float> dInput, ReadOnlySpan<float> dColumns, int batch, in Conv1dGeometry g, bool accumulate)
     {
+        CheckLength(dInput, (long)batch * g.InputWidth, nameof(dInput));
+        CheckLength(dColumns, (long)batch * g.OutLength * g.ColumnWidth, nameof(dColumns));
         if (!accumulate)
         {
             dInput[..(batch * g.InputWidth)].Clear();
         }
 
-        int outLength = g.OutLength, kernel = g.Kernel, inLength = g.InLength, width = g.ColumnWidth;
-        for (int n = 0; n < batch; n++)
+        int outLength = g.OutLength, kernel = g.Kernel, inLength = g.InLength, width = g.ColumnWidth, channels = g.InChannels;
+        int stride = g.Stride, dilation = g.Dilation, span = (kernel - 1) * dilation;
+        fixed (float* dx = dInput, columnsStart = dColumns)
         {
-            Span<float> sample = dInput.Slice(n * g.InputWidth, g.InputWidth);
-            for (int t = 0; t < outLength; t++)
+            float* row = columnsStart;
+            for (int n = 0; n < batch; n++)
             {
-                ReadOnlySpan<float> row = dColumns.Slice(((n * outLength) + t) * width, width);
-                int start = (t * g.Stride) - g.Padding;
-                for (int c = 0; c < g.InChannels; c++)
+                float* sample = dx + ((long)n * g.InputWidth);
+                for (int t = 0; t < outLength; t++, row += width)
                 {
-                    Span<float> channel = sample.Slice(c * inLength, inLength);
-                    ReadOnlySpan<float> source = row.Slice(c * kernel, kernel);
-                    for (int k = 0; k < kernel; k++)
+                    int start = (t * stride) - g.Padding;
+                    if (start >= 0 && start + span < inLength)
                     {
-                        int position = start + (k * g.Dilation);
-                        if ((uint)position < (uint)inLength)
+                        for (int c = 0; c < channels; c++)
                         {
-                            channel[position] += source[k];
+                            float* target = sample + (c * inLength) + start;
+                            float* source = row + (c * kernel);
+                            for (int k = 0; k < kernel; k++)
+                            {
+                                target[k * dilation] += source[k];
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    for (int c = 0; c < channels; c++)
+                    {
+                        float* channel = sample + (c * inLength);
+                        float* source = row + (c * kernel);
+                        for (int k = 0; k < kernel; k++)
+                        {
+                            int position = start + (k * dilation);
+                            if ((uint)position < (uint)inLength)
+                            {
+                                channel[position] += source[k];
+                            }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>z[n, o, t] = Z[(n, t), o] + b[o]: the GEMM's position-major product to PyTorch's layout, with the bias.</summary>
+    private static void ToChannelMajor(Span<float> output, ReadOnlySpan<float> positionMajor, ReadOnlySpan<float> bias, int batch, in Conv1dGeometry g)
+    {
+        int outLength = g.OutLength, channels = g.OutChannels;
+        CheckLength(output, (long)batch * g.OutputWidth, nameof(output));
+        CheckLength(positionMajor, (long)batch * g.OutputWidth, nameof(positionMajor));
+        fixed (float* z = output, product = positionMajor, b = bias)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                float* source = product + ((long)n * g.OutputWidth);
+                float* target = z + ((long)n * g.OutputWidth);
+                for (int o = 0; o < channels; o++, target += outLength)
+                {
+                    float offset = b is null ? 0f : b[o];
+                    for (int t = 0; t < outLength; t++)
+                    {
+                        target[t] = source[(t * channels) + o] + offset;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dZ[(n, t), o] = dz[n, o, t], and db[o] = the sum of dz[., o, .] when <paramref name="dBias"/> is not empty.</summary>
+    private static void ToPositionMajor(Span<float> positionMajor, Span<float> dBias, ReadOnlySpan<float> dOutput, int batch, in Conv1dGeometry g)
+    {
+        int outLength = g.OutLength, channels = g.OutChannels;
+        CheckLength(positionMajor, (long)batch * g.OutputWidth, nameof(positionMajor));
+        CheckLength(dOutput, (long)batch * g.OutputWidth, nameof(dOutput));
+        dBias.Clear();
+        fixed (float* product = positionMajor, dz = dOutput, db = dBias)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                float* source = dz + ((long)n * g.OutputWidth);
+                float* target = product + ((long)n * g.OutputWidth);
+                for (int o = 0; o < channels; o++, source += outLength)
+                {
+                    float sum = 0f;
+                    for (int t = 0; t < outLength; t++)
+                    {
+                        float value = source[t];
+                        target[(t * channels) + o] = value;
+                        sum += value;
+                    }
+
+                    if (db is not null)
+                    {
+                        db[o] += sum;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void CheckLength(ReadOnlySpan<float> buffer, long needed, string name)
+    {
+        if (buffer.Length < needed)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} holds {buffer.Length} floats; the convolution needs {needed}."), name);
         }
     }
 }
