@@ -93,6 +93,21 @@ public sealed partial class PackageTests(LocalPackage package)
     }
 
     [Fact]
+    public void A_dense_layer_after_a_convolution_fails_dotnet_build_with_DSL0006_naming_the_flatten_fix()
+    {
+        CommandResult build = package.Dotnet(package.Consumer("ConvShapeMistake"), "build", "-c", "Release", "-nologo", "-tl:off", "-v:q");
+        Assert.NotEqual(0, build.ExitCode);
+        BuildDiagnostic only = Assert.Single(build.Diagnostics());
+        Assert.Equal(("Program.cs", 9, 6, "error", "DSL0006"), (only.File, only.Line, only.Column, only.Severity, only.Id));
+        Assert.Contains(
+            "Dense layer 'Logits' of network 'ConvShapeMistake' reads one-dimensional input (features), but receives shape [25, 19]; insert [Flatten] public partial Layer Flatten { get; } before it to read the 475 floats as features",
+            only.Message,
+            StringComparison.Ordinal);
+        Assert.Contains("docs/diagnostics/DSL0006.md", only.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("CS9248", build.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_project_that_references_the_package_declares_a_residual_network_of_blocks_and_trains_it()
     {
         CommandResult run = package.Dotnet(package.Consumer("GraphTraining"), "run", "-c", "Release");
