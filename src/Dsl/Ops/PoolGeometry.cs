@@ -43,7 +43,9 @@ public readonly record struct PoolGeometry(
     /// <summary>
     /// Throws unless every size is positive (padding: non-negative), the padding is within PyTorch's limit on each
     /// axis (a max pool's at most half its dilated kernel, ((kernel - 1) dilation + 1) / 2; an average pool's at most
-    /// kernel / 2, and an average pool has dilation 1), and the output has at least one position.
+    /// kernel / 2, and an average pool has dilation 1), and the output has at least one position. The max pool's limit
+    /// counts the dilation; PyTorch 1.13 takes kernel / 2 whatever the dilation, so a dilated max pool padded between
+    /// the two limits runs here and is refused there.
     /// </summary>
     /// <param name="what">Names the pooling in the message.</param>
     /// <param name="average">Whether the geometry is an average pool's rather than a max pool's.</param>

@@ -9,8 +9,9 @@ using static Dsl.Tests.Graphs.TorchGraphFixture;
 namespace Dsl.Tests.Graphs;
 
 /// <summary>
-/// Convolutions against PyTorch 1.13 (tests/fixtures/torch/conv.json, made by make_conv_fixtures.py): each op case's
-/// output and gradients, and the MNIST-1D CNN (generated from <see cref="CnnNet"/>'s declaration): logits, loss and
+/// Convolutions and poolings against PyTorch 1.13 (tests/fixtures/torch/conv.json, made by make_conv_fixtures.py): each
+/// op case's output and gradients (Conv1d, Conv2d, MaxPool and AvgPool in 1d and 2d with a max pool's indices, global
+/// average pooling), and the MNIST-1D CNN (generated from <see cref="CnnNet"/>'s declaration): logits, loss and
 /// every gradient from the fixture's parameters, and two steps each of SGD with momentum and Adam. Tolerance 1e-5
 /// relative to the largest magnitude of each tensor, against PyTorch's float32 results and its float64 ones.
 /// </summary>
@@ -36,6 +37,32 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
     {
         using JsonDocument json = Load();
         JsonElement op = json.RootElement.GetProperty("ops").EnumerateArray().Single(o => o.GetProperty("name").GetString() == name);
+        string kind = op.GetProperty("op").GetString()!;
+        switch (kind)
+        {
+            case "conv1d":
+                Conv1dCase(name, op);
+                break;
+            case "conv2d":
+                Conv2dCase(name, op);
+                break;
+            case "max_pool1d" or "max_pool2d":
+                MaxPoolCase(name, op);
+                break;
+            case "avg_pool1d" or "avg_pool2d":
+                AvgPoolCase(name, op);
+                break;
+            case "global_avg_pool":
+                GlobalAvgPoolCase(name, op);
+                break;
+            default:
+                Assert.Fail($"{name}: no test runs op '{kind}'");
+                break;
+        }
+    }
+
+    private void Conv1dCase(string name, JsonElement op)
+    {
         int batch = op.GetProperty("batch").GetInt32();
         var g = new Conv1dGeometry(
             op.GetProperty("in_channels").GetInt32(), op.GetProperty("length").GetInt32(), op.GetProperty("out_channels").GetInt32(),
@@ -53,13 +80,110 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
         var dw = new float[w.Length];
         var db = new float[b.Length];
         Conv1d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g, accumulate: false, workers: null);
+        CheckParameterized(name, op, y, dx, dw, db);
+    }
 
+    private void Conv2dCase(string name, JsonElement op)
+    {
+        int batch = op.GetProperty("batch").GetInt32();
+        int[] kernel = Ints(op.GetProperty("kernel")), stride = Ints(op.GetProperty("stride")), padding = Ints(op.GetProperty("padding")), dilation = Ints(op.GetProperty("dilation"));
+        var g = new Conv2dGeometry(
+            op.GetProperty("in_channels").GetInt32(), op.GetProperty("height").GetInt32(), op.GetProperty("width").GetInt32(), op.GetProperty("out_channels").GetInt32(),
+            kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], op.GetProperty("groups").GetInt32());
+        g.Validate(name);
+        Assert.Equal(Ints(op.GetProperty("out_shape")), new[] { g.OutChannels, g.OutHeight, g.OutWidth });
+        float[] x = Floats(op.GetProperty("x")), w = Floats(op.GetProperty("weight")), b = Floats(op.GetProperty("bias_values")), dy = Floats(op.GetProperty("dy"));
+        Assert.Equal(op.GetProperty("bias").GetBoolean(), b.Length > 0);
+        Assert.Equal(g.WeightLength, w.Length);
+
+        var y = new float[batch * g.OutputSize];
+        var columns = new float[batch * g.OutPositions * g.ColumnWidth];
+        var positionMajor = new float[batch * g.OutPositions * g.OutChannels];
+        Conv2d.Forward(y, columns, positionMajor, x, w, b, batch, g, workers: null);
+        var dx = new float[x.Length];
+        var dw = new float[w.Length];
+        var db = new float[b.Length];
+        Conv2d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g, accumulate: false, workers: null);
+        CheckParameterized(name, op, y, dx, dw, db);
+    }
+
+    private void MaxPoolCase(string name, JsonElement op)
+    {
+        (int batch, PoolGeometry g, float[] x, float[] dy) = PoolProblem(op, average: false);
+        g.Validate(name, average: false);
+        var y = new float[batch * g.OutputSize];
+        var argmax = new int[y.Length];
+        MaxPool.Forward(y, argmax, x, batch, g);
+        var dx = new float[x.Length];
+        MaxPool.Backward(dx, dy, argmax, batch, g, accumulate: false);
+        foreach (string suffix in new[] { "", "_f64" })
+        {
+            Assert.Equal(Ints(op.GetProperty("indices" + suffix)), argmax);
+            Check(Floats(op.GetProperty("y" + suffix)), y, $"{name} y{suffix}");
+            Check(Floats(op.GetProperty("dx" + suffix)), dx, $"{name} dx{suffix}");
+        }
+    }
+
+    private void AvgPoolCase(string name, JsonElement op)
+    {
+        (int batch, PoolGeometry g, float[] x, float[] dy) = PoolProblem(op, average: true);
+        g.Validate(name, average: true);
+        var y = new float[batch * g.OutputSize];
+        AvgPool.Forward(y, x, batch, g);
+        var dx = new float[x.Length];
+        AvgPool.Backward(dx, dy, batch, g, accumulate: false);
+        foreach (string suffix in new[] { "", "_f64" })
+        {
+            Check(Floats(op.GetProperty("y" + suffix)), y, $"{name} y{suffix}");
+            Check(Floats(op.GetProperty("dx" + suffix)), dx, $"{name} dx{suffix}");
+        }
+    }
+
+    private void GlobalAvgPoolCase(string name, JsonElement op)
+    {
+        int batch = op.GetProperty("batch").GetInt32(), channels = op.GetProperty("channels").GetInt32();
+        int positions = Ints(op.GetProperty("spatial")).Aggregate(1, (a, d) => a * d);
+        Assert.Equal(Ints(op.GetProperty("out_shape")), new[] { channels });
+        float[] x = Floats(op.GetProperty("x")), dy = Floats(op.GetProperty("dy"));
+        var y = new float[batch * channels];
+        GlobalAvgPool.Forward(y, x, batch, channels, positions);
+        var dx = new float[x.Length];
+        GlobalAvgPool.Backward(dx, dy, batch, channels, positions, accumulate: false);
+        foreach (string suffix in new[] { "", "_f64" })
+        {
+            Check(Floats(op.GetProperty("y" + suffix)), y, $"{name} y{suffix}");
+            Check(Floats(op.GetProperty("dx" + suffix)), dx, $"{name} dx{suffix}");
+        }
+    }
+
+    /// <summary>
+    /// A pool case's geometry, input and output gradient: 1d sizes are numbers (through <see cref="PoolGeometry.OneDimensional"/>),
+    /// 2d ones [height, width]; an average pool's case has no dilation.
+    /// </summary>
+    private static (int Batch, PoolGeometry G, float[] X, float[] Dy) PoolProblem(JsonElement op, bool average)
+    {
+        int batch = op.GetProperty("batch").GetInt32(), channels = op.GetProperty("channels").GetInt32();
+        JsonElement spatial = op.GetProperty("spatial"), kernel = op.GetProperty("kernel"), stride = op.GetProperty("stride"), padding = op.GetProperty("padding");
+        Assert.Equal(!average, op.TryGetProperty("dilation", out JsonElement dilation));
+        PoolGeometry g = spatial.ValueKind == JsonValueKind.Number
+            ? PoolGeometry.OneDimensional(channels, spatial.GetInt32(), kernel.GetInt32(), stride.GetInt32(), padding.GetInt32(), average ? 1 : dilation.GetInt32())
+            : new PoolGeometry(
+                channels, spatial[0].GetInt32(), spatial[1].GetInt32(), kernel[0].GetInt32(), kernel[1].GetInt32(), stride[0].GetInt32(), stride[1].GetInt32(),
+                padding[0].GetInt32(), padding[1].GetInt32(), average ? 1 : dilation[0].GetInt32(), average ? 1 : dilation[1].GetInt32());
+        int[] outShape = spatial.ValueKind == JsonValueKind.Number ? [channels, g.OutWidth] : [channels, g.OutHeight, g.OutWidth];
+        Assert.Equal(Ints(op.GetProperty("out_shape")), outShape);
+        return (batch, g, Floats(op.GetProperty("x")), Floats(op.GetProperty("dy")));
+    }
+
+    /// <summary>A convolution's y, dx, dweight and dbias (when it has a bias) against PyTorch's float32 and float64 results.</summary>
+    private void CheckParameterized(string name, JsonElement op, float[] y, float[] dx, float[] dw, float[] db)
+    {
         foreach (string suffix in new[] { "", "_f64" })
         {
             Check(Floats(op.GetProperty("y" + suffix)), y, $"{name} y{suffix}");
             Check(Floats(op.GetProperty("dx" + suffix)), dx, $"{name} dx{suffix}");
             Check(Floats(op.GetProperty("dweight" + suffix)), dw, $"{name} dweight{suffix}");
-            if (b.Length > 0)
+            if (db.Length > 0)
             {
                 Check(Floats(op.GetProperty("dbias" + suffix)), db, $"{name} dbias{suffix}");
             }
