@@ -55,6 +55,28 @@ public enum LayerKind
 
     /// <summary>Reads a sample of any shape as one vector of its elements in row-major order (PyTorch's flatten); no parameters, no copy.</summary>
     Flatten,
+
+    /// <summary>
+    /// y = phi(conv2d(x, W) + b) per sample, x (InChannels, InHeight, InWidth) and y (OutChannels, OutHeight, OutWidth) as
+    /// <see cref="Layer.Convolution2d"/> gives them: <see cref="Layer.Weight"/> (OutChannels, InChannels / Groups,
+    /// KernelHeight, KernelWidth) and <see cref="Layer.Bias"/> (OutChannels), PyTorch's nn.Conv2d.
+    /// </summary>
+    Conv2d,
+
+    /// <summary>The maximum of each window of (channels, length), PyTorch's nn.MaxPool1d; <see cref="Layer.Pooling"/> has the window; no parameters.</summary>
+    MaxPool1d,
+
+    /// <summary>The maximum of each window of (channels, height, width), PyTorch's nn.MaxPool2d; no parameters.</summary>
+    MaxPool2d,
+
+    /// <summary>The mean of each window of (channels, length), padding counted, PyTorch's nn.AvgPool1d; no parameters.</summary>
+    AvgPool1d,
+
+    /// <summary>The mean of each window of (channels, height, width), padding counted, PyTorch's nn.AvgPool2d; no parameters.</summary>
+    AvgPool2d,
+
+    /// <summary>The mean over every position of each channel: (channels, ...) to (channels); no parameters.</summary>
+    GlobalAvgPool,
 }
 
 /// <summary>
@@ -100,11 +122,26 @@ public sealed class Layer
     /// <summary>The branch's scale of a <see cref="LayerKind.Add"/>, the factor of a <see cref="LayerKind.Scale"/> (0 for other kinds).</summary>
     public float Scale { get; internal init; }
 
-    /// <summary>A convolution's geometry (channels, lengths, kernel, stride, padding, dilation, groups); null for other kinds.</summary>
+    /// <summary>A one-dimensional convolution's geometry (channels, lengths, kernel, stride, padding, dilation, groups); null for other kinds.</summary>
     public Dsl.Ops.Conv1dGeometry? Convolution { get; internal init; }
 
+    /// <summary>A two-dimensional convolution's geometry; null for other kinds.</summary>
+    public Dsl.Ops.Conv2dGeometry? Convolution2d { get; internal init; }
+
+    /// <summary>A pooling layer's window (a one-dimensional pool has height 1); null for other kinds.</summary>
+    public Dsl.Ops.PoolGeometry? Pooling { get; internal init; }
+
     /// <summary>Floats in <see cref="Bias"/>: the output channels of a convolution, else <see cref="Units"/>; 0 without a bias.</summary>
-    public int BiasLength => !HasBias ? 0 : Convolution is { } convolution ? convolution.OutChannels : Units;
+    public int BiasLength => !HasBias ? 0
+        : Convolution is { } convolution ? convolution.OutChannels
+        : Convolution2d is { } convolution2d ? convolution2d.OutChannels
+        : Units;
+
+    /// <summary>The floats of one output channel's weights: a dense layer's FanIn, a convolution's (InChannels / Groups) times its kernel's taps.</summary>
+    internal int WeightRowLength => Kind == LayerKind.Dense ? FanIn
+        : Convolution is { } c1 ? c1.GroupInChannels * c1.Kernel
+        : Convolution2d is { } c2 ? c2.GroupInChannels * c2.KernelHeight * c2.KernelWidth
+        : WeightLength;
 
     /// <summary>
     /// Floats in <see cref="Weight"/>: Units * FanIn for a dense layer, OutChannels * InChannels / Groups * Kernel for a
@@ -226,6 +263,10 @@ public sealed class Layer
         LayerKind.Scale => $"{Name}: Scale by {Scale.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Units})",
         LayerKind.Conv1d when Convolution is { } g => $"{Name}: Conv1d ({g.InChannels}, {g.InLength}) -> ({g.OutChannels}, {g.OutLength}), kernel {g.Kernel}, stride {g.Stride}, padding {g.Padding}, dilation {g.Dilation}, groups {g.Groups}, {Activation}",
         LayerKind.Flatten => $"{Name}: Flatten ({Units})",
+        LayerKind.Conv2d when Convolution2d is { } g => $"{Name}: Conv2d ({g.InChannels}, {g.InHeight}, {g.InWidth}) -> ({g.OutChannels}, {g.OutHeight}, {g.OutWidth}), kernel {g.KernelHeight}x{g.KernelWidth}, stride {g.StrideHeight}x{g.StrideWidth}, padding {g.PaddingHeight}x{g.PaddingWidth}, dilation {g.DilationHeight}x{g.DilationWidth}, groups {g.Groups}, {Activation}",
+        LayerKind.MaxPool1d or LayerKind.AvgPool1d when Pooling is { } p => $"{Name}: {Kind} ({p.Channels}, {p.InWidth}) -> ({p.Channels}, {p.OutWidth}), kernel {p.KernelWidth}, stride {p.StrideWidth}, padding {p.PaddingWidth}" + (Kind == LayerKind.MaxPool1d ? $", dilation {p.DilationWidth}" : ""),
+        LayerKind.MaxPool2d or LayerKind.AvgPool2d when Pooling is { } p => $"{Name}: {Kind} ({p.Channels}, {p.InHeight}, {p.InWidth}) -> ({p.Channels}, {p.OutHeight}, {p.OutWidth}), kernel {p.KernelHeight}x{p.KernelWidth}, stride {p.StrideHeight}x{p.StrideWidth}, padding {p.PaddingHeight}x{p.PaddingWidth}" + (Kind == LayerKind.MaxPool2d ? $", dilation {p.DilationHeight}x{p.DilationWidth}" : ""),
+        LayerKind.GlobalAvgPool => $"{Name}: GlobalAvgPool {FanIn} -> ({Units})",
         _ => $"{Name}: {Kind} ({Units}){(WeightLength > 0 ? "" : ", no affine parameters")}",
     };
 }

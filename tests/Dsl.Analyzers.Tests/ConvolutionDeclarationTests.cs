@@ -192,6 +192,171 @@ public sealed class ConvolutionDeclarationTests
         }
         """);
 
+    [Fact]
+    public Task AnImageNetworkWithPoolsHasNoDiagnostic() => AnalyzerVerifier.VerifyValidAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [3, 17, 15])]
+        public sealed partial class ImageCnn
+        {
+            [Conv2d(8, 3, Padding = 1), Relu] public partial Layer Conv1 { get; }
+            [MaxPool2d(2)] public partial Layer Pool1 { get; }
+            [Conv2d(8, 3, 1, StrideHeight = 2, PaddingWidth = 1, Groups = 2, Bias = false, Init = Init.He), Gelu] public partial Layer Conv2 { get; }
+            [AvgPool2d(2, 3, Stride = 1, PaddingWidth = 1)] public partial Layer Pool2 { get; }
+            [MaxPool2d(3, Stride = 1, Padding = 1, Dilation = 1)] public partial Layer Pool3 { get; }
+            [GlobalAvgPool] public partial Layer Gap { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
+    public Task OneDimensionalPoolsHaveNoDiagnostic() => AnalyzerVerifier.VerifyValidAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [1, 40])]
+        public sealed partial class PooledCnn
+        {
+            [Conv1d(16, 5, Padding = 2), Relu] public partial Layer Conv1 { get; }
+            [MaxPool1d(3, Stride = 2, Padding = 1, Dilation = 1)] public partial Layer Pool1 { get; }
+            [Conv1d(16, 3), Relu] public partial Layer Conv2 { get; }
+            [AvgPool1d(2)] public partial Layer Pool2 { get; }
+            [Flatten] public partial Layer Flat { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    private const string AConv2dOnAOneChannelShapeSaysHowToDeclareTheChannelSource = """
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [28, 28])]
+        public sealed partial class ImageCnn
+        {
+            [{|DSL0006:Conv2d(8, 3)|}, Relu] public partial Layer Conv1 { get; }
+            [GlobalAvgPool] public partial Layer Gap { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """;
+
+    [Fact]
+    public Task AConv2dOnAOneChannelShapeIsReportedAtTheConvolution() => AnalyzerVerifier.VerifyAsync(AConv2dOnAOneChannelShapeSaysHowToDeclareTheChannelSource);
+
+    [Fact]
+    public void TheConv2dRankMessageSaysHowToDeclareOneChannel()
+        => Assert.Contains(
+            "Conv2d 'Conv1' of network 'ImageCnn' reads (channels, height, width) per sample, but receives shape [28, 28]; declare a one-channel image as [1, 28, 28]",
+            SingleMessage(AConv2dOnAOneChannelShapeSaysHowToDeclareTheChannelSource),
+            StringComparison.Ordinal);
+
+    private const string APoolWindowLongerThanTheHeightIsReportedAtThePoolSource = """
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [3, 4, 20])]
+        public sealed partial class ImageCnn
+        {
+            [Conv2d(8, 3)] public partial Layer Conv1 { get; }
+            [{|DSL0006:MaxPool2d(3, 2)|}] public partial Layer Pool { get; }
+            [Flatten] public partial Layer Flat { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """;
+
+    [Fact]
+    public Task APoolWindowLongerThanTheHeightIsReportedAtThePool() => AnalyzerVerifier.VerifyAsync(APoolWindowLongerThanTheHeightIsReportedAtThePoolSource);
+
+    [Fact]
+    public void TheShortHeightMessageNamesTheAxisAndTheWindow()
+        => Assert.Contains(
+            "MaxPool2d 'Pool' of network 'ImageCnn' receives height 2, which with padding 0 is shorter than its window spans (3 taps at dilation 1 cover 3); no output position fits",
+            SingleMessage(APoolWindowLongerThanTheHeightIsReportedAtThePoolSource),
+            StringComparison.Ordinal);
+
+    private const string ADenseLayerAfterAPoolWithoutFlattenIsReportedAtTheDenseSource = """
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [1, 40])]
+        public sealed partial class PooledCnn
+        {
+            [Conv1d(4, 5), Relu] public partial Layer Conv1 { get; }
+            [AvgPool1d(4)] public partial Layer Pool { get; }
+            [{|DSL0006:Dense(10)|}] public partial Layer Logits { get; }
+        }
+        """;
+
+    [Fact]
+    public Task ADenseLayerAfterAPoolWithoutFlattenIsReportedAtTheDense() => AnalyzerVerifier.VerifyAsync(ADenseLayerAfterAPoolWithoutFlattenIsReportedAtTheDenseSource);
+
+    [Fact]
+    public void TheMissingFlattenAfterAPoolMessageGivesThePooledShape()
+        => Assert.Contains(
+            "Dense layer 'Logits' of network 'PooledCnn' reads one-dimensional input (features), but receives shape [4, 9]; insert [Flatten] public partial Layer Flatten { get; } before it to read the 36 floats as features",
+            SingleMessage(ADenseLayerAfterAPoolWithoutFlattenIsReportedAtTheDenseSource),
+            StringComparison.Ordinal);
+
+    [Fact]
+    public Task PoolsAndGlobalPoolingOfTheWrongRankAreReported() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [3, 16, 16])]
+        public sealed partial class A
+        {
+            [{|DSL0006:MaxPool1d(2)|}] public partial Layer Pool { get; }
+            [Flatten] public partial Layer Flat { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+
+        [Network(Input = [40])]
+        public sealed partial class B
+        {
+            [{|DSL0006:GlobalAvgPool|}] public partial Layer Gap { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    private const string APoolPaddingBeyondHalfTheWindowIsOutOfRangeSource = """
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [2, 40])]
+        public sealed partial class PooledCnn
+        {
+            [{|DSL0008:MaxPool1d(3, Padding = 2)|}] public partial Layer Pool1 { get; }
+            [{|DSL0008:AvgPool1d(2, Padding = 2)|}] public partial Layer Pool2 { get; }
+            [{|DSL0003:MaxPool1d(0)|}] public partial Layer Pool3 { get; }
+            [{|DSL0003:AvgPool1d(2, Stride = 0)|}] public partial Layer Pool4 { get; }
+            [{|DSL0003:Conv1d(2, 3, Dilation = 0)|}] public partial Layer Conv { get; }
+            [Flatten] public partial Layer Flat { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """;
+
+    [Fact]
+    public Task PoolSizesOutOfRangeAreReportedAtTheAttribute() => AnalyzerVerifier.VerifyAsync(APoolPaddingBeyondHalfTheWindowIsOutOfRangeSource);
+
+    [Fact]
+    public Task Conv2dSizesOutOfRangeAreReportedAtTheAttribute() => AnalyzerVerifier.VerifyAsync("""
+        using Dsl;
+        namespace Demo;
+        [Network(Input = [2, 9, 9])]
+        public sealed partial class ImageCnn
+        {
+            [{|DSL0003:Conv2d(4, 0, 3)|}] public partial Layer Conv1 { get; }
+            [{|DSL0008:Conv2d(4, 3, PaddingHeight = -1)|}] public partial Layer Conv2 { get; }
+            [{|DSL0008:MaxPool2d(2, PaddingWidth = 2)|}] public partial Layer Pool { get; }
+            [GlobalAvgPool] public partial Layer Gap { get; }
+            [Dense(10)] public partial Layer Logits { get; }
+        }
+        """);
+
+    [Fact]
+    public void ThePoolPaddingMessageGivesTheLimit()
+    {
+        DeclarationRun run = DeclarationRun.Run(System.Text.RegularExpressions.Regex.Replace(APoolPaddingBeyondHalfTheWindowIsOutOfRangeSource, @"\{\|[A-Z]+[0-9]+:|\|\}", string.Empty));
+        string[] messages = [.. run.AnalyzerDiagnostics.Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Contains("MaxPool1d 'Pool1' has padding 2 along its length; at most 1, half its dilated window, as PyTorch allows", messages);
+        Assert.Contains("AvgPool1d 'Pool2' has padding 2 along its length; at most 1, half its kernel, as PyTorch allows", messages);
+        Assert.Contains("MaxPool1d 'Pool3' has 0 kernel; it must be positive", messages);
+        Assert.Contains("AvgPool1d 'Pool4' has 0 stride; it must be positive", messages);
+    }
+
     /// <summary>The one diagnostic's message for a source with its markup (<c>{|DSL0006:...|}</c>) taken out.</summary>
     private static string SingleMessage(string source)
     {

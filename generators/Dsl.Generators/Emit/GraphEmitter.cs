@@ -235,6 +235,16 @@ internal static class GraphEmitter
                 return $"builder.Scale({name}, {F(layer.Factor)})";
             case LayerKind.Conv1d:
                 return $"builder.Conv1d<{phi}>({name}, {I(layer.Units)}, {I(layer.Kernel)}, {I(layer.Stride)}, {I(layer.Padding)}, {I(layer.Dilation)}, {I(layer.Groups)}, {Bool(layer.HasBias)}, global::Dsl.Init.{(InitKind)layer.Init}, global::Dsl.Fan.{layer.Fan}, {D(layer.InitStd)}, {activation}, {F(layer.Slope)}, {ActivationValue(layer)})";
+            case LayerKind.Conv2d:
+                return $"builder.Conv2d<{phi}>({name}, {I(layer.Units)}, {I(layer.KernelHeight)}, {I(layer.Kernel)}, {I(layer.StrideHeight)}, {I(layer.Stride)}, {I(layer.PaddingHeight)}, {I(layer.Padding)}, {I(layer.DilationHeight)}, {I(layer.Dilation)}, {I(layer.Groups)}, {Bool(layer.HasBias)}, global::Dsl.Init.{(InitKind)layer.Init}, global::Dsl.Fan.{layer.Fan}, {D(layer.InitStd)}, {activation}, {F(layer.Slope)}, {ActivationValue(layer)})";
+            case LayerKind.MaxPool1d:
+            case LayerKind.MaxPool2d:
+                return $"builder.MaxPool({name}, {Bool(layer.Kind == LayerKind.MaxPool2d)}, {I(layer.KernelHeight)}, {I(layer.Kernel)}, {I(layer.StrideHeight)}, {I(layer.Stride)}, {I(layer.PaddingHeight)}, {I(layer.Padding)}, {I(layer.DilationHeight)}, {I(layer.Dilation)})";
+            case LayerKind.AvgPool1d:
+            case LayerKind.AvgPool2d:
+                return $"builder.AvgPool({name}, {Bool(layer.Kind == LayerKind.AvgPool2d)}, {I(layer.KernelHeight)}, {I(layer.Kernel)}, {I(layer.StrideHeight)}, {I(layer.Stride)}, {I(layer.PaddingHeight)}, {I(layer.Padding)})";
+            case LayerKind.GlobalAvgPool:
+                return $"builder.GlobalAvgPool({name})";
             case LayerKind.Flatten:
                 return $"builder.Flatten({name})";
             default:
@@ -364,6 +374,14 @@ internal static class GraphEmitter
                 LayerKind.Conv1d => name + "Conv1d " + I(layer.Units) + " channels, kernel " + I(layer.Kernel) + ", stride " + I(layer.Stride) + ", padding " + I(layer.Padding)
                     + (layer.Dilation == 1 ? string.Empty : ", dilation " + I(layer.Dilation)) + (layer.Groups == 1 ? string.Empty : ", " + I(layer.Groups) + " groups")
                     + ", " + ActivationName(layer) + (layer.HasBias ? string.Empty : ", no bias") + ", init " + InitName(layer) + shape,
+                LayerKind.Conv2d => name + "Conv2d " + I(layer.Units) + " channels, kernel " + Pair(layer.KernelHeight, layer.Kernel) + ", stride " + Pair(layer.StrideHeight, layer.Stride)
+                    + ", padding " + Pair(layer.PaddingHeight, layer.Padding) + (layer.DilationHeight == 1 && layer.Dilation == 1 ? string.Empty : ", dilation " + Pair(layer.DilationHeight, layer.Dilation))
+                    + (layer.Groups == 1 ? string.Empty : ", " + I(layer.Groups) + " groups") + ", " + ActivationName(layer) + (layer.HasBias ? string.Empty : ", no bias") + ", init " + InitName(layer) + shape,
+                LayerKind.MaxPool1d or LayerKind.AvgPool1d => name + layer.Kind + ", kernel " + I(layer.Kernel) + ", stride " + I(layer.Stride) + ", padding " + I(layer.Padding)
+                    + (layer.Dilation == 1 ? string.Empty : ", dilation " + I(layer.Dilation)) + shape,
+                LayerKind.MaxPool2d or LayerKind.AvgPool2d => name + layer.Kind + ", kernel " + Pair(layer.KernelHeight, layer.Kernel) + ", stride " + Pair(layer.StrideHeight, layer.Stride)
+                    + ", padding " + Pair(layer.PaddingHeight, layer.Padding) + (layer.DilationHeight == 1 && layer.Dilation == 1 ? string.Empty : ", dilation " + Pair(layer.DilationHeight, layer.Dilation)) + shape,
+                LayerKind.GlobalAvgPool => name + "GlobalAvgPool" + shape,
                 LayerKind.Flatten => name + "Flatten" + shape,
                 _ => name + "Dropout p = " + layer.Probability.ToString("R", CultureInfo.InvariantCulture) + shape,
             };
@@ -408,6 +426,9 @@ internal static class GraphEmitter
     internal static string D(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "d";
 
     private static string CSharpName(string name) => Parsing.CSharpNames.Identifier(name);
+
+    /// <summary>A window's height and width as the docs write them: "3x3".</summary>
+    private static string Pair(int height, int width) => I(height) + "x" + I(width);
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -24,6 +24,14 @@ internal enum NodeOp
     Conv1d,
     /// <summary>Any shape -> (elements): the same floats read as features; no compute.</summary>
     Flatten,
+    /// <summary>A two-dimensional convolution with its activation: (channels, height, width) -> (out channels, out height, out width).</summary>
+    Conv2d,
+    /// <summary>The maximum of each window, one- or two-dimensional: (channels, ...) -> (channels, out ...).</summary>
+    MaxPool,
+    /// <summary>The mean of each window with padding counted, one- or two-dimensional.</summary>
+    AvgPool,
+    /// <summary>(channels, ...) -> (channels): the mean over every position.</summary>
+    GlobalAvgPool,
 }
 
 /// <summary>
@@ -44,10 +52,8 @@ internal sealed record GraphNode(int Id, string Path, NodeOp Op, int Input, int 
 /// <summary>
 /// A shape problem, at the declaration item chain <paramref name="Origin"/> (empty: the network itself); or, with
 /// <paramref name="IsSize"/>, a network too large to lay out (reported at the top-level property that reaches the limit).
-/// </summary>
-/// <summary>
-/// A shape or size error at the item path <paramref name="Origin"/>. <paramref name="NeedsFlatten"/>: the item reads
-/// features but receives a shape of rank 2 or more, and a flatten inserted before it is the mechanical fix.
+/// <paramref name="NeedsFlatten"/>: the item reads features but receives a shape of rank 2 or more, and a flatten
+/// inserted before it is the mechanical fix.
 /// </summary>
 internal readonly record struct GraphError(EquatableArray<int> Origin, string Message, bool IsSize = false, bool NeedsFlatten = false);
 
@@ -71,7 +77,7 @@ internal sealed class LoweredGraph
 /// values out); the parser reports its errors at the attributes, and the emitter writes its docs from its nodes.
 /// Repeats and blocks are expanded (paths <c>Blocks[3].Up</c>), so the graph is what runs.
 /// </summary>
-internal static class GraphLowering
+internal static partial class GraphLowering
 {
     /// <summary>The most nodes a declaration may expand to.</summary>
     public const int MaxNodes = 100_000;
@@ -121,7 +127,7 @@ internal static class GraphLowering
         return graph;
     }
 
-    private sealed class Walk
+    private sealed partial class Walk
     {
         private readonly string _network;
         private readonly LoweredGraph _graph;
@@ -177,7 +183,15 @@ internal static class GraphLowering
                 case LayerKind.Scale:
                     return Add(NodeOp.Scale, path, layer, same, 0, -1, layer.Factor, origin);
                 case LayerKind.Conv1d:
-                    return Conv1d(layer, path, origin);
+                case LayerKind.Conv2d:
+                    return Convolution(layer, path, origin);
+                case LayerKind.MaxPool1d:
+                case LayerKind.MaxPool2d:
+                case LayerKind.AvgPool1d:
+                case LayerKind.AvgPool2d:
+                    return Pool(layer, path, origin);
+                case LayerKind.GlobalAvgPool:
+                    return GlobalAvgPool(layer, path, origin);
                 case LayerKind.Flatten:
                     return Add(NodeOp.Flatten, path, layer, Vector(width), 0, -1, 0, origin);
                 default:
@@ -198,48 +212,6 @@ internal static class GraphLowering
                 "{0} '{1}' of network '{2}' reads one-dimensional input (features), but receives shape {3}; insert [Flatten] public partial Layer Flatten {{ get; }} before it to read the {4} floats as features",
                 what, path, _network, Format(Shape), Width), NeedsFlatten: true));
             return false;
-        }
-
-        /// <summary>(channels, length) -> (out channels, floor((length + 2 padding - dilation (kernel - 1) - 1) / stride) + 1).</summary>
-        private bool Conv1d(LayerSpec layer, string path, List<int> origin)
-        {
-            if (Shape.Count != 2)
-            {
-                return Error(origin, string.Format(
-                    CultureInfo.InvariantCulture,
-                    "Conv1d '{0}' of network '{1}' reads (channels, length) per sample, but receives shape {2}{3}",
-                    path, _network, Format(Shape), Shape.Count == 1 ? string.Format(CultureInfo.InvariantCulture, "; declare a one-channel input as [1, {0}]", Width) : string.Empty));
-            }
-
-            int channels = Shape[0], length = Shape[1];
-            if (channels % layer.Groups != 0 || layer.Units % layer.Groups != 0)
-            {
-                return Error(origin, string.Format(
-                    CultureInfo.InvariantCulture,
-                    "Conv1d '{0}' of network '{1}' has {2} groups, but {3} input and {4} output channels; both must divide into the groups",
-                    path, _network, layer.Groups, channels, layer.Units));
-            }
-
-            long span = (long)length + (2L * layer.Padding) - ((long)layer.Dilation * (layer.Kernel - 1)) - 1;
-            if (span < 0)
-            {
-                return Error(origin, string.Format(
-                    CultureInfo.InvariantCulture,
-                    "Conv1d '{0}' of network '{1}' receives length {2}, which with padding {3} is shorter than its kernel spans ({4} taps at dilation {5} cover {6}); no output position fits",
-                    path, _network, length, layer.Padding, layer.Kernel, layer.Dilation, ((long)layer.Dilation * (layer.Kernel - 1)) + 1));
-            }
-
-            long outLength = (span / layer.Stride) + 1;
-            long outWidth = layer.Units * outLength;
-            if (outWidth > int.MaxValue || (long)channels * layer.Kernel * outLength > int.MaxValue)
-            {
-                _graph.Errors.Add(new GraphError(new EquatableArray<int>(origin.ToArray()), string.Format(
-                    CultureInfo.InvariantCulture, "Conv1d '{0}' of network '{1}' writes {2} x {3} floats per sample; at most {4} fit", path, _network, layer.Units, outLength, int.MaxValue), IsSize: true));
-                return false;
-            }
-
-            long parameters = ((long)layer.Units * (channels / layer.Groups) * layer.Kernel) + (layer.HasBias ? layer.Units : 0);
-            return Add(NodeOp.Conv1d, path, layer, new EquatableArray<int>(new[] { layer.Units, (int)outLength }), parameters, -1, 0, origin);
         }
 
         private bool Error(List<int> origin, string message)

@@ -44,11 +44,15 @@ internal sealed record BlockSpec(string Namespace, string ClassName, string Type
 /// <param name="Probability">A dropout layer's drop probability.</param>
 /// <param name="Momentum">A batch norm's momentum of the running statistics.</param>
 /// <param name="Factor">A scale layer's factor.</param>
-/// <param name="Kernel">A convolution's kernel taps (its output channels are <paramref name="Units"/>).</param>
-/// <param name="Stride">A convolution's stride.</param>
-/// <param name="Padding">A convolution's zero padding at each end.</param>
-/// <param name="Dilation">A convolution's spacing between taps.</param>
+/// <param name="Kernel">A convolution's or pool's kernel taps along the length or width (a convolution's output channels are <paramref name="Units"/>).</param>
+/// <param name="Stride">A convolution's or pool's stride along the length or width.</param>
+/// <param name="Padding">A convolution's or pool's padding at each end of the length or width.</param>
+/// <param name="Dilation">A convolution's or pool's spacing between taps along the length or width.</param>
 /// <param name="Groups">A convolution's channel groups.</param>
+/// <param name="KernelHeight">A two-dimensional convolution's or pool's kernel rows (1 for one-dimensional ones).</param>
+/// <param name="StrideHeight">The stride along the height (1 for one-dimensional ops).</param>
+/// <param name="PaddingHeight">The padding of the height (0 for one-dimensional ops).</param>
+/// <param name="DilationHeight">The dilation along the height (1 for one-dimensional ops).</param>
 internal sealed record LayerSpec(
     string PropertyName,
     PartialPropertySpec Implementation,
@@ -69,7 +73,11 @@ internal sealed record LayerSpec(
     int Stride = 0,
     int Padding = 0,
     int Dilation = 0,
-    int Groups = 0);
+    int Groups = 0,
+    int KernelHeight = 1,
+    int StrideHeight = 1,
+    int PaddingHeight = 0,
+    int DilationHeight = 1);
 
 /// <summary>Mirrors Dsl.LayerKind.</summary>
 internal enum LayerKind
@@ -83,6 +91,12 @@ internal enum LayerKind
     Scale,
     Conv1d,
     Flatten,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    GlobalAvgPool,
 }
 
 internal enum ActivationKind

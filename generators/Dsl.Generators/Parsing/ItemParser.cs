@@ -90,6 +90,12 @@ internal sealed class ItemParser
     private const string BatchNormAttributeName = "Dsl.BatchNormAttribute";
     private const string Conv1dAttributeName = "Dsl.Conv1dAttribute";
     private const string FlattenAttributeName = "Dsl.FlattenAttribute";
+    private const string Conv2dAttributeName = "Dsl.Conv2dAttribute";
+    private const string MaxPool1dAttributeName = "Dsl.MaxPool1dAttribute";
+    private const string MaxPool2dAttributeName = "Dsl.MaxPool2dAttribute";
+    private const string AvgPool1dAttributeName = "Dsl.AvgPool1dAttribute";
+    private const string AvgPool2dAttributeName = "Dsl.AvgPool2dAttribute";
+    private const string GlobalAvgPoolAttributeName = "Dsl.GlobalAvgPoolAttribute";
     private const string ResidualAttributeName = "Dsl.ResidualAttribute";
     private const string RepeatAttributeName = "Dsl.RepeatAttribute";
     public const string BlockAttributeName = "Dsl.BlockAttribute";
@@ -112,8 +118,14 @@ internal sealed class ItemParser
     /// <summary>Whether an attribute class is one of the runtime's attributes for a layer or block property.</summary>
     public static bool IsLayerAttribute(INamedTypeSymbol? attributeClass)
         => attributeClass is not null and not IErrorTypeSymbol
-            && (NetworkParser.FullName(attributeClass) is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName or Conv1dAttributeName or FlattenAttributeName or ResidualAttributeName or RepeatAttributeName
+            && (DeclaresLayer(NetworkParser.FullName(attributeClass)) || NetworkParser.FullName(attributeClass) is ResidualAttributeName or RepeatAttributeName
                 || DerivesFrom(attributeClass, ActivationAttributeName));
+
+    /// <summary>Whether an attribute's full name is one that declares a layer (every layer attribute but the activations).</summary>
+    private static bool DeclaresLayer(string name)
+        => name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName
+            or Conv1dAttributeName or Conv2dAttributeName or FlattenAttributeName or MaxPool1dAttributeName or MaxPool2dAttributeName or AvgPool1dAttributeName
+            or AvgPool2dAttributeName or GlobalAvgPoolAttributeName;
 
     /// <summary>Whether a property's type is one the generator implements block properties with: a [Block] class or Dsl.Repeated&lt;T&gt;.</summary>
     public static bool IsBlockPropertyType(ITypeSymbol? type)
@@ -177,7 +189,7 @@ internal sealed class ItemParser
                 }
 
                 string name = NetworkParser.FullName(attribute.AttributeClass);
-                if (name is DenseAttributeName or LayerNormAttributeName or RmsNormAttributeName or BatchNormAttributeName or DropoutAttributeName or ScaleAttributeName or Conv1dAttributeName or FlattenAttributeName)
+                if (DeclaresLayer(name))
                 {
                     layerAttributes.Add(attribute);
                 }
@@ -241,7 +253,7 @@ internal sealed class ItemParser
                 continue;
             }
 
-            bool takesActivation = layerAttributes.Count == 1 && NetworkParser.FullName(layerAttributes[0].AttributeClass) is DenseAttributeName or Conv1dAttributeName;
+            bool takesActivation = layerAttributes.Count == 1 && NetworkParser.FullName(layerAttributes[0].AttributeClass) is DenseAttributeName or Conv1dAttributeName or Conv2dAttributeName;
             if (layerAttributes.Count > 1 || activationAttributes.Count > 1 || (layerAttributes.Count == 1 && !takesActivation && activationAttributes.Count > 0))
             {
                 string problem = layerAttributes.Count > 1
@@ -274,8 +286,14 @@ internal sealed class ItemParser
                 : NetworkParser.FullName(main.AttributeClass) switch
                 {
                     DenseAttributeName => Dense(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, propertyLocation, diagnostics, result),
-                    Conv1dAttributeName => Conv1d(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, propertyLocation, diagnostics, result),
+                    Conv1dAttributeName => Convolution(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, twoDimensional: false, propertyLocation, diagnostics, result),
+                    Conv2dAttributeName => Convolution(property, main, activationAttributes.Count == 1 ? activationAttributes[0] : null, twoDimensional: true, propertyLocation, diagnostics, result),
+                    MaxPool1dAttributeName => Pool(property, main, LayerKind.MaxPool1d, mainLocation, diagnostics, result),
+                    MaxPool2dAttributeName => Pool(property, main, LayerKind.MaxPool2d, mainLocation, diagnostics, result),
+                    AvgPool1dAttributeName => Pool(property, main, LayerKind.AvgPool1d, mainLocation, diagnostics, result),
+                    AvgPool2dAttributeName => Pool(property, main, LayerKind.AvgPool2d, mainLocation, diagnostics, result),
                     FlattenAttributeName => new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Flatten, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0),
+                    GlobalAvgPoolAttributeName => new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.GlobalAvgPool, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0),
                     DropoutAttributeName => Dropout(property, main, mainLocation, diagnostics, result),
                     ScaleAttributeName => Scale(property, main, mainLocation, diagnostics, result),
                     _ => Norm(property, main, mainLocation, diagnostics, result),
@@ -361,59 +379,58 @@ internal sealed class ItemParser
         return new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Dense, units, hasBias, init, fan, initStd, activation, slope);
     }
 
-    /// <summary>[Conv1d(outChannels, kernel, Stride, Padding, Dilation, Groups, Bias, Init, Fan, InitStd)] with at most one activation attribute.</summary>
-    private static LayerSpec? Conv1d(IPropertySymbol property, AttributeData conv, AttributeData? activationAttribute, Location propertyLocation, List<ParseDiagnostic> diagnostics, ParsedItems result)
+    /// <summary>
+    /// [Conv1d(outChannels, kernel)] or [Conv2d(outChannels, kernel)] / [Conv2d(outChannels, kernelHeight, kernelWidth)]
+    /// with Stride, Padding, Dilation (both axes; per axis where given), Groups, Bias, Init, Fan and InitStd, and at most
+    /// one activation attribute.
+    /// </summary>
+    private static LayerSpec? Convolution(
+        IPropertySymbol property, AttributeData conv, AttributeData? activationAttribute, bool twoDimensional, Location propertyLocation, List<ParseDiagnostic> diagnostics, ParsedItems result)
     {
+        string what = twoDimensional ? "Conv2d" : "Conv1d";
         Location location = NetworkParser.AttributeLocation(conv, propertyLocation);
-        if (conv.AttributeConstructor is null || conv.ConstructorArguments.Length != 2
-            || conv.ConstructorArguments[0].Value is not int outChannels || conv.ConstructorArguments[1].Value is not int kernel)
+        if (conv.AttributeConstructor is null || conv.ConstructorArguments.Length is < 2 or > 3 || (!twoDimensional && conv.ConstructorArguments.Length != 2)
+            || conv.ConstructorArguments.Any(a => a.Value is not int))
         {
             result.Incomplete = true;
             return null;
         }
 
-        int stride = 1, padding = 0, dilation = 1, groups = 1;
+        int outChannels = (int)conv.ConstructorArguments[0].Value!;
+        int kernelHeight = twoDimensional ? (int)conv.ConstructorArguments[1].Value! : 1;
+        int kernelWidth = (int)conv.ConstructorArguments[conv.ConstructorArguments.Length - 1].Value!;
+        int groups = 1;
         bool hasBias = true;
         InitKind init = InitKind.TorchDefault;
         FanKind fan = FanKind.In;
         double initStd = 0.01;
+        var window = new Window(1, 0, 1);
         foreach (KeyValuePair<string, TypedConstant> argument in conv.NamedArguments)
         {
             object? value = argument.Value.Kind == TypedConstantKind.Error ? null : argument.Value.Value;
             switch (argument.Key)
             {
-                case "Stride" when value is int v: stride = v; break;
-                case "Padding" when value is int v: padding = v; break;
-                case "Dilation" when value is int v: dilation = v; break;
                 case "Groups" when value is int v: groups = v; break;
                 case "Bias" when value is bool b: hasBias = b; break;
                 case "Init" when value is int i: init = (InitKind)i; break;
                 case "Fan" when value is int f: fan = (FanKind)f; break;
                 case "InitStd" when value is double d: initStd = d; break;
-                default: result.Incomplete = true; break;
+                default:
+                    if (!window.Read(argument.Key, value, twoDimensional, dilation: true))
+                    {
+                        result.Incomplete = true;
+                    }
+
+                    break;
             }
         }
 
-        foreach ((string name, int size) in new[] { ("output channels", outChannels), ("kernel", kernel), ("stride", stride), ("dilation", dilation), ("groups", groups) })
-        {
-            if (size <= 0)
-            {
-                diagnostics.Add(new ParseDiagnostic(
-                    DiagnosticIds.NonPositiveSize,
-                    location,
-                    string.Format(CultureInfo.InvariantCulture, "Conv1d '{0}' has {1} {2}; it must be positive", property.Name, size, name)));
-            }
-        }
-
-        if (padding < 0)
-        {
-            diagnostics.Add(new ParseDiagnostic(
-                DiagnosticIds.ArgumentOutOfRange,
-                location,
-                string.Format(CultureInfo.InvariantCulture, "Conv1d '{0}' has Padding {1}; padding is zero or more", property.Name, padding)));
-        }
-
-        CheckInit("Conv1d", property, init, fan, initStd, location, diagnostics);
+        window.Resolve(twoDimensional);
+        var sizes = new List<(string Name, int Size)> { ("output channels", outChannels) };
+        sizes.AddRange(window.Sizes(kernelHeight, kernelWidth, twoDimensional, dilation: true));
+        sizes.Add(("groups", groups));
+        CheckWindow(what, property, sizes, window, twoDimensional, location, diagnostics);
+        CheckInit(what, property, init, fan, initStd, location, diagnostics);
         ActivationKind activation = ActivationKind.Identity;
         double slope = 0;
         if (activationAttribute is not null && !Activation(property, activationAttribute, propertyLocation, diagnostics, result, out activation, out slope))
@@ -421,8 +438,169 @@ internal sealed class ItemParser
             activation = ActivationKind.Identity;
         }
 
-        return new LayerSpec(property.Name, NetworkParser.NoImplementation, LayerKind.Conv1d, outChannels, hasBias, init, fan, initStd, activation, slope,
-            Kernel: kernel, Stride: stride, Padding: padding, Dilation: dilation, Groups: groups);
+        return new LayerSpec(property.Name, NetworkParser.NoImplementation, twoDimensional ? LayerKind.Conv2d : LayerKind.Conv1d, outChannels, hasBias, init, fan, initStd, activation, slope,
+            Kernel: kernelWidth, Stride: window.StrideWidth, Padding: window.PaddingWidth, Dilation: window.DilationWidth, Groups: groups,
+            KernelHeight: kernelHeight, StrideHeight: window.StrideHeight, PaddingHeight: window.PaddingHeight, DilationHeight: window.DilationHeight);
+    }
+
+    /// <summary>
+    /// [MaxPool1d(kernel)], [AvgPool1d(kernel)], [MaxPool2d(kernel)] / [MaxPool2d(kernelHeight, kernelWidth)] and
+    /// [AvgPool2d(...)]: the stride defaults to the kernel (PyTorch's default), padding to 0, a max pool's dilation to 1;
+    /// PyTorch's limit on the padding (at most half the window) is checked here.
+    /// </summary>
+    private static LayerSpec? Pool(IPropertySymbol property, AttributeData pool, LayerKind kind, Location location, List<ParseDiagnostic> diagnostics, ParsedItems result)
+    {
+        bool twoDimensional = kind is LayerKind.MaxPool2d or LayerKind.AvgPool2d, average = kind is LayerKind.AvgPool1d or LayerKind.AvgPool2d;
+        if (pool.AttributeConstructor is null || pool.ConstructorArguments.Length is < 1 or > 2 || (!twoDimensional && pool.ConstructorArguments.Length != 1)
+            || pool.ConstructorArguments.Any(a => a.Value is not int))
+        {
+            result.Incomplete = true;
+            return null;
+        }
+
+        int kernelHeight = twoDimensional ? (int)pool.ConstructorArguments[0].Value! : 1;
+        int kernelWidth = (int)pool.ConstructorArguments[pool.ConstructorArguments.Length - 1].Value!;
+        var window = new Window(0, 0, 1);
+        foreach (KeyValuePair<string, TypedConstant> argument in pool.NamedArguments)
+        {
+            object? value = argument.Value.Kind == TypedConstantKind.Error ? null : argument.Value.Value;
+            if (!window.Read(argument.Key, value, twoDimensional, dilation: !average))
+            {
+                result.Incomplete = true;
+            }
+        }
+
+        // PyTorch's stride defaults to the kernel (a non-positive kernel is reported once, not again as its stride).
+        window.Resolve(twoDimensional, defaultStrideHeight: twoDimensional ? System.Math.Max(kernelHeight, 1) : 1, defaultStrideWidth: System.Math.Max(kernelWidth, 1));
+        string what = kind.ToString();
+        CheckWindow(what, property, window.Sizes(kernelHeight, kernelWidth, twoDimensional, dilation: !average), window, twoDimensional, location, diagnostics);
+        foreach ((string axis, int kernel, int padding, int dilation) in twoDimensional
+            ? new[] { ("height", kernelHeight, window.PaddingHeight, window.DilationHeight), ("width", kernelWidth, window.PaddingWidth, window.DilationWidth) }
+            : new[] { ("length", kernelWidth, window.PaddingWidth, window.DilationWidth) })
+        {
+            // PyTorch refuses padding beyond half the window: a max pool's dilated window, an average pool's kernel.
+            long limit = average ? kernel / 2 : ((((long)kernel - 1) * dilation) + 1) / 2;
+            if (kernel > 0 && dilation > 0 && padding > limit)
+            {
+                diagnostics.Add(new ParseDiagnostic(
+                    DiagnosticIds.ArgumentOutOfRange,
+                    location,
+                    string.Format(CultureInfo.InvariantCulture, "{0} '{1}' has padding {2} along its {3}; at most {4}, half its {5}, as PyTorch allows", what, property.Name, padding, axis, limit, average ? "kernel" : "dilated window")));
+            }
+        }
+
+        return new LayerSpec(property.Name, NetworkParser.NoImplementation, kind, 0, false, InitKind.TorchDefault, FanKind.In, 0, ActivationKind.Identity, 0,
+            Kernel: kernelWidth, Stride: window.StrideWidth, Padding: window.PaddingWidth, Dilation: window.DilationWidth,
+            KernelHeight: kernelHeight, StrideHeight: window.StrideHeight, PaddingHeight: window.PaddingHeight, DilationHeight: window.DilationHeight);
+    }
+
+    /// <summary>DSL0003 for each size that is not positive; DSL0008 for a negative padding.</summary>
+    private static void CheckWindow(string what, IPropertySymbol property, IEnumerable<(string Name, int Size)> sizes, Window window, bool twoDimensional, Location location, List<ParseDiagnostic> diagnostics)
+    {
+        foreach ((string name, int size) in sizes)
+        {
+            if (size <= 0)
+            {
+                diagnostics.Add(new ParseDiagnostic(
+                    DiagnosticIds.NonPositiveSize,
+                    location,
+                    string.Format(CultureInfo.InvariantCulture, "{0} '{1}' has {2} {3}; it must be positive", what, property.Name, size, name)));
+            }
+        }
+
+        foreach ((string name, int padding) in twoDimensional
+            ? new[] { ("PaddingHeight", window.PaddingHeight), ("PaddingWidth", window.PaddingWidth) }
+            : new[] { ("Padding", window.PaddingWidth) })
+        {
+            if (padding < 0)
+            {
+                diagnostics.Add(new ParseDiagnostic(
+                    DiagnosticIds.ArgumentOutOfRange,
+                    location,
+                    string.Format(CultureInfo.InvariantCulture, "{0} '{1}' has {2} {3}; padding is zero or more", what, property.Name, name, padding)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A window's stride, padding and dilation as named arguments give them: the both-axes value (Stride), and per axis
+    /// (StrideHeight, StrideWidth) where given, which wins. 0 in a stride means "not given" until <see cref="Resolve"/>.
+    /// </summary>
+    private sealed class Window(int stride, int padding, int dilation)
+    {
+        private int? _stride, _padding, _dilation, _strideHeight, _strideWidth, _paddingHeight, _paddingWidth, _dilationHeight, _dilationWidth;
+
+        public int StrideHeight { get; private set; } = stride;
+
+        public int StrideWidth { get; private set; } = stride;
+
+        public int PaddingHeight { get; private set; } = padding;
+
+        public int PaddingWidth { get; private set; } = padding;
+
+        public int DilationHeight { get; private set; } = dilation;
+
+        public int DilationWidth { get; private set; } = dilation;
+
+        /// <summary>Reads one named argument; false for one that is not the window's (or not an int).</summary>
+        public bool Read(string name, object? value, bool twoDimensional, bool dilation)
+        {
+            if (value is not int v)
+            {
+                return false;
+            }
+
+            switch (name)
+            {
+                case "Stride": _stride = v; return true;
+                case "Padding": _padding = v; return true;
+                case "Dilation" when dilation: _dilation = v; return true;
+                case "StrideHeight" when twoDimensional: _strideHeight = v; return true;
+                case "StrideWidth" when twoDimensional: _strideWidth = v; return true;
+                case "PaddingHeight" when twoDimensional: _paddingHeight = v; return true;
+                case "PaddingWidth" when twoDimensional: _paddingWidth = v; return true;
+                case "DilationHeight" when twoDimensional && dilation: _dilationHeight = v; return true;
+                case "DilationWidth" when twoDimensional && dilation: _dilationWidth = v; return true;
+                default: return false;
+            }
+        }
+
+        /// <summary>Settles each axis: its own value, else the both-axes value, else the default (a one-dimensional op's height is 1, 0, 1).</summary>
+        public void Resolve(bool twoDimensional, int defaultStrideHeight = 1, int defaultStrideWidth = 1)
+        {
+            StrideWidth = _strideWidth ?? _stride ?? (StrideWidth == 0 ? defaultStrideWidth : StrideWidth);
+            PaddingWidth = _paddingWidth ?? _padding ?? PaddingWidth;
+            DilationWidth = _dilationWidth ?? _dilation ?? DilationWidth;
+            StrideHeight = twoDimensional ? _strideHeight ?? _stride ?? (StrideHeight == 0 ? defaultStrideHeight : StrideHeight) : 1;
+            PaddingHeight = twoDimensional ? _paddingHeight ?? _padding ?? PaddingHeight : 0;
+            DilationHeight = twoDimensional ? _dilationHeight ?? _dilation ?? DilationHeight : 1;
+        }
+
+        /// <summary>The sizes that must be positive, named as the messages name them.</summary>
+        public IEnumerable<(string Name, int Size)> Sizes(int kernelHeight, int kernelWidth, bool twoDimensional, bool dilation)
+        {
+            if (twoDimensional)
+            {
+                yield return ("kernel height", kernelHeight);
+                yield return ("kernel width", kernelWidth);
+                yield return ("stride height", StrideHeight);
+                yield return ("stride width", StrideWidth);
+                if (dilation)
+                {
+                    yield return ("dilation height", DilationHeight);
+                    yield return ("dilation width", DilationWidth);
+                }
+            }
+            else
+            {
+                yield return ("kernel", kernelWidth);
+                yield return ("stride", StrideWidth);
+                if (dilation)
+                {
+                    yield return ("dilation", DilationWidth);
+                }
+            }
+        }
     }
 
     /// <summary>DSL0008 for an undefined Init or Fan or a non-finite InitStd; DSL0003 for Init.Normal without a positive InitStd.</summary>

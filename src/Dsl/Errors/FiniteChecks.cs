@@ -48,11 +48,9 @@ public static class FiniteChecks
             int weight = at - layer.WeightOffset;
             if (weight >= 0 && weight < layer.WeightLength)
             {
-                // A dense weight is (Units, FanIn); a convolution's (OutChannels, InChannels / Groups * Kernel); a norm's gain is one row.
-                int columns = layer.Kind == LayerKind.Dense ? layer.FanIn
-                    : layer.Convolution is { } convolution ? convolution.GroupInChannels * convolution.Kernel
-                    : layer.WeightLength;
-                throw new NonFiniteGradientException(layer.Name, layer.Kind is LayerKind.Dense or LayerKind.Conv1d ? "Weight" : "Gain", weight / columns, weight % columns, gradients[at]);
+                // A dense weight is (Units, FanIn); a convolution's (OutChannels, InChannels / Groups * kernel taps); a norm's gain is one row.
+                int columns = layer.WeightRowLength;
+                throw new NonFiniteGradientException(layer.Name, layer.Kind is LayerKind.Dense or LayerKind.Conv1d or LayerKind.Conv2d ? "Weight" : "Gain", weight / columns, weight % columns, gradients[at]);
             }
 
             int bias = at - layer.BiasOffset;

@@ -230,17 +230,98 @@ public sealed class GraphBuilder
 
         var geometry = new Conv1dGeometry(_shape[0], _shape[1], outChannels, kernel, stride, padding, dilation, groups);
         geometry.Validate(string.Create(CultureInfo.InvariantCulture, $"Conv1d '{path}' of network '{_networkName}'"));
-        int weightLength = geometry.WeightLength;
-        int weightOffset = Allocate(weightLength);
-        int biasOffset = bias ? Allocate(outChannels) : -1;
-        var layer = new Layer(path, _layers.Count, LayerKind.Conv1d, geometry.InputWidth, geometry.OutputWidth, activation, slope, _buffers, weightOffset, weightLength, biasOffset, 0f)
-        {
-            Convolution = geometry,
-        };
-        _initialisers.Add((parameters, seed) => Training.Initializer.FillConvolution(
-            parameters.AsSpan(weightOffset, weightLength), bias ? parameters.AsSpan(biasOffset, outChannels) : default, init, fan, initStd, outChannels, geometry.GroupInChannels, kernel, seed, path));
-        Layer appended = Append(layer, output => new Conv1dStep<TActivation>(path, _current, output, geometry, weightOffset, biasOffset, phi, activation, slope), geometry.OutputWidth);
+        var planar = new Conv2dGeometry(_shape[0], 1, _shape[1], outChannels, 1, kernel, 1, stride, 0, padding, 1, dilation, groups);
+        string op = string.Create(CultureInfo.InvariantCulture,
+            $"Conv1d ({geometry.InChannels}, {geometry.InLength}) -> ({geometry.OutChannels}, {geometry.OutLength}), kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation}, groups {groups}");
+        Layer appended = Convolution(path, LayerKind.Conv1d, planar, op, bias, init, fan, initStd, activation, slope, phi, geometry, null);
         _shape = [outChannels, geometry.OutLength];
+        return appended;
+    }
+
+    /// <summary>
+    /// A two-dimensional convolution with its activation, y = phi(conv2d(x, W) + b), PyTorch's nn.Conv2d: it reads
+    /// (channels, height, width) per sample and writes (outChannels, outHeight, outWidth), each axis by
+    /// <see cref="Conv1dGeometry.OutputLength"/>. Weights are drawn with fan-in (channels / groups) * kernelHeight *
+    /// kernelWidth and fan-out outChannels * kernelHeight * kernelWidth, as PyTorch computes them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The current value is not (channels, height, width).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range or no output position fits (see <see cref="Conv2dGeometry.Validate"/>).</exception>
+    public Layer Conv2d<TActivation>(
+        string name, int outChannels, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int paddingHeight, int paddingWidth,
+        int dilationHeight, int dilationWidth, int groups, bool bias, Init init, Fan fan, double initStd, Activation activation, float slope, TActivation phi)
+        where TActivation : struct, IActivation
+    {
+        string path = Path(name);
+        if (_shape.Length != 3)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Conv2d '{path}' of network '{_networkName}' reads (channels, height, width) per sample, but its input has shape {Format(_shape)}."));
+        }
+
+        var geometry = new Conv2dGeometry(
+            _shape[0], _shape[1], _shape[2], outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth, dilationHeight, dilationWidth, groups);
+        geometry.Validate(string.Create(CultureInfo.InvariantCulture, $"Conv2d '{path}' of network '{_networkName}'"));
+        string op = string.Create(CultureInfo.InvariantCulture,
+            $"Conv2d ({geometry.InChannels}, {geometry.InHeight}, {geometry.InWidth}) -> ({outChannels}, {geometry.OutHeight}, {geometry.OutWidth}), kernel {kernelHeight}x{kernelWidth}, stride {strideHeight}x{strideWidth}, padding {paddingHeight}x{paddingWidth}, dilation {dilationHeight}x{dilationWidth}, groups {groups}");
+        Layer appended = Convolution(path, LayerKind.Conv2d, geometry, op, bias, init, fan, initStd, activation, slope, phi, null, geometry);
+        _shape = [outChannels, geometry.OutHeight, geometry.OutWidth];
+        return appended;
+    }
+
+    /// <summary>
+    /// Max pooling (PyTorch's nn.MaxPool1d over (channels, length) when <paramref name="twoDimensional"/> is false, with
+    /// the height arguments 1, 1, 0 and 1; nn.MaxPool2d over (channels, height, width) otherwise). Windows never choose padding.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The current value does not have the pool's rank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range (see <see cref="PoolGeometry.Validate"/>).</exception>
+    public Layer MaxPool(
+        string name, bool twoDimensional, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int paddingHeight, int paddingWidth, int dilationHeight, int dilationWidth)
+    {
+        (string path, PoolGeometry geometry, string op) = Pool(
+            name, twoDimensional ? "MaxPool2d" : "MaxPool1d", twoDimensional, average: false, kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth, dilationHeight, dilationWidth);
+        var layer = new Layer(path, _layers.Count, twoDimensional ? LayerKind.MaxPool2d : LayerKind.MaxPool1d, Width, geometry.OutputSize, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f)
+        {
+            Pooling = geometry,
+        };
+        Layer appended = Append(layer, output => new MaxPoolStep(path, _current, output, geometry, op), geometry.OutputSize);
+        _shape = PoolShape(geometry, twoDimensional);
+        return appended;
+    }
+
+    /// <summary>
+    /// Average pooling with padding counted in the divisor (PyTorch's nn.AvgPool1d and nn.AvgPool2d with their defaults);
+    /// the arguments as <see cref="MaxPool"/>'s, without dilation.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The current value does not have the pool's rank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range (see <see cref="PoolGeometry.Validate"/>).</exception>
+    public Layer AvgPool(string name, bool twoDimensional, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int paddingHeight, int paddingWidth)
+    {
+        (string path, PoolGeometry geometry, string op) = Pool(
+            name, twoDimensional ? "AvgPool2d" : "AvgPool1d", twoDimensional, average: true, kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth, 1, 1);
+        var layer = new Layer(path, _layers.Count, twoDimensional ? LayerKind.AvgPool2d : LayerKind.AvgPool1d, Width, geometry.OutputSize, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f)
+        {
+            Pooling = geometry,
+        };
+        Layer appended = Append(layer, output => new AvgPoolStep(path, _current, output, geometry, op), geometry.OutputSize);
+        _shape = PoolShape(geometry, twoDimensional);
+        return appended;
+    }
+
+    /// <summary>The mean of each channel over all its positions: (channels, length) or (channels, height, width) to (channels).</summary>
+    /// <exception cref="InvalidOperationException">The current value has no positions axis (rank 1).</exception>
+    public Layer GlobalAvgPool(string name)
+    {
+        string path = Path(name);
+        if (_shape.Length < 2)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"GlobalAvgPool '{path}' of network '{_networkName}' reads (channels, ...) per sample, but its input has shape {Format(_shape)}."));
+        }
+
+        int channels = _shape[0], positions = Width / channels;
+        var layer = new Layer(path, _layers.Count, LayerKind.GlobalAvgPool, Width, channels, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f);
+        Layer appended = Append(layer, output => new GlobalAvgPoolStep(path, _current, output, channels, positions), channels);
+        _shape = [channels];
         return appended;
     }
 
@@ -414,6 +495,59 @@ public sealed class GraphBuilder
         _parameterCount = checked(_parameterCount + count);
         return offset;
     }
+
+    /// <summary>The layer, its initialiser and its step of a convolution of either rank (a Conv1d is height 1).</summary>
+    private Layer Convolution<TActivation>(
+        string path, LayerKind kind, Conv2dGeometry geometry, string op, bool bias, Init init, Fan fan, double initStd, Activation activation, float slope, TActivation phi,
+        Conv1dGeometry? oneDimensional, Conv2dGeometry? twoDimensional)
+        where TActivation : struct, IActivation
+    {
+        int weightLength = geometry.WeightLength, outChannels = geometry.OutChannels;
+        int weightOffset = Allocate(weightLength);
+        int biasOffset = bias ? Allocate(outChannels) : -1;
+        var layer = new Layer(path, _layers.Count, kind, geometry.InputSize, geometry.OutputSize, activation, slope, _buffers, weightOffset, weightLength, biasOffset, 0f)
+        {
+            Convolution = oneDimensional,
+            Convolution2d = twoDimensional,
+        };
+        int taps = geometry.KernelHeight * geometry.KernelWidth;
+        _initialisers.Add((parameters, seed) => Training.Initializer.FillConvolution(
+            parameters.AsSpan(weightOffset, weightLength), bias ? parameters.AsSpan(biasOffset, outChannels) : default, init, fan, initStd, outChannels, geometry.GroupInChannels, taps, seed, path));
+        return Append(layer, output => new ConvolutionStep<TActivation>(path, _current, output, geometry, op, weightOffset, biasOffset, phi, activation, slope), geometry.OutputSize);
+    }
+
+    /// <summary>A pool's path, its validated geometry over the current value and its plan text.</summary>
+    private (string Path, PoolGeometry Geometry, string Op) Pool(
+        string name, string what, bool twoDimensional, bool average, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int paddingHeight, int paddingWidth, int dilationHeight, int dilationWidth)
+    {
+        string path = Path(name);
+        if (_shape.Length != (twoDimensional ? 3 : 2))
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"{what} '{path}' of network '{_networkName}' reads {(twoDimensional ? "(channels, height, width)" : "(channels, length)")} per sample, but its input has shape {Format(_shape)}."));
+        }
+
+        PoolGeometry geometry = twoDimensional
+            ? new PoolGeometry(_shape[0], _shape[1], _shape[2], kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth, dilationHeight, dilationWidth)
+            : PoolGeometry.OneDimensional(_shape[0], _shape[1], kernelWidth, strideWidth, paddingWidth, dilationWidth);
+        geometry.Validate(string.Create(CultureInfo.InvariantCulture, $"{what} '{path}' of network '{_networkName}'"), average);
+        string op = twoDimensional
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{what} ({geometry.Channels}, {geometry.InHeight}, {geometry.InWidth}) -> ({geometry.Channels}, {geometry.OutHeight}, {geometry.OutWidth}), kernel {kernelHeight}x{kernelWidth}, stride {strideHeight}x{strideWidth}, padding {paddingHeight}x{paddingWidth}")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{what} ({geometry.Channels}, {geometry.InWidth}) -> ({geometry.Channels}, {geometry.OutWidth}), kernel {kernelWidth}, stride {strideWidth}, padding {paddingWidth}");
+        if (!average)
+        {
+            op += twoDimensional
+                ? string.Create(CultureInfo.InvariantCulture, $", dilation {dilationHeight}x{dilationWidth}")
+                : string.Create(CultureInfo.InvariantCulture, $", dilation {dilationWidth}");
+        }
+
+        return (path, geometry, op);
+    }
+
+    private static int[] PoolShape(PoolGeometry geometry, bool twoDimensional)
+        => twoDimensional ? [geometry.Channels, geometry.OutHeight, geometry.OutWidth] : [geometry.Channels, geometry.OutWidth];
 
     /// <summary>Throws unless the current value is one-dimensional (features), as dense layers and norms read.</summary>
     private void RequireFeatures(string path, string what)

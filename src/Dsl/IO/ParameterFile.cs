@@ -284,6 +284,7 @@ public static class ParameterFile
             {
                 int[] shape = layer.Kind == LayerKind.Dense ? [layer.Units, layer.FanIn]
                     : layer.Convolution is { } g ? [g.OutChannels, g.GroupInChannels, g.Kernel]
+                    : layer.Convolution2d is { } g2 ? [g2.OutChannels, g2.GroupInChannels, g2.KernelHeight, g2.KernelWidth]
                     : [layer.WeightLength];
                 yield return (layer.Name + ".weight", 0, layer.WeightOffset, shape);
             }
@@ -337,9 +338,7 @@ public static class ParameterFile
                 if (version >= GeometryFormatVersion)
                 {
                     writer.Write(layer.BiasLength);
-                    int[] geometry = layer.Convolution is { } g
-                        ? [g.InChannels, g.InLength, g.OutChannels, g.Kernel, g.Stride, g.Padding, g.Dilation, g.Groups]
-                        : [];
+                    int[] geometry = Geometry(layer);
                     writer.Write((byte)geometry.Length);
                     foreach (int number in geometry)
                     {
@@ -371,6 +370,17 @@ public static class ParameterFile
         // BinaryWriter writes little-endian on every platform.
         return bytes.ToArray();
     }
+
+    /// <summary>
+    /// The numbers of a layer's geometry the architecture block records: a Conv1d's 8 (channels, length, out channels,
+    /// kernel, stride, padding, dilation, groups), a Conv2d's 13 (the same with height and width each), a pool's 11
+    /// (channels, height, width, then kernel, stride, padding and dilation as height and width); none for other kinds.
+    /// </summary>
+    private static int[] Geometry(Layer layer)
+        => layer.Convolution is { } g ? [g.InChannels, g.InLength, g.OutChannels, g.Kernel, g.Stride, g.Padding, g.Dilation, g.Groups]
+            : layer.Convolution2d is { } c ? [c.InChannels, c.InHeight, c.InWidth, c.OutChannels, c.KernelHeight, c.KernelWidth, c.StrideHeight, c.StrideWidth, c.PaddingHeight, c.PaddingWidth, c.DilationHeight, c.DilationWidth, c.Groups]
+            : layer.Pooling is { } p ? [p.Channels, p.InHeight, p.InWidth, p.KernelHeight, p.KernelWidth, p.StrideHeight, p.StrideWidth, p.PaddingHeight, p.PaddingWidth, p.DilationHeight, p.DilationWidth]
+            : [];
 
     /// <summary>
     /// An architecture block in words ("input (40); Hidden1 Dense 40 -> 100 Relu; ...") and the parameter and state
@@ -447,6 +457,10 @@ public static class ParameterFile
                     LayerKind.Conv1d when geometry.Length == 8 => string.Create(CultureInfo.InvariantCulture,
                         $"; {Encoding.UTF8.GetString(name)} Conv1d ({geometry[0]}, {geometry[1]}) -> {geometry[2]} channels, kernel {geometry[3]}, stride {geometry[4]}, padding {geometry[5]}, dilation {geometry[6]}, groups {geometry[7]} {activationName}{(bias ? string.Empty : " no bias")}"),
                     LayerKind.Flatten => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} Flatten ({units})"),
+                    LayerKind.Conv2d when geometry.Length == 13 => string.Create(CultureInfo.InvariantCulture,
+                        $"; {Encoding.UTF8.GetString(name)} Conv2d ({geometry[0]}, {geometry[1]}, {geometry[2]}) -> {geometry[3]} channels, kernel {geometry[4]}x{geometry[5]}, stride {geometry[6]}x{geometry[7]}, padding {geometry[8]}x{geometry[9]}, dilation {geometry[10]}x{geometry[11]}, groups {geometry[12]} {activationName}{(bias ? string.Empty : " no bias")}"),
+                    LayerKind.MaxPool1d or LayerKind.MaxPool2d or LayerKind.AvgPool1d or LayerKind.AvgPool2d when geometry.Length == 11 => string.Create(CultureInfo.InvariantCulture,
+                        $"; {Encoding.UTF8.GetString(name)} {kindName} ({geometry[0]}, {geometry[1]}, {geometry[2]}), kernel {geometry[3]}x{geometry[4]}, stride {geometry[5]}x{geometry[6]}, padding {geometry[7]}x{geometry[8]}, dilation {geometry[9]}x{geometry[10]}"),
                     _ => string.Create(CultureInfo.InvariantCulture, $"; {Encoding.UTF8.GetString(name)} {kindName} ({units}){(weightLength > 0 ? string.Empty : " no parameters")}"),
                 });
             }

@@ -209,6 +209,32 @@ internal static class DeclarationMutations
                 [Dense(10)] public partial Layer Logits { get; }
             }
             """)],
+        [new("ImageCnn.cs", """
+            using Dsl;
+
+            namespace Demo;
+
+            [Network(Input = [3, 12, 11])]
+            public sealed partial class ImageCnn
+            {
+                [Conv2d(8, 3, Padding = 1), Relu] public partial Layer Conv1 { get; }
+                [MaxPool2d(2)] public partial Layer Pool1 { get; }
+                [Conv2d(8, 3, 1, StrideHeight = 2, Groups = 2), Gelu] public partial Layer Conv2 { get; }
+                [AvgPool2d(2, Stride = 1, PaddingWidth = 1)] public partial Layer Pool2 { get; }
+                [GlobalAvgPool] public partial Layer Gap { get; }
+                [Dense(10)] public partial Layer Logits { get; }
+            }
+
+            [Network(Input = [2, 30])]
+            public sealed partial class PooledCnn
+            {
+                [Conv1d(6, 3, Padding = 1), Relu] public partial Layer Conv { get; }
+                [MaxPool1d(3, Stride = 2, Padding = 1)] public partial Layer Pool { get; }
+                [AvgPool1d(2)] public partial Layer Mean { get; }
+                [Flatten] public partial Layer Flat { get; }
+                [Dense(4)] public partial Layer Logits { get; }
+            }
+            """)],
     ];
 
     /// <summary>
@@ -320,6 +346,14 @@ internal static class DeclarationMutations
         "[Conv1d(4, 99, Groups = 3), Relu] public partial Layer LongConv { get; }",
         "[Flatten] public partial Layer Flat { get; }",
         "[Flatten, Relu] public partial Layer FlatAct { get; }",
+        "[Conv2d(4, 3, 2, Stride = 2)] public partial Layer Conv2 { get; }",
+        "[Conv2d(4, 0, PaddingHeight = -1, Groups = 0), Relu] public partial Layer BadConv2 { get; }",
+        "[MaxPool1d(2)] public partial Layer Pool1 { get; }",
+        "[MaxPool2d(3, 2, Padding = 2, Dilation = 0)] public partial Layer Pool2 { get; }",
+        "[AvgPool1d(5, Padding = 3)] public partial Layer Mean1 { get; }",
+        "[AvgPool2d(2, Stride = 0)] public partial Layer Mean2 { get; }",
+        "[GlobalAvgPool] public partial Layer Gap { get; }",
+        "[GlobalAvgPool, Relu] public partial Layer GapAct { get; }",
         "[Repeat(2)] public partial Branch NotRepeated { get; }",
         "public partial Repeated<Branch> NoCount { get; }",
     ];

@@ -1,0 +1,95 @@
+using System.Globalization;
+using Dsl.Gpu;
+using Dsl.Ops;
+
+namespace Dsl.Graphs;
+
+/// <summary>
+/// A convolution with its activation, y = phi(conv(x, W) + b), one- or two-dimensional: a Conv1d over (channels, length)
+/// is the two-dimensional geometry with height 1. Shapes per sample: x (InChannels, InHeight, InWidth), y and z
+/// (OutChannels, OutHeight, OutWidth), PyTorch's layout; W (OutChannels, InChannels / Groups, KernelHeight, KernelWidth)
+/// at <see cref="WeightOffset"/>, b (OutChannels) at <see cref="BiasOffset"/> (-1: none).
+/// Keeps per row the columns X (OutPositions, ColumnWidth) for the weight gradient, z when phi' reads it, and a
+/// position-major buffer (OutPositions, OutChannels) the GEMMs write and read.
+/// Backward: dz = dy * phi'(z, y) in place in dy's buffer, then dW, db and dx (+)= col2im(dZ W) (see <see cref="Conv2d"/>).
+/// </summary>
+internal sealed class ConvolutionStep<TActivation>(
+    string path, int input, int output, Conv2dGeometry geometry, string op, int weightOffset, int biasOffset, TActivation activation, Activation kind, float slope)
+    : GraphStep(path, output)
+    where TActivation : struct, IActivation
+{
+    private readonly int[] _inputs = [input];
+    private float[] _columns = [];
+    private float[] _positionMajor = [];
+    private float[] _preActivation = [];
+
+    public override int[] Inputs => _inputs;
+
+    public int WeightOffset { get; } = weightOffset;
+
+    public int BiasOffset { get; } = biasOffset;
+
+    public Conv2dGeometry Geometry { get; } = geometry;
+
+    public override void EnsureCapacity(int rows)
+    {
+        _columns = new float[checked(rows * Geometry.OutPositions * Geometry.ColumnWidth)];
+        _positionMajor = new float[checked(rows * Geometry.OutputSize)];
+        if (activation.NeedsPreActivation)
+        {
+            _preActivation = new float[checked(rows * Geometry.OutputSize)];
+        }
+    }
+
+    public override string Describe()
+        => op + string.Create(CultureInfo.InvariantCulture, $", {kind}{(kind == Activation.LeakyRelu ? $"({slope})" : "")}, weight @{WeightOffset}")
+            + (BiasOffset < 0 ? ", no bias" : string.Create(CultureInfo.InvariantCulture, $", bias @{BiasOffset}"))
+            + (activation.NeedsPreActivation ? ", z kept" : string.Empty);
+
+    public override void Forward(GraphPass pass, int row0, int rows)
+    {
+        Conv2dGeometry g = Geometry;
+        Span<float> y = pass.Rows(Output, row0, rows);
+        Span<float> z = activation.NeedsPreActivation ? _preActivation.AsSpan(row0 * g.OutputSize, rows * g.OutputSize) : y;
+        Conv2d.Forward(z, Columns(row0, rows), PositionMajor(row0, rows), pass.Rows(_inputs[0], row0, rows), Weight(pass.Parameters), Bias(pass.Parameters), rows, g, pass.Workers);
+        if (typeof(TActivation) != typeof(Identity))
+        {
+            ActivationStep<TActivation>.Apply(y, z, activation);
+        }
+    }
+
+    public override void Backward(GraphPass pass, int row0, int rows)
+    {
+        Conv2dGeometry g = Geometry;
+        Span<float> dz = pass.GradientRows(Output, row0, rows);
+        if (typeof(TActivation) != typeof(Identity))
+        {
+            Span<float> y = pass.Rows(Output, row0, rows);
+            ReadOnlySpan<float> z = activation.NeedsPreActivation ? _preActivation.AsSpan(row0 * g.OutputSize, rows * g.OutputSize) : y;
+            ActivationBackward.Apply(dz, dz, z, y, activation);
+        }
+
+        // The network's input needs no gradient.
+        Span<float> dx = _inputs[0] == 0 ? default : pass.GradientRows(_inputs[0], row0, rows);
+        Conv2d.Backward(
+            dx, Weight(pass.Gradients), Bias(pass.Gradients), dz, Columns(row0, rows), PositionMajor(row0, rows), Weight(pass.Parameters),
+            rows, g, Accumulate[0], pass.Workers);
+    }
+
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu)
+        => throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+            $"Convolution '{Path}' runs on the CPU only: convolutions have no GPU kernels in this version; create the network on Device.Cpu."));
+
+    private Span<float> Weight(float[] buffer) => buffer.AsSpan(WeightOffset, Geometry.WeightLength);
+
+    private Span<float> Bias(float[] buffer) => BiasOffset < 0 ? default : buffer.AsSpan(BiasOffset, Geometry.OutChannels);
+
+    private Span<float> Columns(int row0, int rows)
+    {
+        int perRow = Geometry.OutPositions * Geometry.ColumnWidth;
+        return _columns.AsSpan(row0 * perRow, rows * perRow);
+    }
+
+    private Span<float> PositionMajor(int row0, int rows)
+        => _positionMajor.AsSpan(row0 * Geometry.OutputSize, rows * Geometry.OutputSize);
+}
