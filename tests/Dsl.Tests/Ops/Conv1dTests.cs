@@ -5,8 +5,9 @@ using Xunit;
 namespace Dsl.Tests.Ops;
 
 /// <summary>
-/// Conv1d against a direct float64 convolution on odd shapes (strides 1-3, padding 0-2, dilation 1-2, groups 1 and
-/// more), its backward against central differences of that reference.
+/// Conv1d, the two-dimensional convolution at height 1 (<see cref="Conv1dGeometry.AsConv2d"/>), against a direct
+/// float64 one-dimensional convolution on odd shapes (strides 1-3, padding 0-2, dilation 1-2, groups 1 and more), its
+/// backward against central differences of that reference.
 /// </summary>
 public sealed class Conv1dTests
 {
@@ -144,7 +145,7 @@ public sealed class Conv1dTests
     private static float[] Forward(float[] x, float[] w, float[] b, int batch, Conv1dGeometry g, CpuWorkers? workers)
     {
         var y = new float[batch * g.OutputWidth];
-        Conv1d.Forward(y, new float[batch * g.OutLength * g.ColumnWidth], new float[batch * g.OutLength * g.OutChannels], x, w, b, batch, g, workers);
+        Conv2d.Forward(y, new float[batch * g.OutLength * g.ColumnWidth], new float[batch * g.OutLength * g.OutChannels], x, w, b, batch, g.AsConv2d(), workers);
         return y;
     }
 
@@ -152,11 +153,11 @@ public sealed class Conv1dTests
     {
         var columns = new float[batch * g.OutLength * g.ColumnWidth];
         var positionMajor = new float[batch * g.OutLength * g.OutChannels];
-        Conv1d.Forward(new float[batch * g.OutputWidth], columns, positionMajor, x, w, b, batch, g, workers);
+        Conv2d.Forward(new float[batch * g.OutputWidth], columns, positionMajor, x, w, b, batch, g.AsConv2d(), workers);
         float[] dx = accumulateInto ?? Enumerable.Repeat(float.NaN, x.Length).ToArray(); // overwritten when not accumulating
         var dw = new float[w.Length];
         var db = new float[b.Length];
-        Conv1d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g, accumulate: accumulateInto is not null, workers);
+        Conv2d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g.AsConv2d(), accumulate: accumulateInto is not null, workers);
         return (dx, dw, db);
     }
 
