@@ -11,8 +11,10 @@ namespace Dsl.Tests.Graphs;
 /// <summary>
 /// Convolutions and poolings against PyTorch 1.13 (tests/fixtures/torch/conv.json, made by make_conv_fixtures.py): each
 /// op case's output and gradients (Conv1d, Conv2d, MaxPool and AvgPool in 1d and 2d with a max pool's indices, global
-/// average pooling), and the MNIST-1D CNN (generated from <see cref="CnnNet"/>'s declaration): logits, loss and
-/// every gradient from the fixture's parameters, and two steps each of SGD with momentum and Adam. Tolerance 1e-5
+/// average pooling), and three generated networks, the MNIST-1D CNN (<see cref="CnnNet"/>), a two-dimensional CNN
+/// with both pools and global average pooling (<see cref="ImageCnnNet"/>) and a pooled one-dimensional CNN
+/// (<see cref="PooledCnnNet"/>): logits, loss and every gradient from the fixture's parameters, and two steps each of
+/// SGD with momentum and Adam. Tolerance 1e-5
 /// relative to the largest magnitude of each tensor, against PyTorch's float32 results and its float64 ones.
 /// </summary>
 public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
@@ -191,33 +193,37 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    public void The_cnn_s_logits_loss_and_gradients_match_pytorch(int threads)
+    [InlineData("cnn", 1)]
+    [InlineData("cnn", 4)]
+    [InlineData("image_cnn", 1)]
+    [InlineData("image_cnn", 3)]
+    [InlineData("pooled_cnn", 1)]
+    [InlineData("pooled_cnn", 3)]
+    public void A_cnn_s_logits_loss_and_gradients_match_pytorch(string name, int threads)
     {
         using JsonDocument json = Load();
-        JsonElement fixture = json.RootElement.GetProperty("cnn");
+        JsonElement fixture = json.RootElement.GetProperty(name);
         using Device device = Device.Cpu(threads);
-        using CnnNet network = Create(device, fixture);
+        using IClassifierNetwork network = Create(name, device, fixture);
         float[] x = Floats(fixture.GetProperty("x"));
         int[] labels = Ints(fixture.GetProperty("labels"));
         int batch = fixture.GetProperty("batch").GetInt32();
 
         var logits = new float[batch * network.OutputSize];
         network.Predict(x, logits);
-        Check(Floats(fixture.GetProperty("logits")), logits, "cnn logits");
-        Check(Floats(fixture.GetProperty("logits_f64")), logits, "cnn logits vs float64");
+        Check(Floats(fixture.GetProperty("logits")), logits, $"{name} logits");
+        Check(Floats(fixture.GetProperty("logits_f64")), logits, $"{name} logits vs float64");
 
         float loss = network.ComputeGradients(x, labels);
-        Check([(float)fixture.GetProperty("loss_value").GetDouble()], [loss], "cnn loss");
-        Check([(float)fixture.GetProperty("loss_value_f64").GetDouble()], [loss], "cnn loss vs float64");
+        Check([(float)fixture.GetProperty("loss_value").GetDouble()], [loss], $"{name} loss");
+        Check([(float)fixture.GetProperty("loss_value_f64").GetDouble()], [loss], $"{name} loss vs float64");
         foreach ((string suffix, string property) in new[] { ("", "grads"), (" vs float64", "grads_f64") })
         {
             foreach (JsonElement tensor in fixture.GetProperty(property).EnumerateArray())
             {
                 Layer layer = network.Layers.Single(l => l.Name == tensor.GetProperty("path").GetString());
                 ReadOnlySpan<float> gradient = tensor.GetProperty("name").GetString() == "bias" ? layer.BiasGradient : layer.WeightGradient;
-                Check(Floats(tensor.GetProperty("values")), gradient.ToArray(), $"cnn d{Describe(tensor)}{suffix}");
+                Check(Floats(tensor.GetProperty("values")), gradient.ToArray(), $"{name} d{Describe(tensor)}{suffix}");
             }
         }
 
@@ -225,16 +231,20 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("sgd", 1)]
-    [InlineData("adam", 1)]
-    [InlineData("adam", 4)]
-    public void The_cnn_s_parameters_after_optimizer_steps_match_pytorch(string optimizerName, int threads)
+    [InlineData("cnn", "sgd", 1)]
+    [InlineData("cnn", "adam", 1)]
+    [InlineData("cnn", "adam", 4)]
+    [InlineData("image_cnn", "sgd", 1)]
+    [InlineData("image_cnn", "adam", 3)]
+    [InlineData("pooled_cnn", "sgd", 3)]
+    [InlineData("pooled_cnn", "adam", 1)]
+    public void A_cnn_s_parameters_after_optimizer_steps_match_pytorch(string name, string optimizerName, int threads)
     {
         using JsonDocument json = Load();
-        JsonElement fixture = json.RootElement.GetProperty("cnn");
+        JsonElement fixture = json.RootElement.GetProperty(name);
         JsonElement run = fixture.GetProperty(optimizerName);
         using Device device = Device.Cpu(threads);
-        using CnnNet network = Create(device, fixture);
+        using IClassifierNetwork network = Create(name, device, fixture);
         float[] x = Floats(fixture.GetProperty("x"));
         int[] labels = Ints(fixture.GetProperty("labels"));
         Optimizer optimizer = optimizerName == "sgd"
@@ -244,7 +254,7 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
         Assert.Equal(2, steps.Length);
         for (int step = 0; step < steps.Length; step++)
         {
-            string what = $"cnn {optimizerName} step {step + 1}";
+            string what = $"{name} {optimizerName} step {step + 1}";
             float loss = network.TrainStep(x, labels, optimizer);
             Check([(float)steps[step].GetProperty("loss_before").GetDouble()], [loss], $"{what} loss");
             Check(Concatenate(steps[step].GetProperty("params")), network.Parameters.ToArray(), $"{what} parameters");
@@ -281,14 +291,59 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
         }
 
         // The fixture's parameters, laid end to end in its order, are our parameter buffer.
-        using CnnNet loaded = Create(device, fixture);
+        using IClassifierNetwork loaded = Create("cnn", device, fixture);
         Assert.Equal(Concatenate(fixture.GetProperty("params")), loaded.Parameters.ToArray());
     }
 
-    /// <summary>The generated CNN with the fixture's parameters loaded through the layers' views, over a NaN-filled buffer.</summary>
-    private static CnnNet Create(Device device, JsonElement fixture)
+    [Fact]
+    public void The_pooled_networks_layers_and_parameter_layout_are_pytorch_s()
     {
-        var network = new CnnNet(device);
+        using JsonDocument json = Load();
+        using Device device = Device.Cpu(1);
+        using var image = new ImageCnnNet(device);
+        Assert.Equal(
+            ["Conv1: Conv2d (3, 9, 8) -> (6, 9, 8), kernel 3x3, stride 1x1, padding 1x1, dilation 1x1, groups 1, Relu",
+             "Pool1: MaxPool2d (6, 9, 8) -> (6, 4, 4), kernel 2x2, stride 2x2, padding 0x0, dilation 1x1",
+             "Conv2: Conv2d (6, 4, 4) -> (8, 4, 3), kernel 3x2, stride 1x1, padding 1x0, dilation 1x1, groups 2, Relu",
+             "Pool2: AvgPool2d (8, 4, 3) -> (8, 5, 4), kernel 2x2, stride 1x1, padding 1x1",
+             "Gap: GlobalAvgPool 160 -> (8)",
+             "Logits: Dense 8 -> 5, Identity"],
+            image.Layers.Select(l => l.ToString()));
+        using var pooled = new PooledCnnNet(device);
+        Assert.Equal(
+            ["Conv1: Conv1d (2, 30) -> (6, 30), kernel 3, stride 1, padding 1, dilation 1, groups 1, Tanh",
+             "Pool1: MaxPool1d (6, 30) -> (6, 15), kernel 3, stride 2, padding 1, dilation 1",
+             "Conv2: Conv1d (6, 15) -> (6, 11), kernel 3, stride 1, padding 0, dilation 2, groups 1, Tanh",
+             "Pool2: AvgPool1d (6, 11) -> (6, 5), kernel 2, stride 2, padding 0",
+             "Flat: Flatten (30)",
+             "Logits: Dense 30 -> 4, Identity"],
+            pooled.Layers.Select(l => l.ToString()));
+        foreach ((string name, IClassifierNetwork network) in new (string, IClassifierNetwork)[] { ("image_cnn", image), ("pooled_cnn", pooled) })
+        {
+            JsonElement fixture = json.RootElement.GetProperty(name);
+            Assert.Equal(Concatenate(fixture.GetProperty("params")).Length, network.ParameterCount);
+            foreach (JsonElement tensor in fixture.GetProperty("params").EnumerateArray())
+            {
+                Layer layer = network.Layers.Single(l => l.Name == tensor.GetProperty("path").GetString());
+                int[] shape = Ints(tensor.GetProperty("shape"));
+                if (layer.Convolution2d is { } g && tensor.GetProperty("name").GetString() == "weight")
+                {
+                    Assert.Equal(new[] { g.OutChannels, g.GroupInChannels, g.KernelHeight, g.KernelWidth }, shape);
+                }
+            }
+        }
+    }
+
+    /// <summary>The generated network the fixture <paramref name="name"/> describes, its parameters loaded through the layers' views over a NaN-filled buffer.</summary>
+    private static IClassifierNetwork Create(string name, Device device, JsonElement fixture)
+    {
+        IClassifierNetwork network = name switch
+        {
+            "cnn" => new CnnNet(device),
+            "image_cnn" => new ImageCnnNet(device),
+            "pooled_cnn" => new PooledCnnNet(device),
+            _ => throw new ArgumentException($"no network for fixture '{name}'", nameof(name)),
+        };
         network.Parameters.Fill(float.NaN);
         foreach (JsonElement tensor in fixture.GetProperty("params").EnumerateArray())
         {

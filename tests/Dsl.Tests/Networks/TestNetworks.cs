@@ -126,3 +126,27 @@ public sealed partial class CnnNet
     [Flatten] public partial Layer Flat { get; }
     [Dense(10)] public partial Layer Logits { get; }
 }
+
+/// <summary>A two-dimensional CNN over (3, 9, 8) with both pools and global average pooling, as conv.json's image_cnn.</summary>
+[Network(Input = [3, 9, 8])]
+public sealed partial class ImageCnnNet
+{
+    [Conv2d(6, 3, Padding = 1), Relu] public partial Layer Conv1 { get; }
+    [MaxPool2d(2)] public partial Layer Pool1 { get; }
+    [Conv2d(8, 3, 2, PaddingHeight = 1, Groups = 2), Relu] public partial Layer Conv2 { get; }
+    [AvgPool2d(2, Stride = 1, Padding = 1)] public partial Layer Pool2 { get; }
+    [GlobalAvgPool] public partial Layer Gap { get; }
+    [Dense(5)] public partial Layer Logits { get; }
+}
+
+/// <summary>A one-dimensional CNN over (2, 30) with a max pool and an average pool, as conv.json's pooled_cnn.</summary>
+[Network(Input = [2, 30])]
+public sealed partial class PooledCnnNet
+{
+    [Conv1d(6, 3, Padding = 1), Tanh] public partial Layer Conv1 { get; }
+    [MaxPool1d(3, Stride = 2, Padding = 1)] public partial Layer Pool1 { get; }
+    [Conv1d(6, 3, Dilation = 2, Bias = false), Tanh] public partial Layer Conv2 { get; }
+    [AvgPool1d(2)] public partial Layer Pool2 { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(4)] public partial Layer Logits { get; }
+}
