@@ -133,6 +133,64 @@ public sealed class GraphParameterFileTests
         Assert.Equal(Enumerable.Range(0, 9).Select(i => 1 + (i / 10f)), norm.RunningVariance.ToArray());
     }
 
+    [Fact]
+    public void A_cnn_with_pools_saves_and_loads_its_parameters_and_predicts_the_same()
+    {
+        using Device device = Device.Cpu(1);
+        using var trained = new Dsl.Tests.Networks.ImageCnnNet(device, seed: 1);
+        using var fresh = new Dsl.Tests.Networks.ImageCnnNet(device, seed: 2);
+        float[] inputs = [.. Enumerable.Range(0, 4 * trained.InputSize).Select(i => MathF.Sin(0.37f * i))];
+        int[] labels = [0, 3, 1, 4];
+        var adam = new Adam(0.01f);
+        for (int step = 0; step < 3; step++)
+        {
+            trained.TrainStep(inputs, labels, adam);
+        }
+
+        Assert.NotEqual(Predict(trained, inputs), Predict(fresh, inputs));
+        var file = new MemoryStream();
+        ParameterFile.Save(trained, file);
+        string text = System.Text.Encoding.UTF8.GetString(file.ToArray());
+        foreach (string name in (string[])["Conv1.weight", "Conv1.bias", "Conv2.weight", "Conv2.bias", "Logits.weight", "Logits.bias"])
+        {
+            Assert.Contains(name, text, StringComparison.Ordinal);
+        }
+
+        file.Position = 0;
+        ParameterFile.Load(fresh, file);
+        Assert.Equal(trained.Parameters.ToArray(), fresh.Parameters.ToArray());
+        Assert.Equal(Predict(trained, inputs), Predict(fresh, inputs));
+    }
+
+    [Fact]
+    public void A_cnn_s_file_is_refused_by_a_network_that_differs_only_in_padding_with_both_geometries()
+    {
+        using Device device = Device.Cpu(1);
+        using var source = new Dsl.Tests.Networks.ImageCnnNet(device, seed: 1);
+
+        // ImageCnnNet with Conv1's padding 0 instead of 1: the same parameter count, another network.
+        var builder = new GraphBuilder("ImageCnnNet", [3, 9, 8]);
+        builder.Conv2d("Conv1", 6, 3, 3, 1, 1, 0, 0, 1, 1, 1, true, Init.TorchDefault, Fan.In, 0.01, Activation.Relu, 0f, new Dsl.Ops.Relu());
+        builder.MaxPool("Pool1", twoDimensional: true, 2, 2, 2, 2, 0, 0, 1, 1);
+        builder.Conv2d("Conv2", 8, 3, 2, 1, 1, 1, 0, 1, 1, 2, true, Init.TorchDefault, Fan.In, 0.01, Activation.Relu, 0f, new Dsl.Ops.Relu());
+        builder.AvgPool("Pool2", twoDimensional: true, 2, 2, 1, 1, 1, 1);
+        builder.GlobalAvgPool("Gap");
+        builder.Dense("Logits", 5, true, Init.TorchDefault, Fan.In, 0.01, Activation.Identity, 0f, new Dsl.Ops.Identity());
+        using GraphNetwork other = builder.Build(device, Loss.SoftmaxCrossEntropy, 1, source.ParameterCount);
+        float[] before = other.Parameters.ToArray();
+
+        var file = new MemoryStream();
+        ParameterFile.Save(source, file);
+        file.Position = 0;
+        ParameterFileException error = Assert.Throws<ParameterFileException>(() => ParameterFile.Load(new Wrapper(other), file));
+        Assert.Equal(ParameterFileProblem.NetworkMismatch, error.Problem);
+        Assert.Contains("Conv1 Conv2d (3, 9, 8) -> 6 channels, kernel 3x3, stride 1x1, padding 1x1, dilation 1x1, groups 1 Relu", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Conv1 Conv2d (3, 9, 8) -> 6 channels, kernel 3x3, stride 1x1, padding 0x0, dilation 1x1, groups 1 Relu", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Pool1 MaxPool2d (6, 9, 8), kernel 2x2, stride 2x2, padding 0x0, dilation 1x1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Pool1 MaxPool2d (6, 7, 6), kernel 2x2, stride 2x2, padding 0x0, dilation 1x1", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, other.Parameters.ToArray());
+    }
+
     private static GraphNetwork Residual(ulong seed, bool batchNorm)
     {
         var builder = new GraphBuilder("Residual", [7]);
@@ -153,7 +211,9 @@ public sealed class GraphParameterFileTests
         return builder.Build(Device.Cpu(1), Loss.SoftmaxCrossEntropy, seed, parameters);
     }
 
-    private static float[] Predict(GraphNetwork network, float[] inputs)
+    private static float[] Predict(GraphNetwork network, float[] inputs) => Predict(new Wrapper(network), inputs);
+
+    private static float[] Predict(INetwork network, float[] inputs)
     {
         var outputs = new float[inputs.Length / network.InputSize * network.OutputSize];
         network.Predict(inputs, outputs);
