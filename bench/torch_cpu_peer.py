@@ -6,16 +6,30 @@
 #   step WORKLOAD THREADS STEPS    -> microseconds per step over STEPS steps (W1, W2, W3, W1R, W5) on THREADS
 #                                     intra-op threads; the first request for a workload builds its
 #                                     network and batch (seed 0) and warms it up
-#   sgemm THREADS                  -> OpenBLAS sgemm 2048 x 2048 GFLOP/s on THREADS threads
+#   sgemm THREADS [N]              -> torch.mm of two N x N float32 matrices (default 2048; OpenBLAS's sgemm) in
+#                                     GFLOP/s on THREADS threads, the best of 3 blocks of about 0.2 s
+#   isa                            -> the instruction sets PyTorch uses: its CPU capability and OpenBLAS's kernels
 #   quit
 # A malformed request gets "error ..." and the peer goes on.
 # usage: /usr/bin/python3 torch_cpu_peer.py
-import sys, time
+import blas_core  # before torch: OpenBLAS's kernels for this CPU
+import ctypes, sys, time
 import torch
 import torch_models
 
 WORKLOADS = {"W1": ([40, 100, 100, 10], 100), "W2": ([40, 10], 100), "W3": ([784, 1024, 1024, 10], 256), "W1R": ([40, 100, 10], 100), "W5": ([40, 256, 10], 256)}
 built = {}
+try:
+    _openblas = ctypes.CDLL("libopenblas.so.0")
+except OSError:
+    _openblas = None
+
+
+def set_threads(threads):
+    # torch.set_num_threads leaves OpenBLAS's own pthread pool (every core) alone; both must be set.
+    torch.set_num_threads(threads)
+    if _openblas is not None:
+        _openblas.openblas_set_num_threads(threads)
 
 
 
@@ -44,7 +58,7 @@ def step_us(name, threads, steps):
     if name not in built:
         built[name] = build(name)
     step = built[name]
-    torch.set_num_threads(threads)
+    set_threads(threads)
     step()
     t = time.perf_counter()
     for _ in range(steps):
@@ -52,16 +66,34 @@ def step_us(name, threads, steps):
     return (time.perf_counter() - t) * 1e6 / steps
 
 
-def sgemm(threads):
-    torch.set_num_threads(threads)
-    a = torch.randn(2048, 2048)
-    b = torch.randn(2048, 2048)
-    for _ in range(3):
-        a @ b
+def sgemm(threads, n):
+    set_threads(threads)
+    a = torch.randn(n, n)
+    b = torch.randn(n, n)
+    c = torch.empty(n, n)
+    flops = 2 * n ** 3
+    torch.mm(a, b, out=c)
     t = time.perf_counter()
-    for _ in range(10):
-        a @ b
-    return 2 * 2048 ** 3 * 10 / (time.perf_counter() - t) / 1e9
+    torch.mm(a, b, out=c)
+    reps = max(3, int(0.2 / max(time.perf_counter() - t, 1e-6)))
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b, out=c)
+        best = min(best, (time.perf_counter() - t) / reps)
+    return flops / best / 1e9
+
+
+def isa():
+    capability = (torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") and hasattr(torch.backends.cpu, "get_cpu_capability")
+                  else next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines() if "CPU capability usage" in line), "unknown"))
+    try:
+        _openblas.openblas_get_corename.restype = ctypes.c_char_p
+        core = _openblas.openblas_get_corename().decode()
+    except AttributeError:
+        core = "unknown"
+    return f"torch CPU capability {capability}, OpenBLAS kernels {core}"
 
 
 for line in sys.stdin:
@@ -73,8 +105,10 @@ for line in sys.stdin:
             answer = torch.__version__.split("a")[0].split("+")[0]
         elif len(words) == 4 and words[0] == "step" and words[1] in WORKLOADS and int(words[2]) > 0 and int(words[3]) > 0:
             answer = f"{step_us(words[1], int(words[2]), int(words[3])):.1f}"
-        elif len(words) == 2 and words[0] == "sgemm" and int(words[1]) > 0:
-            answer = f"{sgemm(int(words[1])):.1f}"
+        elif len(words) in (2, 3) and words[0] == "sgemm" and all(int(w) > 0 for w in words[1:]):
+            answer = f"{sgemm(int(words[1]), int(words[2]) if len(words) == 3 else 2048):.1f}"
+        elif words == ["isa"]:
+            answer = isa()
         else:
             answer = "error unknown request (threads and steps must be positive): " + line.strip()
     except Exception as e:  # any failure is answered; the peer goes on

@@ -9,6 +9,7 @@
 # DATA.csv from: dotnet run --project examples/Mnist1d -c Release -- dataset --out DATA.csv
 # Defaults are the main job's (weight decay 1e-3, average over the last quarter); --weight-decay 0
 # --average-last 0 is the plain recipe.
+import blas_core  # before torch: OpenBLAS's kernels for this CPU
 import argparse, time, torch
 import torch_models
 

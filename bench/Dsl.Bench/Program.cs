@@ -5,10 +5,10 @@ using Dsl.Bench;
 using Dsl.Training;
 
 // Benchmark harness: our generated training step against PyTorch's, same machine, same invocation.
-//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5] [--no-peer]
+//   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5,SGEMM] [--no-peer]
 //   dotnet run -c Release --project bench/Dsl.Bench -- --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP]
 // The GPU suite prints our numbers only; bench/gpu/run.sh runs its PyTorch peer and joins the lines.
-const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5] [--no-peer]\n"
+const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5,SGEMM] [--no-peer]\n"
     + "       Dsl.Bench --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP] [--no-peer]";
 string suite = "cpu";
 int threads = 0;
@@ -56,7 +56,7 @@ if (suite != "cpu" || deviceName is not null || stepsScale != 1.0 || quick)
     return 2;
 }
 
-string[] cpuWorkloads = ["W1", "W2", "W3", "W1R", "W5"];
+string[] cpuWorkloads = ["W1", "W2", "W3", "W1R", "W5", "SGEMM"];
 if (workloads is not null && workloads.Except(cpuWorkloads).FirstOrDefault() is string unknown)
 {
     Console.Error.WriteLine($"unknown CPU workload '{unknown}' (the CPU suite has {string.Join(", ", cpuWorkloads)})\n{Usage}");
@@ -86,9 +86,18 @@ static int CpuSuite(int threads, int pairs, bool runPeer, HashSet<string>? only)
     string[] lines = [.. suite.Where(w => only is null || only.Contains(w.Id)).Select(w => w.Run())];
     string peerName = peer is null ? "none" : $"PyTorch {peer.Version}, the faster of {string.Join(" and ", threadOptions)} threads in each pair";
     Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, {pairs} alternating pairs of blocks per workload; peer: {peerName}");
+    Console.WriteLine($"# instruction sets: ours {SgemmComparison.OurInstructionSets()}; peer {peer?.InstructionSets() ?? "none"}");
     foreach (string line in lines)
     {
         Console.WriteLine(line);
+    }
+
+    if (only is null || only.Contains("SGEMM"))
+    {
+        foreach (string line in SgemmComparison.Run(peer))
+        {
+            Console.WriteLine(line);
+        }
     }
 
     if (lines.FirstOrDefault(line => line.StartsWith("W1 ", StringComparison.Ordinal)) is string w1)

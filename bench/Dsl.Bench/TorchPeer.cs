@@ -76,8 +76,15 @@ internal sealed class TorchPeer : IDisposable
     public double StepMicroseconds(string workload, int threads, int steps)
         => Ask(string.Create(CultureInfo.InvariantCulture, $"step {workload} {threads} {steps}"));
 
-    /// <summary>OpenBLAS sgemm 2048 GFLOP/s on <paramref name="threads"/> threads: the machine's practical ceiling.</summary>
-    public double SgemmGflops(int threads) => Ask(string.Create(CultureInfo.InvariantCulture, $"sgemm {threads}"));
+    /// <summary>torch.mm (OpenBLAS's sgemm) of two <paramref name="n"/> x <paramref name="n"/> matrices in GFLOP/s on <paramref name="threads"/> threads.</summary>
+    public double SgemmGflops(int threads, int n = 2048) => Ask(string.Create(CultureInfo.InvariantCulture, $"sgemm {threads} {n}"));
+
+    /// <summary>The instruction sets PyTorch uses: its CPU capability and the OpenBLAS kernels it loaded.</summary>
+    public string InstructionSets()
+    {
+        _process.StandardInput.WriteLine("isa");
+        return _process.StandardOutput.ReadLine() ?? "unknown (the peer exited)";
+    }
 
     public void Dispose()
     {

@@ -25,7 +25,24 @@ public static partial class Gemm
         }
         int fullTiles = rows / MR;
         int rest = rows - fullTiles * MR;
-        if (columns > 8)
+        if (columns > 8 && Vector512.IsHardwareAccelerated)
+        {
+            if (fullTiles > 0)
+            {
+                Tile512<SixRows>(fullTiles, kc, a, aRowStride, aDepthStride, aTileStride, b, bDepthStride, c, ldc, columns, overwrite);
+            }
+            a += fullTiles * aTileStride;
+            c += (long)fullTiles * MR * ldc;
+            switch (rest)
+            {
+                case 5: Tile512<FiveRows>(1, kc, a, aRowStride, aDepthStride, 0, b, bDepthStride, c, ldc, columns, overwrite); break;
+                case 4: Tile512<FourRows>(1, kc, a, aRowStride, aDepthStride, 0, b, bDepthStride, c, ldc, columns, overwrite); break;
+                case 3: Tile512<ThreeRows>(1, kc, a, aRowStride, aDepthStride, 0, b, bDepthStride, c, ldc, columns, overwrite); break;
+                case 2: Tile512<TwoRows>(1, kc, a, aRowStride, aDepthStride, 0, b, bDepthStride, c, ldc, columns, overwrite); break;
+                case 1: Tile512<OneRow>(1, kc, a, aRowStride, aDepthStride, 0, b, bDepthStride, c, ldc, columns, overwrite); break;
+            }
+        }
+        else if (columns > 8)
         {
             if (fullTiles > 0)
             {

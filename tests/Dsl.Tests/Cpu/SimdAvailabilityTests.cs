@@ -5,8 +5,10 @@ using Xunit;
 namespace Dsl.Tests.Cpu;
 
 /// <summary>
-/// .ci/run runs the CPU tests a second time with DOTNET_EnableAVX=0 so that the portable fallbacks are what runs;
-/// this guards that leg against a runtime that ignores the setting (it would silently re-test the AVX paths).
+/// .ci/run runs the CPU tests again with DOTNET_EnableAVX512=0 (the Vector256 paths on a machine with AVX-512) and
+/// with DOTNET_EnableAVX=0 (the portable fallbacks); these guard those legs against a runtime that ignores the setting
+/// (the leg would silently re-test the wider paths). .NET 10 reads DOTNET_EnableAVX512; it ignores the older
+/// DOTNET_EnableAVX512F.
 /// </summary>
 public sealed class SimdAvailabilityTests
 {
@@ -23,6 +25,21 @@ public sealed class SimdAvailabilityTests
         {
             // Otherwise the Vector256 paths run exactly where the JIT accelerates Vector256: with AVX2 on x64.
             Assert.Equal(Avx2.IsSupported, Vector256.IsHardwareAccelerated);
+        }
+    }
+
+    [Fact]
+    public void With_DOTNET_EnableAVX512_0_no_Vector512_path_is_taken()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0" || Environment.GetEnvironmentVariable("DOTNET_EnableAVX") == "0")
+        {
+            Assert.False(Vector512.IsHardwareAccelerated);
+            Assert.False(Avx512F.IsSupported);
+        }
+        else if (Vector512.IsHardwareAccelerated)
+        {
+            // The GEMM's 512-bit tiles run only where the JIT accelerates Vector512, which needs AVX-512 F.
+            Assert.True(Avx512F.IsSupported);
         }
     }
 }
