@@ -23,7 +23,8 @@ public static partial class Gemm
 
     /// <summary>
     /// C[rowStart..rowEnd, columnStart..columnEnd) over the whole depth (k &lt;= KC) with A read in place:
-    /// for each NR columns of C (outer) one B sliver, then every MR rows of A against it (inner). The B
+    /// for each NR columns of C (outer; 2 NR at once with AVX-512) one B sliver, then every MR rows of A against it
+    /// (inner). The B
     /// sliver is read in place when B is stored k x n, the sliver is a full NR wide and ldb is not a
     /// multiple of 256 floats (its depth steps would share cache sets); otherwise it is packed (a
     /// transposed B, the ragged last sliver) into k x NR floats that stay in L1 for the pass. The ragged
@@ -41,12 +42,26 @@ public static partial class Gemm
         nint aRowStride = operands.TransposeA ? 1 : operands.Lda;
         nint aDepthStride = operands.TransposeA ? operands.Lda : 1;
         bool bInPlace = !operands.TransposeB && ldb % 256 != 0;
-        var scratch = PackingScratch.ForCurrentThread(0, NR * k);
+        var scratch = PackingScratch.ForCurrentThread(0, 2 * NR * k);
         float* packedB = scratch.PackedB;
 
         for (int jc = columnStart; jc < columnEnd; jc += NR)
         {
             int columns = Math.Min(NR, columnEnd - jc);
+            if (Vector512.IsHardwareAccelerated && jc + 2 * NR <= columnEnd)
+            {
+                // Two full slivers at once: both in place, or both packed side by side (k x NR floats each).
+                if (!bInPlace)
+                {
+                    PackB(operands, 0, k, jc, 2 * NR, packedB, scratch.Zeros);
+                }
+                MicroKernelPair(k, operands.A + rowStart * aRowStride, aRowStride, aDepthStride, MR * aRowStride,
+                    bInPlace ? operands.B + jc : packedB, bInPlace ? operands.B + jc + NR : packedB + (long)NR * k, bInPlace ? ldb : NR,
+                    operands.C + (long)rowStart * ldc + jc, ldc, rowEnd - rowStart, overwrite);
+                jc += NR;
+                continue;
+            }
+
             float* bSliver;
             nint bDepthStride;
             if (bInPlace && columns == NR)

@@ -13,7 +13,8 @@ public enum Transpose
 /// <summary>
 /// Single-precision GEMM on the CPU, GotoBLAS/BLIS style: for each (NC columns, KC depth) block of
 /// op(B) a packed panel of NR-wide column slivers, for each MC rows of op(A) a packed block of
-/// MR-tall row slivers, and an MR x NR register-blocked micro-kernel (Vector256 FMA) over them.
+/// MR-tall row slivers, and an MR x NR register-blocked micro-kernel (Vector256 FMA; with AVX-512, Vector512
+/// tiles that take two NR slivers at once where two full ones are at hand) over them.
 /// Transposes are absorbed by the packing. The epilogue runs on the rows of each MC x NC block of C
 /// right after its last depth block, while the block is still in cache. Small products (one depth
 /// block, op(A) within L2) skip the blocking and read A, and B where its layout allows, in place
@@ -170,6 +171,16 @@ public static partial class Gemm
                         bool bInPlace = jr < inPlaceColumns;
                         float* bSliver = bInPlace ? operands.B + (long)pc * ldb + jc + jr : packedB + (long)jr * kc;
                         float* cColumn = operands.C + (long)ic * ldc + jc + jr;
+                        if (Vector512.IsHardwareAccelerated && jr + 2 * NR <= nc && bInPlace == (jr + NR < inPlaceColumns))
+                        {
+                            // Two full slivers read the same way: the next one is NR columns on in place, NR * kc packed.
+                            MicroKernelPair(kc, aBlock, directA ? aRowStride : 1, directA ? aDepthStride : MR,
+                                directA ? MR * aRowStride : MR * kc, bSliver, bSliver + (bInPlace ? NR : (long)NR * kc), bInPlace ? ldb : NR,
+                                cColumn, ldc, mc, overwrite);
+                            jr += NR;
+                            continue;
+                        }
+
                         MicroKernel(kc, aBlock, directA ? aRowStride : 1, directA ? aDepthStride : MR,
                             directA ? MR * aRowStride : MR * kc, bSliver, bInPlace ? ldb : NR, cColumn, ldc,
                             mc, Math.Min(NR, nc - jr), overwrite);
