@@ -210,7 +210,42 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
         nuint length = (nuint)parameters.Length;
         nuint i = 0;
 
-        if (length >= (nuint)Vector256<float>.Count)
+        // The same operations lane by lane at every width, so the 512-bit, 256-bit and scalar loops give the same bits.
+        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<float>.Count)
+        {
+            Vector512<float> b1 = Vector512.Create(beta1);
+            Vector512<float> b2 = Vector512.Create(beta2);
+            Vector512<float> c1 = Vector512.Create(oneMinusBeta1);
+            Vector512<float> c2 = Vector512.Create(oneMinusBeta2);
+            Vector512<float> penalty = Vector512.Create(l2Penalty);
+            Vector512<float> shrinkFactor = Vector512.Create(shrink);
+            Vector512<float> eps = Vector512.Create(epsilon);
+            Vector512<float> rootCorrection = Vector512.Create(inverseRootCorrection2);
+            Vector512<float> negativeStep = Vector512.Create(-stepSize);
+            for (; i <= length - (nuint)Vector512<float>.Count; i += (nuint)Vector512<float>.Count)
+            {
+                Vector512<float> pv = Vector512.LoadUnsafe(ref p, i);
+                if (hasShrink)
+                {
+                    pv *= shrinkFactor;
+                }
+
+                Vector512<float> g = Vector512.LoadUnsafe(ref dp, i);
+                if (hasPenalty)
+                {
+                    g = Vector512.FusedMultiplyAdd(penalty, pv, g);
+                }
+
+                Vector512<float> mv = Vector512.FusedMultiplyAdd(b1, Vector512.LoadUnsafe(ref m, i), c1 * g);
+                Vector512<float> vv = Vector512.FusedMultiplyAdd(b2, Vector512.LoadUnsafe(ref v, i), c2 * g * g);
+                mv.StoreUnsafe(ref m, i);
+                vv.StoreUnsafe(ref v, i);
+                Vector512<float> denominator = Vector512.FusedMultiplyAdd(Vector512.Sqrt(vv), rootCorrection, eps);
+                Vector512.FusedMultiplyAdd(negativeStep, mv / denominator, pv).StoreUnsafe(ref p, i);
+            }
+        }
+
+        if (length - i >= (nuint)Vector256<float>.Count)
         {
             Vector256<float> b1 = Vector256.Create(beta1);
             Vector256<float> b2 = Vector256.Create(beta2);

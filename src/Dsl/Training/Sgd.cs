@@ -152,7 +152,33 @@ public sealed class Sgd : Optimizer
         nuint length = (nuint)parameters.Length;
         nuint i = 0;
 
-        if (length >= (nuint)Vector256<float>.Count)
+        // The same operations lane by lane at every width, so the 512-bit, 256-bit and scalar loops give the same bits.
+        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<float>.Count)
+        {
+            Vector512<float> rate = Vector512.Create(-learningRate);
+            Vector512<float> mu = Vector512.Create(momentum);
+            Vector512<float> decay = Vector512.Create(weightDecay);
+            for (; i <= length - (nuint)Vector512<float>.Count; i += (nuint)Vector512<float>.Count)
+            {
+                Vector512<float> pv = Vector512.LoadUnsafe(ref p, i);
+                Vector512<float> g = Vector512.LoadUnsafe(ref dp, i);
+                if (hasDecay)
+                {
+                    g = Vector512.FusedMultiplyAdd(decay, pv, g);
+                }
+
+                if (hasMomentum)
+                {
+                    Vector512<float> bv = Vector512.FusedMultiplyAdd(mu, Vector512.LoadUnsafe(ref b, i), g);
+                    bv.StoreUnsafe(ref b, i);
+                    g = nesterov ? Vector512.FusedMultiplyAdd(mu, bv, g) : bv;
+                }
+
+                Vector512.FusedMultiplyAdd(rate, g, pv).StoreUnsafe(ref p, i);
+            }
+        }
+
+        if (length - i >= (nuint)Vector256<float>.Count)
         {
             Vector256<float> rate = Vector256.Create(-learningRate);
             Vector256<float> mu = Vector256.Create(momentum);
