@@ -266,6 +266,10 @@ public sealed class GpuGraphTests(GpuSimulatorFixture fixture)
         { typeof(GpuScale), "Kernel" },
         { typeof(GpuActivationForward<GpuGelu>), "Kernel" },
         { typeof(GpuActivationForward<GpuSilu>), "Kernel" },
+        { typeof(GpuConvolution), "ForwardKernel" },
+        { typeof(GpuConvolution), "WeightGradientKernel" },
+        { typeof(GpuConvolution), "BiasGradientKernel" },
+        { typeof(GpuConvolution), "InputGradientKernel" },
     };
 
     [Theory]
