@@ -270,6 +270,12 @@ public sealed class GpuGraphTests(GpuSimulatorFixture fixture)
         { typeof(GpuConvolution), "WeightGradientKernel" },
         { typeof(GpuConvolution), "BiasGradientKernel" },
         { typeof(GpuConvolution), "InputGradientKernel" },
+        { typeof(GpuMaxPool), "ForwardKernel" },
+        { typeof(GpuMaxPool), "BackwardKernel" },
+        { typeof(GpuAvgPool), "ForwardKernel" },
+        { typeof(GpuAvgPool), "BackwardKernel" },
+        { typeof(GpuGlobalAvgPool), "ForwardKernel" },
+        { typeof(GpuGlobalAvgPool), "BackwardKernel" },
     };
 
     [Theory]
