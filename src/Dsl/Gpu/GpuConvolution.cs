@@ -152,8 +152,8 @@ public sealed class GpuConvolution
         float sum = 0f;
         for (int c = 0; c < s.GroupInChannels; c++)
         {
-            int plane = ((n * s.InChannels) + firstChannel + c) * s.InHeight;
-            int row = ((oc * s.GroupInChannels) + c) * taps;
+            int channelRow = ((n * s.InChannels) + firstChannel + c) * s.InHeight; // the plane's first row
+            int filter = ((oc * s.GroupInChannels) + c) * taps; // W[oc, c, 0, 0]
             for (int kh = 0; kh < s.KernelHeight; kh++)
             {
                 int h = top + (kh * s.DilationHeight);
@@ -162,8 +162,8 @@ public sealed class GpuConvolution
                     continue;
                 }
 
-                int line = (plane + h) * s.InWidth;
-                int kernelRow = row + (kh * s.KernelWidth);
+                int line = (channelRow + h) * s.InWidth;
+                int kernelRow = filter + (kh * s.KernelWidth);
                 for (int kw = 0; kw < s.KernelWidth; kw++)
                 {
                     int w = left + (kw * s.DilationWidth);
@@ -259,7 +259,7 @@ public sealed class GpuConvolution
         {
             int oc = (group * s.GroupOutChannels) + g;
             int outPlane = ((n * s.OutChannels) + oc) * s.OutHeight;
-            int row = ((oc * s.GroupInChannels) + c) * taps;
+            int filter = ((oc * s.GroupInChannels) + c) * taps; // W[oc, c, 0, 0]
             for (int kh = 0; kh < s.KernelHeight; kh++)
             {
                 // Output row oh puts tap kh on row h when oh StrideHeight - PaddingHeight + kh DilationHeight = h.
@@ -276,7 +276,7 @@ public sealed class GpuConvolution
                 }
 
                 int outLine = (outPlane + oh) * s.OutWidth;
-                int kernelRow = row + (kh * s.KernelWidth);
+                int kernelRow = filter + (kh * s.KernelWidth);
                 for (int kw = 0; kw < s.KernelWidth; kw++)
                 {
                     int tw = w + s.PaddingWidth - (kw * s.DilationWidth);
