@@ -5,15 +5,14 @@ using Dsl.Training;
 namespace Dsl.Bench;
 
 /// <summary>
-/// The GPU suite: W1, W3, W4 and W1R training steps (SGD lr 0.01) and W5's (Adam lr 1e-3), softmax cross-entropy, on
-/// one GPU, each on a
-/// fresh device and a fresh network. For each workload it measures the cold start (device and network
-/// creation, then the first step with its kernel compilation) and the steady state (median of five
-/// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies
-/// anything between host and device. W1R and W5 are graph networks (residual adds, and W5's LayerNorms). W1 runs with
-/// DSL_GPU_FUSED unset, "0" and "1" (and, fused, at 1 to 16 rows per tile with DSL_GPU_FUSED_TILE_ROWS), the others with DSL_GPU_GEMM_TILE
-/// unset, "standard" (64 x 64) and "wide" (128 x 128), and the SWEEP times both
-/// sequences on three fused-eligible networks at batches 100, 1000 and 10000 (the data for the default per size). The PyTorch peer is
+/// The GPU suite: W1, W3, W4 and W1R training steps (SGD lr 0.01), W2's (Adam lr 1e-2) and W5's (Adam lr 1e-3), softmax
+/// cross-entropy, on one GPU, each on a fresh device and a fresh network. For each workload it measures the cold start
+/// (device and network creation, then the first step with its kernel compilation) and the steady state (median of five
+/// synchronised blocks of steps after a warm-up) on a device-resident data set, so no step copies anything between
+/// host and device. W2, W1R and W5 are graph networks (W2's convolutions, W1R's residual add, W5's LayerNorms). W1 runs
+/// with DSL_GPU_FUSED unset, "0" and "1" (and, fused, at 1 to 16 rows per tile with DSL_GPU_FUSED_TILE_ROWS), the others
+/// with DSL_GPU_GEMM_TILE unset, "standard" (64 x 64) and "wide" (128 x 128), and the SWEEP times both sequences on three
+/// fused-eligible networks at batches 100, 1000 and 10000 (the data for the default per size). The PyTorch peer is
 /// bench/gpu/torch_gpu_peer.py, which bench/gpu/run.sh runs after this suite and joins to its lines.
 /// </summary>
 internal static class GpuSuite
@@ -32,10 +31,11 @@ internal static class GpuSuite
     private static readonly Workload[] Workloads =
     [
         new("W1", "40-100-100-10 ReLU", Batch: 100, Steps: 2000, RunsUnderQuick: true, d => new W1Mlp(d, 1)),
+        new("W2", "Conv1d 1->25 k5 s2 p1, 2x Conv1d 25->25 k3 s2 p1, ReLU, flatten 125, Dense 10", Batch: 100, Steps: 2000, RunsUnderQuick: true, d => new W2Cnn(d, 1), () => new Adam(1e-2f)),
         new("W3", "784-1024-1024-10 ReLU", Batch: 256, Steps: 500, RunsUnderQuick: false, d => new W3Mlp(d, 1)),
         new("W4", "1024-4096-4096-1024 ReLU", Batch: 4096, Steps: 25, RunsUnderQuick: false, d => new W4Mlp(d, 1)),
         new("W1R", "40-100 ReLU, residual 100 ReLU, 10", Batch: 100, Steps: 2000, RunsUnderQuick: false, d => new W1ResidualMlp(d, 1)),
-        new("W5", "pre-norm residual MLP, 8 blocks of 256", Batch: 256, Steps: 200, RunsUnderQuick: false, d => new W5DeepResidual(d, 1), Adam: true),
+        new("W5", "pre-norm residual MLP, 8 blocks of 256", Batch: 256, Steps: 200, RunsUnderQuick: false, d => new W5DeepResidual(d, 1), () => new Adam(1e-3f)),
     ];
 
     /// <summary>
@@ -55,13 +55,13 @@ internal static class GpuSuite
     /// <summary>Runs the suite and prints its lines; returns the process exit code.</summary>
     /// <param name="deviceName">A <see cref="Device.Parse"/> name, or null for <see cref="Device.Best()"/>.</param>
     /// <param name="stepsScale">Multiplies every step count (at least one step per timed block is kept).</param>
-    /// <param name="quick">Smoke-test mode: W1 only, a handful of steps (for ILGPU's CPU simulator).</param>
+    /// <param name="quick">Smoke-test mode: W1 and W2 only, a handful of steps (for ILGPU's CPU simulator).</param>
     /// <param name="only">Workload ids to run (e.g. "W1", "W4"), or null for all of them.</param>
     public static int Run(string? deviceName, double stepsScale, bool quick, IReadOnlySet<string>? only)
     {
         if (quick)
         {
-            stepsScale = Math.Min(stepsScale, 0.0025); // W1: one step per timed block
+            stepsScale = Math.Min(stepsScale, 0.0025); // W1 and W2: one step per timed block
         }
 
         Func<Device> open = deviceName is null ? Device.Best : () => Device.Parse(deviceName);
@@ -80,7 +80,7 @@ internal static class GpuSuite
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# method: fresh device + network per configuration; first step = first TrainStep(DeviceDataSet) + Synchronize, kernel compilation included; steady state = median of {TimedBlocks} synchronised blocks after a warm-up; SGD lr 0.01 (W5: Adam lr 1e-3), softmax cross-entropy, fp32; steps scale {stepsScale}"));
+                $"# method: fresh device + network per configuration; first step = first TrainStep(DeviceDataSet) + Synchronize, kernel compilation included; steady state = median of {TimedBlocks} synchronised blocks after a warm-up; SGD lr 0.01 (W2: Adam lr 1e-2, W5: Adam lr 1e-3), softmax cross-entropy, fp32; steps scale {stepsScale}"));
 
             foreach (Workload workload in Workloads)
             {
@@ -120,7 +120,7 @@ internal static class GpuSuite
         return 0;
     }
 
-    // W1 runs once per DSL_GPU_FUSED setting (fused or layer-by-layer kernels), W3 and W4 once per
+    // W1 runs once per DSL_GPU_FUSED setting (fused or layer-by-layer kernels), the others once per
     // DSL_GPU_GEMM_TILE setting (64 x 64 or 128 x 128 GEMM); the result line reports the unset (default) one.
     private static void RunWorkload(Workload workload, Func<Device> open, double stepsScale)
     {
@@ -234,7 +234,7 @@ internal static class GpuSuite
         using DeviceDataSet data = RandomDataSet(device, network, workload.Batch * BatchesPerDataSet);
         double dataMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
-        Optimizer optimizer = workload.Adam ? new Adam(1e-3f) : new Sgd(0.01f);
+        Optimizer optimizer = workload.Optimizer?.Invoke() ?? new Sgd(0.01f);
         int step = 0;
         void TrainOneStep() => network.TrainStep(data, (step++ % BatchesPerDataSet) * workload.Batch, workload.Batch, optimizer);
 
@@ -303,8 +303,8 @@ internal static class GpuSuite
     }
 
     /// <summary>A benchmark workload: its id, layer widths for the log, batch, full step count and how to build its network.</summary>
-    /// <param name="Adam">Adam lr 1e-3 (W5, as in the CPU suite) instead of SGD lr 0.01.</param>
-    private sealed record Workload(string Id, string Shape, int Batch, int Steps, bool RunsUnderQuick, Func<Device, INetwork> Create, bool Adam = false);
+    /// <param name="Optimizer">The optimizer as in the CPU suite (W2: Adam lr 1e-2, W5: Adam lr 1e-3), or null for SGD lr 0.01.</param>
+    private sealed record Workload(string Id, string Shape, int Batch, int Steps, bool RunsUnderQuick, Func<Device, INetwork> Create, Func<Optimizer>? Optimizer = null);
 
     /// <summary>One configuration's timings: steady-state microseconds per step and the cold start in milliseconds.</summary>
     private sealed record Measurement(

@@ -6,10 +6,10 @@ using Dsl.Training;
 
 // Benchmark harness: our generated training step against PyTorch's, same machine, same invocation.
 //   dotnet run -c Release --project bench/Dsl.Bench -- --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5,SGEMM] [--no-peer]
-//   dotnet run -c Release --project bench/Dsl.Bench -- --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP]
+//   dotnet run -c Release --project bench/Dsl.Bench -- --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W2,W3,W4,SWEEP]
 // The GPU suite prints our numbers only; bench/gpu/run.sh runs its PyTorch peer and joins the lines.
 const string Usage = "usage: Dsl.Bench --suite cpu [--threads N] [--pairs N] [--workloads W1,W2,W3,W1R,W5,SGEMM] [--no-peer]\n"
-    + "       Dsl.Bench --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W3,W4,SWEEP] [--no-peer]";
+    + "       Dsl.Bench --suite gpu [--device NAME] [--steps-scale F | --quick] [--workloads W1,W2,W3,W4,SWEEP] [--no-peer]";
 string suite = "cpu";
 int threads = 0;
 int pairs = 10;

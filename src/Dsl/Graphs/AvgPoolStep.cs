@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dsl.Gpu;
 using Dsl.Ops;
 
@@ -28,7 +27,22 @@ internal sealed class AvgPoolStep(string path, int input, int output, PoolGeomet
         }
     }
 
-    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu)
-        => throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-            $"Pooling layer '{Path}' runs on the CPU only: pooling has no GPU kernels in this version; create the network on Device.Cpu."));
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, new GpuAvgPool(gpu));
+
+    private PoolGeometry Geometry => geometry;
+
+    /// <summary>The GPU twin (see <see cref="GpuAvgPool"/>): one thread per output forward, one per input backward; keeps nothing.</summary>
+    private sealed class OnGpu(AvgPoolStep step, GpuAvgPool pool) : GpuGraphStep
+    {
+        public override void Forward(GpuGraphPass pass, int rows)
+            => pool.Forward(pass.Stream, pass.Rows(step.Output, rows), pass.Rows(step._inputs[0], rows), rows, step.Geometry);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+        {
+            if (step._inputs[0] != 0)
+            {
+                pool.Backward(pass.Stream, pass.GradientRows(step._inputs[0], rows), pass.GradientRows(step.Output, rows), rows, step.Geometry, step.Accumulate[0]);
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dsl.Gpu;
 using Dsl.Ops;
+using ILGPU;
 
 namespace Dsl.Graphs;
 
@@ -30,6 +31,11 @@ internal sealed class ConvolutionStep<TActivation>(
     public int BiasOffset { get; } = biasOffset;
 
     public Conv2dGeometry Geometry { get; } = geometry;
+
+    /// <summary>phi, for the GPU twin's element-wise kernels, which cannot read the struct.</summary>
+    public Activation Kind => kind;
+
+    public float Slope => slope;
 
     public override void EnsureCapacity(int rows)
     {
@@ -76,9 +82,7 @@ internal sealed class ConvolutionStep<TActivation>(
             rows, g, Accumulate[0], pass.Workers);
     }
 
-    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu)
-        => throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-            $"Convolution '{Path}' runs on the CPU only: convolutions have no GPU kernels in this version; create the network on Device.Cpu."));
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, gpu);
 
     private Span<float> Weight(float[] buffer) => buffer.AsSpan(WeightOffset, Geometry.WeightLength);
 
@@ -92,4 +96,78 @@ internal sealed class ConvolutionStep<TActivation>(
 
     private Span<float> PositionMajor(int row0, int rows)
         => _positionMajor.AsSpan(row0 * Geometry.OutputSize, rows * Geometry.OutputSize);
+
+    /// <summary>
+    /// The GPU twin (see <see cref="GpuConvolution"/>): the forward writes z (into y when phi' does not read it), then
+    /// y = phi(z) element-wise; the backward applies phi' in place in dy's buffer (dz), then dW, db and dx (+)= through
+    /// the convolution, one thread per element written. Keeps z on the device when phi' reads it; no columns.
+    /// </summary>
+    private sealed class OnGpu : GpuGraphStep
+    {
+        private readonly ConvolutionStep<TActivation> _step;
+        private readonly GpuConvolution _convolution;
+        private readonly IGpuActivationForward? _activation;
+        private readonly IGpuActivationBackward? _derivative;
+        private readonly DeviceBuffer<float> _preActivation;
+
+        public OnGpu(ConvolutionStep<TActivation> step, GpuAccelerator gpu)
+        {
+            _step = step;
+            _convolution = new GpuConvolution(gpu);
+            if (step.Kind != Activation.Identity)
+            {
+                _activation = GpuActivationDispatch.CreateForward(gpu, step.Kind, step.Slope);
+                _derivative = GpuActivationDispatch.CreateBackward(gpu, step.Kind, step.Slope);
+            }
+
+            _preActivation = new DeviceBuffer<float>(gpu, 0);
+        }
+
+        private bool KeepsPreActivation => _derivative is { NeedsPreActivation: true };
+
+        public override void EnsureCapacity(int rows)
+        {
+            if (KeepsPreActivation)
+            {
+                _preActivation.EnsureLength(checked((long)rows * _step.Geometry.OutputSize));
+            }
+        }
+
+        public override void Forward(GpuGraphPass pass, int rows)
+        {
+            Conv2dGeometry g = _step.Geometry;
+            ArrayView<float> y = pass.Rows(_step.Output, rows);
+            ArrayView<float> z = PreActivation(y, rows);
+            _convolution.Forward(pass.Stream, z, pass.Rows(_step._inputs[0], rows), Weight(pass.Parameters), Bias(pass.Parameters), rows, g);
+            _activation?.Apply(pass.Stream, y, z, rows * g.OutputSize);
+        }
+
+        public override void Backward(GpuGraphPass pass, int rows)
+        {
+            Conv2dGeometry g = _step.Geometry;
+            int input = _step._inputs[0];
+            ArrayView<float> dz = pass.GradientRows(_step.Output, rows);
+            if (_derivative is not null)
+            {
+                ArrayView<float> y = pass.Rows(_step.Output, rows);
+                _derivative.Apply(pass.Stream, dz, dz, PreActivation(y, rows), y, rows * g.OutputSize);
+            }
+
+            // The network's input needs no gradient.
+            ArrayView<float> dx = input == 0 ? default : pass.GradientRows(input, rows);
+            _convolution.Backward(
+                pass.Stream, dx, Weight(pass.Gradients), Bias(pass.Gradients), dz, pass.Rows(input, rows), Weight(pass.Parameters),
+                rows, g, _step.Accumulate[0]);
+        }
+
+        public override void Dispose() => _preActivation.Dispose();
+
+        /// <summary>z: the kept pre-activation when phi' reads it, else y's own buffer (phi applied in place).</summary>
+        private ArrayView<float> PreActivation(ArrayView<float> y, int rows)
+            => KeepsPreActivation ? _preActivation.Slice(0, (long)rows * _step.Geometry.OutputSize) : y;
+
+        private ArrayView<float> Weight(DeviceBuffer<float> buffer) => buffer.Slice(_step.WeightOffset, _step.Geometry.WeightLength);
+
+        private ArrayView<float> Bias(DeviceBuffer<float> buffer) => _step.BiasOffset < 0 ? default : buffer.Slice(_step.BiasOffset, _step.Geometry.OutChannels);
+    }
 }

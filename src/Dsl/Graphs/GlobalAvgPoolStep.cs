@@ -27,7 +27,24 @@ internal sealed class GlobalAvgPoolStep(string path, int input, int output, int 
         }
     }
 
-    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu)
-        => throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-            $"Pooling layer '{Path}' runs on the CPU only: pooling has no GPU kernels in this version; create the network on Device.Cpu."));
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, new GpuGlobalAvgPool(gpu));
+
+    private int Channels => channels;
+
+    private int Positions => positions;
+
+    /// <summary>The GPU twin (see <see cref="GpuGlobalAvgPool"/>): one thread per (sample, channel) forward, one per input backward; keeps nothing.</summary>
+    private sealed class OnGpu(GlobalAvgPoolStep step, GpuGlobalAvgPool pool) : GpuGraphStep
+    {
+        public override void Forward(GpuGraphPass pass, int rows)
+            => pool.Forward(pass.Stream, pass.Rows(step.Output, rows), pass.Rows(step._inputs[0], rows), rows, step.Channels, step.Positions);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+        {
+            if (step._inputs[0] != 0)
+            {
+                pool.Backward(pass.Stream, pass.GradientRows(step._inputs[0], rows), pass.GradientRows(step.Output, rows), rows, step.Channels, step.Positions, step.Accumulate[0]);
+            }
+        }
+    }
 }

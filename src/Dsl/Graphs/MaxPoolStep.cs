@@ -1,6 +1,6 @@
-using System.Globalization;
 using Dsl.Gpu;
 using Dsl.Ops;
+using ILGPU;
 
 namespace Dsl.Graphs;
 
@@ -31,9 +31,33 @@ internal sealed class MaxPoolStep(string path, int input, int output, PoolGeomet
         }
     }
 
-    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu)
-        => throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-            $"Pooling layer '{Path}' runs on the CPU only: pooling has no GPU kernels in this version; create the network on Device.Cpu."));
+    public override GpuGraphStep CreateGpuStep(GpuAccelerator gpu) => new OnGpu(this, gpu);
 
     private Span<int> Argmax(int row0, int rows) => _argmax.AsSpan(row0 * geometry.OutputSize, rows * geometry.OutputSize);
+
+    private PoolGeometry Geometry => geometry;
+
+    /// <summary>The GPU twin (see <see cref="GpuMaxPool"/>): one thread per output forward, one per input backward; keeps the argmax on the device.</summary>
+    private sealed class OnGpu(MaxPoolStep step, GpuAccelerator gpu) : GpuGraphStep
+    {
+        private readonly GpuMaxPool _pool = new(gpu);
+        private readonly DeviceBuffer<int> _argmax = new(gpu, 0);
+
+        public override void EnsureCapacity(int rows) => _argmax.EnsureLength(checked((long)rows * step.Geometry.OutputSize));
+
+        public override void Forward(GpuGraphPass pass, int rows)
+            => _pool.Forward(pass.Stream, pass.Rows(step.Output, rows), Argmax(rows), pass.Rows(step._inputs[0], rows), rows, step.Geometry);
+
+        public override void Backward(GpuGraphPass pass, int rows)
+        {
+            if (step._inputs[0] != 0)
+            {
+                _pool.Backward(pass.Stream, pass.GradientRows(step._inputs[0], rows), pass.GradientRows(step.Output, rows), Argmax(rows), rows, step.Geometry, step.Accumulate[0]);
+            }
+        }
+
+        public override void Dispose() => _argmax.Dispose();
+
+        private ArrayView<int> Argmax(int rows) => _argmax.Slice(0, (long)rows * step.Geometry.OutputSize);
+    }
 }

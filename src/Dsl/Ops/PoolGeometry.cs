@@ -95,7 +95,7 @@ public readonly record struct PoolGeometry(
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="name"/> when <paramref name="length"/> is below <paramref name="needed"/>.</summary>
-    internal static void CheckLength(int length, long needed, string name, string unit)
+    internal static void CheckLength(long length, long needed, string name, string unit)
     {
         if (length < needed)
         {

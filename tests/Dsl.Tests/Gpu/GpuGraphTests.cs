@@ -266,6 +266,18 @@ public sealed class GpuGraphTests(GpuSimulatorFixture fixture)
         { typeof(GpuScale), "Kernel" },
         { typeof(GpuActivationForward<GpuGelu>), "Kernel" },
         { typeof(GpuActivationForward<GpuSilu>), "Kernel" },
+        { typeof(GpuActivationForward<GpuRelu>), "Kernel" },
+        { typeof(GpuActivationForward<GpuTanh>), "Kernel" },
+        { typeof(GpuConvolution), "ForwardKernel" },
+        { typeof(GpuConvolution), "WeightGradientKernel" },
+        { typeof(GpuConvolution), "BiasGradientKernel" },
+        { typeof(GpuConvolution), "InputGradientKernel" },
+        { typeof(GpuMaxPool), "ForwardKernel" },
+        { typeof(GpuMaxPool), "BackwardKernel" },
+        { typeof(GpuAvgPool), "ForwardKernel" },
+        { typeof(GpuAvgPool), "BackwardKernel" },
+        { typeof(GpuGlobalAvgPool), "ForwardKernel" },
+        { typeof(GpuGlobalAvgPool), "BackwardKernel" },
     };
 
     [Theory]
