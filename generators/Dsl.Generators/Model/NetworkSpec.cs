@@ -18,7 +18,7 @@ internal sealed record NetworkSpec(
     EquatableArray<LayerSpec> Layers,
     EquatableArray<ItemSpec> Items = default)
 {
-    /// <summary>Whether the network is a chain of dense layers, which runs on the CPU or a GPU (every other network on the CPU).</summary>
+    /// <summary>Whether the network is a chain of dense layers, whose GPU kernels are compiled with its widths as constants (see <c>GraphEmitter</c>).</summary>
     public bool IsDenseChain => Layers.Count > 0;
 }
 
