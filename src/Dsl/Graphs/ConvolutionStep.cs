@@ -10,8 +10,9 @@ namespace Dsl.Graphs;
 /// is the two-dimensional geometry with height 1. Shapes per sample: x (InChannels, InHeight, InWidth), y and z
 /// (OutChannels, OutHeight, OutWidth), PyTorch's layout; W (OutChannels, InChannels / Groups, KernelHeight, KernelWidth)
 /// at <see cref="WeightOffset"/>, b (OutChannels) at <see cref="BiasOffset"/> (-1: none).
-/// Keeps per row the columns X (OutPositions, ColumnWidth) for the weight gradient, z when phi' reads it, and a
-/// position-major buffer (OutPositions, OutChannels) the GEMMs write and read.
+/// Keeps per row the columns (ColumnWidth, OutPositions of each row) for the weight gradient, z when phi' reads it,
+/// and a channel-major buffer (OutChannels, OutPositions of each row) the GEMMs write and read; a slice of rows holds
+/// both for its own rows (see <see cref="Conv2d"/>).
 /// Backward: dz = dy * phi'(z, y) in place in dy's buffer, then dW, db and dx (+)= col2im(dZ W) (see <see cref="Conv2d"/>).
 /// </summary>
 internal sealed class ConvolutionStep<TActivation>(
@@ -21,7 +22,7 @@ internal sealed class ConvolutionStep<TActivation>(
 {
     private readonly int[] _inputs = [input];
     private float[] _columns = [];
-    private float[] _positionMajor = [];
+    private float[] _channelMajor = [];
     private float[] _preActivation = [];
 
     public override int[] Inputs => _inputs;
@@ -40,7 +41,7 @@ internal sealed class ConvolutionStep<TActivation>(
     public override void EnsureCapacity(int rows)
     {
         _columns = new float[checked(rows * Geometry.OutPositions * Geometry.ColumnWidth)];
-        _positionMajor = new float[checked(rows * Geometry.OutputSize)];
+        _channelMajor = new float[checked(rows * Geometry.OutputSize)];
         if (activation.NeedsPreActivation)
         {
             _preActivation = new float[checked(rows * Geometry.OutputSize)];
@@ -57,7 +58,7 @@ internal sealed class ConvolutionStep<TActivation>(
         Conv2dGeometry g = Geometry;
         Span<float> y = pass.Rows(Output, row0, rows);
         Span<float> z = activation.NeedsPreActivation ? _preActivation.AsSpan(row0 * g.OutputSize, rows * g.OutputSize) : y;
-        Conv2d.Forward(z, Columns(row0, rows), PositionMajor(row0, rows), pass.Rows(_inputs[0], row0, rows), Weight(pass.Parameters), Bias(pass.Parameters), rows, g, pass.Workers);
+        Conv2d.Forward(z, Columns(row0, rows), ChannelMajor(row0, rows), pass.Rows(_inputs[0], row0, rows), Weight(pass.Parameters), Bias(pass.Parameters), rows, g, pass.Workers);
         if (typeof(TActivation) != typeof(Identity))
         {
             ActivationStep<TActivation>.Apply(y, z, activation);
@@ -78,7 +79,7 @@ internal sealed class ConvolutionStep<TActivation>(
         // The network's input needs no gradient.
         Span<float> dx = _inputs[0] == 0 ? default : pass.GradientRows(_inputs[0], row0, rows);
         Conv2d.Backward(
-            dx, Weight(pass.Gradients), Bias(pass.Gradients), dz, Columns(row0, rows), PositionMajor(row0, rows), Weight(pass.Parameters),
+            dx, Weight(pass.Gradients), Bias(pass.Gradients), dz, Columns(row0, rows), ChannelMajor(row0, rows), Weight(pass.Parameters),
             rows, g, Accumulate[0], pass.Workers);
     }
 
@@ -94,8 +95,8 @@ internal sealed class ConvolutionStep<TActivation>(
         return _columns.AsSpan(row0 * perRow, rows * perRow);
     }
 
-    private Span<float> PositionMajor(int row0, int rows)
-        => _positionMajor.AsSpan(row0 * Geometry.OutputSize, rows * Geometry.OutputSize);
+    private Span<float> ChannelMajor(int row0, int rows)
+        => _channelMajor.AsSpan(row0 * Geometry.OutputSize, rows * Geometry.OutputSize);
 
     /// <summary>
     /// The GPU twin (see <see cref="GpuConvolution"/>): the forward writes z (into y when phi' does not read it), then

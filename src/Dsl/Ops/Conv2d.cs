@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Dsl.Cpu;
 
 namespace Dsl.Ops;
@@ -91,121 +94,76 @@ public readonly record struct Conv2dGeometry(
 /// <summary>
 /// A two-dimensional convolution on the CPU, forward and backward side by side, in PyTorch's layout: x (batch,
 /// InChannels, InHeight, InWidth), W (OutChannels, InChannels / Groups, KernelHeight, KernelWidth), b (OutChannels),
-/// y (batch, OutChannels, OutHeight, OutWidth), each row-major. Lowered to the packed GEMM: the columns
-/// X (batch * OutPositions, ColumnWidth) hold, at row (n, oh, ow) and column (c, kh, kw),
+/// y (batch, OutChannels, OutHeight, OutWidth), each row-major. Lowered to the packed GEMM over the whole batch: the
+/// columns X^T (ColumnWidth, batch * OutPositions) hold, at row (c, kh, kw) and column (n, oh, ow),
 /// x[n, c, oh StrideHeight + kh DilationHeight - PaddingHeight, ow StrideWidth + kw DilationWidth - PaddingWidth]
-/// (0 in the padding); then per group g the product Z_g = X_g W_g^T lands in a position-major buffer
-/// (batch * OutPositions, OutChannels), and y is its transpose plus the bias.
+/// (0 in the padding); per group g the product Z_g^T = W_g X_g^T lands with the bias in a channel-major buffer
+/// (OutChannels, batch * OutPositions), and y is that buffer with its batch and channel axes swapped, a copy of
+/// whole channel planes. Every GEMM is as wide as the batch's positions, and the im2col and col2im loops run along
+/// output columns.
 /// </summary>
 public static unsafe class Conv2d
 {
-    /// <summary>Fills the columns X (batch * OutPositions, ColumnWidth) from x (batch, InputSize).</summary>
+    /// <summary>Fills the columns X^T (ColumnWidth, batch * OutPositions) from x (batch, InputSize).</summary>
     public static void Columns(Span<float> columns, ReadOnlySpan<float> input, int batch, in Conv2dGeometry g)
     {
         g.Validate(nameof(g));
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         CheckLength(columns, (long)batch * g.OutPositions * g.ColumnWidth, nameof(columns));
         CheckLength(input, (long)batch * g.InputSize, nameof(input));
-        int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, plane = inHeight * inWidth;
-        int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, taps = kernelHeight * kernelWidth, channels = g.InChannels, width = g.ColumnWidth;
-        int dilationHeight = g.DilationHeight, dilationWidth = g.DilationWidth;
-        int spanHeight = (kernelHeight - 1) * dilationHeight, spanWidth = (kernelWidth - 1) * dilationWidth;
         fixed (float* x = input, columnsStart = columns)
         {
-            float* row = columnsStart;
-            for (int n = 0; n < batch; n++)
-            {
-                float* sample = x + ((long)n * g.InputSize);
-                for (int oh = 0; oh < outHeight; oh++)
-                {
-                    int top = (oh * g.StrideHeight) - g.PaddingHeight;
-                    bool rowsInside = top >= 0 && top + spanHeight < inHeight;
-                    for (int ow = 0; ow < outWidth; ow++, row += width)
-                    {
-                        int left = (ow * g.StrideWidth) - g.PaddingWidth;
-                        if (rowsInside && left >= 0 && left + spanWidth < inWidth)
-                        {
-                            // Every tap inside the input: no padding checks.
-                            for (int c = 0; c < channels; c++)
-                            {
-                                float* source = sample + (c * plane) + (top * inWidth) + left;
-                                float* target = row + (c * taps);
-                                for (int kh = 0; kh < kernelHeight; kh++, source += dilationHeight * inWidth, target += kernelWidth)
-                                {
-                                    for (int kw = 0; kw < kernelWidth; kw++)
-                                    {
-                                        target[kw] = source[kw * dilationWidth];
-                                    }
-                                }
-                            }
-
-                            continue;
-                        }
-
-                        for (int c = 0; c < channels; c++)
-                        {
-                            float* channel = sample + (c * plane);
-                            float* target = row + (c * taps);
-                            for (int kh = 0; kh < kernelHeight; kh++, target += kernelWidth)
-                            {
-                                int h = top + (kh * dilationHeight);
-                                if ((uint)h >= (uint)inHeight)
-                                {
-                                    new Span<float>(target, kernelWidth).Clear();
-                                    continue;
-                                }
-
-                                float* line = channel + (h * inWidth);
-                                for (int kw = 0; kw < kernelWidth; kw++)
-                                {
-                                    int w = left + (kw * dilationWidth);
-                                    target[kw] = (uint)w < (uint)inWidth ? line[w] : 0f;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            Walk<CopyTap>(x, columnsStart, batch, g);
         }
     }
 
     /// <summary>
     /// z = conv(x, W) + b: fills <paramref name="columns"/> (kept for the weight gradient), multiplies each group into
-    /// <paramref name="positionMajor"/> (batch * OutPositions, OutChannels) and writes z to <paramref name="output"/>
-    /// (batch, OutChannels, OutHeight, OutWidth). <paramref name="bias"/> is (OutChannels) or empty for none. The caller
-    /// applies the activation to z in place.
+    /// <paramref name="channelMajor"/> (OutChannels, batch * OutPositions) with the bias, and writes z to
+    /// <paramref name="output"/> (batch, OutChannels, OutHeight, OutWidth). <paramref name="bias"/> is (OutChannels) or
+    /// empty for none. The caller applies the activation to z in place.
     /// </summary>
     public static void Forward(
-        Span<float> output, Span<float> columns, Span<float> positionMajor, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, Span<float> columns, Span<float> channelMajor, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         int batch, in Conv2dGeometry g, CpuWorkers? workers)
     {
         Columns(columns, input, batch, g);
         CheckLength(weight, g.WeightLength, nameof(weight));
         CheckBias(bias, g.OutChannels, nameof(bias));
-        CheckLength(positionMajor, (long)batch * g.OutputSize, nameof(positionMajor));
+        CheckLength(channelMajor, (long)batch * g.OutputSize, nameof(channelMajor));
         CheckLength(output, (long)batch * g.OutputSize, nameof(output));
-        int rows = batch * g.OutPositions;
-        int groupIn = g.GroupColumnWidth, groupOut = g.GroupOutChannels;
-        for (int group = 0; group < g.Groups; group++)
+        int positions = batch * g.OutPositions;
+        if (positions == 0)
         {
-            Gemm.Multiply(
-                Transpose.No, Transpose.Yes, rows, groupOut, groupIn,
-                columns[(group * groupIn)..], g.ColumnWidth, weight.Slice(group * groupOut * groupIn, groupOut * groupIn), groupIn,
-                positionMajor[(group * groupOut)..], g.OutChannels, accumulate: false, default(NoEpilogue), workers);
+            return;
         }
 
-        ToChannelMajor(output, positionMajor, bias, batch, g);
+        int groupIn = g.GroupColumnWidth, groupOut = g.GroupOutChannels;
+        fixed (float* b = bias)
+        {
+            for (int group = 0; group < g.Groups; group++)
+            {
+                // Z_g^T (groupOut, positions) = W_g (groupOut, groupIn) X_g^T (groupIn, positions), + b per row.
+                var epilogue = new RowBias(b is null ? null : b + (group * groupOut));
+                Gemm.Multiply(
+                    Transpose.No, Transpose.No, groupOut, positions, groupIn,
+                    weight.Slice(group * groupOut * groupIn, groupOut * groupIn), groupIn, columns[(group * groupIn * positions)..], positions,
+                    channelMajor[(group * groupOut * positions)..], positions, accumulate: false, epilogue, workers);
+            }
+        }
+
+        SwapBatchAndChannels(output, channelMajor, g.OutChannels, batch, g.OutPositions);
     }
 
     /// <summary>
-    /// From dz (batch, OutChannels, OutHeight, OutWidth): dW = dZ_g^T X_g per group (overwritten), db = sums of dz over
+    /// From dz (batch, OutChannels, OutHeight, OutWidth): dW_g = dZ_g^T X_g per group (overwritten), db = sums of dz over
     /// batch and positions (overwritten; empty without bias), and, when <paramref name="dInput"/> is not empty,
-    /// dx (+)= col2im(dZ_g W_g), added to dx when <paramref name="accumulate"/>, else overwriting it.
-    /// <paramref name="columns"/> holds X from the forward on entry and is overwritten (it takes dX);
-    /// <paramref name="positionMajor"/> is scratch (batch * OutPositions, OutChannels).
+    /// dx (+)= col2im(W_g^T dZ_g^T), added to dx when <paramref name="accumulate"/>, else overwriting it.
+    /// <paramref name="columns"/> holds X^T from the forward on entry and is overwritten (it takes dX^T);
+    /// <paramref name="channelMajor"/> is scratch (OutChannels, batch * OutPositions).
     /// </summary>
     public static void Backward(
-        Span<float> dInput, Span<float> dWeight, Span<float> dBias, ReadOnlySpan<float> dOutput, Span<float> columns, Span<float> positionMajor,
+        Span<float> dInput, Span<float> dWeight, Span<float> dBias, ReadOnlySpan<float> dOutput, Span<float> columns, Span<float> channelMajor,
         ReadOnlySpan<float> weight, int batch, in Conv2dGeometry g, bool accumulate, CpuWorkers? workers)
     {
         g.Validate(nameof(g));
@@ -213,20 +171,24 @@ public static unsafe class Conv2d
         CheckLength(columns, (long)batch * g.OutPositions * g.ColumnWidth, nameof(columns));
         CheckLength(dWeight, g.WeightLength, nameof(dWeight));
         CheckBias(dBias, g.OutChannels, nameof(dBias));
+        CheckLength(channelMajor, (long)batch * g.OutputSize, nameof(channelMajor));
+        CheckLength(dOutput, (long)batch * g.OutputSize, nameof(dOutput));
         if (!dInput.IsEmpty)
         {
             CheckLength(weight, g.WeightLength, nameof(weight));
             CheckLength(dInput, (long)batch * g.InputSize, nameof(dInput));
         }
 
-        int rows = batch * g.OutPositions;
+        int positions = batch * g.OutPositions;
         int groupIn = g.GroupColumnWidth, groupOut = g.GroupOutChannels;
-        ToPositionMajor(positionMajor, dBias, dOutput, batch, g);
+        SwapBatchAndChannels(channelMajor, dOutput, batch, g.OutChannels, g.OutPositions);
+        SumRows(dBias, channelMajor, g.OutChannels, positions);
         for (int group = 0; group < g.Groups; group++)
         {
+            // dW_g (groupOut, groupIn) = dZ_g^T (groupOut, positions) (X_g^T)^T.
             Gemm.Multiply(
-                Transpose.Yes, Transpose.No, groupOut, groupIn, rows,
-                positionMajor[(group * groupOut)..], g.OutChannels, columns[(group * groupIn)..], g.ColumnWidth,
+                Transpose.No, Transpose.Yes, groupOut, groupIn, positions,
+                channelMajor[(group * groupOut * positions)..], positions, columns[(group * groupIn * positions)..], positions,
                 dWeight.Slice(group * groupOut * groupIn, groupOut * groupIn), groupIn, accumulate: false, default(NoEpilogue), workers);
         }
 
@@ -237,10 +199,11 @@ public static unsafe class Conv2d
 
         for (int group = 0; group < g.Groups; group++)
         {
+            // dX_g^T (groupIn, positions) = W_g^T (groupIn, groupOut) dZ_g^T (groupOut, positions).
             Gemm.Multiply(
-                Transpose.No, Transpose.No, rows, groupIn, groupOut,
-                positionMajor[(group * groupOut)..], g.OutChannels, weight.Slice(group * groupOut * groupIn, groupOut * groupIn), groupIn,
-                columns[(group * groupIn)..], g.ColumnWidth, accumulate: false, default(NoEpilogue), workers);
+                Transpose.Yes, Transpose.No, groupIn, positions, groupOut,
+                weight.Slice(group * groupOut * groupIn, groupOut * groupIn), groupIn, channelMajor[(group * groupOut * positions)..], positions,
+                columns[(group * groupIn * positions)..], positions, accumulate: false, default(NoEpilogue), workers);
         }
 
         AddColumns(dInput, columns, batch, g, accumulate);
@@ -248,7 +211,7 @@ public static unsafe class Conv2d
 
     /// <summary>
     /// col2im: dx[n, c, oh StrideHeight + kh DilationHeight - PaddingHeight, ow StrideWidth + kw DilationWidth - PaddingWidth]
-    /// (+)= dX[(n, oh, ow), (c, kh, kw)], skipping the padding; dx is cleared first unless <paramref name="accumulate"/>.
+    /// (+)= dX^T[(c, kh, kw), (n, oh, ow)], skipping the padding; dx is cleared first unless <paramref name="accumulate"/>.
     /// </summary>
     public static void AddColumns(Span<float> dInput, ReadOnlySpan<float> dColumns, int batch, in Conv2dGeometry g, bool accumulate)
     {
@@ -261,125 +224,177 @@ public static unsafe class Conv2d
             dInput[..(batch * g.InputSize)].Clear();
         }
 
-        int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, plane = inHeight * inWidth;
-        int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, taps = kernelHeight * kernelWidth, channels = g.InChannels, width = g.ColumnWidth;
-        int dilationHeight = g.DilationHeight, dilationWidth = g.DilationWidth;
-        int spanHeight = (kernelHeight - 1) * dilationHeight, spanWidth = (kernelWidth - 1) * dilationWidth;
         fixed (float* dx = dInput, columnsStart = dColumns)
         {
-            float* row = columnsStart;
-            for (int n = 0; n < batch; n++)
-            {
-                float* sample = dx + ((long)n * g.InputSize);
-                for (int oh = 0; oh < outHeight; oh++)
-                {
-                    int top = (oh * g.StrideHeight) - g.PaddingHeight;
-                    bool rowsInside = top >= 0 && top + spanHeight < inHeight;
-                    for (int ow = 0; ow < outWidth; ow++, row += width)
-                    {
-                        int left = (ow * g.StrideWidth) - g.PaddingWidth;
-                        if (rowsInside && left >= 0 && left + spanWidth < inWidth)
-                        {
-                            for (int c = 0; c < channels; c++)
-                            {
-                                float* target = sample + (c * plane) + (top * inWidth) + left;
-                                float* source = row + (c * taps);
-                                for (int kh = 0; kh < kernelHeight; kh++, target += dilationHeight * inWidth, source += kernelWidth)
-                                {
-                                    for (int kw = 0; kw < kernelWidth; kw++)
-                                    {
-                                        target[kw * dilationWidth] += source[kw];
-                                    }
-                                }
-                            }
+            Walk<AddTap>(dx, columnsStart, batch, g);
+        }
+    }
 
+    /// <summary>What <see cref="Walk{TTap}"/> does along one tap's output row in every sample: im2col's copy or col2im's add.</summary>
+    private interface ITap
+    {
+        /// <summary>
+        /// For each of <paramref name="samples"/> samples n: columns [start, end) of the output row at
+        /// <paramref name="column"/> + n <paramref name="columnStride"/> against the input row at <paramref name="line"/>
+        /// + n <paramref name="lineStride"/>, column ow facing input column ow <paramref name="stride"/> +
+        /// <paramref name="offset"/>; the columns before start and from end on (<paramref name="width"/> in all) face the
+        /// padding.
+        /// </summary>
+        static abstract void Run(float* column, long columnStride, float* line, long lineStride, int samples, int start, int end, int width, int stride, int offset);
+
+        /// <summary>The same output row of every sample when the tap falls in the padding for every column.</summary>
+        static abstract void Padding(float* column, long columnStride, int samples, int width);
+    }
+
+    private readonly struct CopyTap : ITap
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(float* column, long columnStride, float* line, long lineStride, int samples, int start, int end, int width, int stride, int offset)
+        {
+            for (int n = 0; n < samples; n++, column += columnStride, line += lineStride)
+            {
+                // The padded stretches are a few columns at most: plain loops, no calls.
+                for (int ow = 0; ow < start; ow++)
+                {
+                    column[ow] = 0f;
+                }
+
+                float* source = line + (start * stride) + offset;
+                for (int ow = start; ow < end; ow++, source += stride)
+                {
+                    column[ow] = *source;
+                }
+
+                for (int ow = end; ow < width; ow++)
+                {
+                    column[ow] = 0f;
+                }
+            }
+        }
+
+        public static void Padding(float* column, long columnStride, int samples, int width)
+        {
+            for (int n = 0; n < samples; n++, column += columnStride)
+            {
+                new Span<float>(column, width).Clear();
+            }
+        }
+    }
+
+    private readonly struct AddTap : ITap
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(float* column, long columnStride, float* line, long lineStride, int samples, int start, int end, int width, int stride, int offset)
+        {
+            for (int n = 0; n < samples; n++, column += columnStride, line += lineStride)
+            {
+                float* target = line + (start * stride) + offset;
+                for (int ow = start; ow < end; ow++, target += stride)
+                {
+                    *target += column[ow];
+                }
+            }
+        }
+
+        public static void Padding(float* column, long columnStride, int samples, int width)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Visits every (tap (c, kh, kw), output row oh) of the columns X^T (ColumnWidth, batch * OutPositions) with the
+    /// input row it reads in each sample, x[n, c, oh StrideHeight + kh DilationHeight - PaddingHeight, .], and the
+    /// output columns whose input column lies inside it (computed once per tap along the width).
+    /// </summary>
+    private static void Walk<TTap>(float* x, float* columns, int batch, in Conv2dGeometry g)
+        where TTap : struct, ITap
+    {
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, plane = inHeight * inWidth;
+        int positions = g.OutPositions, inputSize = g.InputSize;
+        long rowLength = (long)batch * positions;
+        float* row = columns;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++, row += rowLength)
+                {
+                    // Input column ow StrideWidth + offset is inside [0, InWidth) exactly for ow in [start, end).
+                    int offset = (kw * g.DilationWidth) - g.PaddingWidth;
+                    int start = Math.Min(outWidth, offset >= 0 ? 0 : (-offset + g.StrideWidth - 1) / g.StrideWidth);
+                    int end = Math.Max(start, Math.Min(outWidth, inWidth - offset <= 0 ? 0 : ((inWidth - offset - 1) / g.StrideWidth) + 1));
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        float* column = row + ((long)oh * outWidth);
+                        int h = (oh * g.StrideHeight) + (kh * g.DilationHeight) - g.PaddingHeight;
+                        if ((uint)h >= (uint)inHeight)
+                        {
+                            TTap.Padding(column, positions, batch, outWidth);
                             continue;
                         }
 
-                        for (int c = 0; c < channels; c++)
-                        {
-                            float* channel = sample + (c * plane);
-                            float* source = row + (c * taps);
-                            for (int kh = 0; kh < kernelHeight; kh++, source += kernelWidth)
-                            {
-                                int h = top + (kh * dilationHeight);
-                                if ((uint)h >= (uint)inHeight)
-                                {
-                                    continue;
-                                }
-
-                                float* line = channel + (h * inWidth);
-                                for (int kw = 0; kw < kernelWidth; kw++)
-                                {
-                                    int w = left + (kw * dilationWidth);
-                                    if ((uint)w < (uint)inWidth)
-                                    {
-                                        line[w] += source[kw];
-                                    }
-                                }
-                            }
-                        }
+                        TTap.Run(column, positions, x + ((long)c * plane) + ((long)h * inWidth), inputSize, batch, start, end, outWidth, g.StrideWidth, offset);
                     }
                 }
             }
         }
     }
 
-    /// <summary>z[n, o, p] = Z[(n, p), o] + b[o] for positions p = (oh, ow): the GEMM's position-major product to PyTorch's layout, with the bias.</summary>
-    private static void ToChannelMajor(Span<float> output, ReadOnlySpan<float> positionMajor, ReadOnlySpan<float> bias, int batch, in Conv2dGeometry g)
+    /// <summary>C[row, .] += b[row]: the bias of one group's output channels, added as the GEMM finishes each stretch.</summary>
+    private readonly struct RowBias(float* bias) : IEpilogue
     {
-        int positions = g.OutPositions, channels = g.OutChannels;
-        CheckLength(output, (long)batch * g.OutputSize, nameof(output));
-        CheckLength(positionMajor, (long)batch * g.OutputSize, nameof(positionMajor));
-        fixed (float* z = output, product = positionMajor, b = bias)
+        private readonly float* _bias = bias;
+
+        public void Apply(int row, int column, Span<float> values)
         {
-            for (int n = 0; n < batch; n++)
+            if (_bias is not null)
             {
-                float* source = product + ((long)n * g.OutputSize);
-                float* target = z + ((long)n * g.OutputSize);
-                for (int o = 0; o < channels; o++, target += positions)
+                float offset = _bias[row];
+                ref float start = ref MemoryMarshal.GetReference(values);
+                int i = 0;
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    float offset = b is null ? 0f : b[o];
-                    float* column = source + o;
-                    for (int p = 0; p < positions; p++, column += channels)
+                    var b = Vector256.Create(offset);
+                    for (; i <= values.Length - Vector256<float>.Count; i += Vector256<float>.Count)
                     {
-                        target[p] = *column + offset;
+                        (Vector256.LoadUnsafe(ref start, (nuint)i) + b).StoreUnsafe(ref start, (nuint)i);
                     }
+                }
+
+                for (; i < values.Length; i++)
+                {
+                    Unsafe.Add(ref start, i) += offset;
                 }
             }
         }
     }
 
-    /// <summary>dZ[(n, p), o] = dz[n, o, p], and db[o] = the sum of dz[., o, .] when <paramref name="dBias"/> is not empty.</summary>
-    private static void ToPositionMajor(Span<float> positionMajor, Span<float> dBias, ReadOnlySpan<float> dOutput, int batch, in Conv2dGeometry g)
+    /// <summary>
+    /// target (inner, outer, plane) = source (outer, inner, plane) with the two outer axes swapped, a copy of whole
+    /// planes: (batch, channels, positions) to (channels, batch, positions) and back.
+    /// </summary>
+    private static void SwapBatchAndChannels(Span<float> target, ReadOnlySpan<float> source, int outer, int inner, int plane)
     {
-        int positions = g.OutPositions, channels = g.OutChannels;
-        CheckLength(positionMajor, (long)batch * g.OutputSize, nameof(positionMajor));
-        CheckLength(dOutput, (long)batch * g.OutputSize, nameof(dOutput));
-        dBias.Clear();
-        fixed (float* product = positionMajor, dz = dOutput, db = dBias)
+        for (int o = 0; o < outer; o++)
         {
-            for (int n = 0; n < batch; n++)
+            for (int i = 0; i < inner; i++)
             {
-                float* source = dz + ((long)n * g.OutputSize);
-                float* target = product + ((long)n * g.OutputSize);
-                for (int o = 0; o < channels; o++, source += positions)
-                {
-                    float sum = 0f;
-                    float* column = target + o;
-                    for (int p = 0; p < positions; p++, column += channels)
-                    {
-                        float value = source[p];
-                        *column = value;
-                        sum += value;
-                    }
-
-                    if (db is not null)
-                    {
-                        db[o] += sum;
-                    }
-                }
+                source.Slice(((o * inner) + i) * plane, plane).CopyTo(target.Slice(((i * outer) + o) * plane, plane));
             }
+        }
+    }
+
+    /// <summary>db[o] = the sum of row o of dZ^T (channels, positions); nothing without bias.</summary>
+    private static void SumRows(Span<float> dBias, ReadOnlySpan<float> rows, int channels, int positions)
+    {
+        if (dBias.IsEmpty)
+        {
+            return;
+        }
+
+        for (int o = 0; o < channels; o++)
+        {
+            dBias[o] = System.Numerics.Tensors.TensorPrimitives.Sum(rows.Slice(o * positions, positions));
         }
     }
 

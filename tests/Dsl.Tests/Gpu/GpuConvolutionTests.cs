@@ -63,13 +63,13 @@ public sealed class GpuConvolutionTests(GpuSimulatorFixture fixture)
         float[] dxStart = TestData.Uniform(random, batch * g.InputSize, -1, 1);
 
         var columns = new float[batch * g.OutPositions * g.ColumnWidth];
-        var positionMajor = new float[batch * g.OutputSize];
+        var channelMajor = new float[batch * g.OutputSize];
         var z = new float[batch * g.OutputSize];
-        Conv2d.Forward(z, columns, positionMajor, x, w, b, batch, g, workers: null);
+        Conv2d.Forward(z, columns, channelMajor, x, w, b, batch, g, workers: null);
         float[] dx = [.. dxStart];
         var dw = new float[g.WeightLength];
         var db = new float[b.Length];
-        Conv2d.Backward(dx, dw, db, dz, columns, positionMajor, w, batch, g, accumulate, workers: null);
+        Conv2d.Backward(dx, dw, db, dz, columns, channelMajor, w, batch, g, accumulate, workers: null);
 
         var convolution = new GpuConvolution(fixture.Gpu);
         AcceleratorStream stream = Stream;

@@ -76,12 +76,12 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
 
         var y = new float[batch * g.OutputWidth];
         var columns = new float[batch * g.OutLength * g.ColumnWidth];
-        var positionMajor = new float[batch * g.OutLength * g.OutChannels];
-        Conv2d.Forward(y, columns, positionMajor, x, w, b, batch, g.AsConv2d(), workers: null);
+        var channelMajor = new float[batch * g.OutLength * g.OutChannels];
+        Conv2d.Forward(y, columns, channelMajor, x, w, b, batch, g.AsConv2d(), workers: null);
         var dx = new float[x.Length];
         var dw = new float[w.Length];
         var db = new float[b.Length];
-        Conv2d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g.AsConv2d(), accumulate: false, workers: null);
+        Conv2d.Backward(dx, dw, db, dy, columns, channelMajor, w, batch, g.AsConv2d(), accumulate: false, workers: null);
         CheckParameterized(name, op, y, dx, dw, db);
     }
 
@@ -100,12 +100,12 @@ public sealed class ConvTorchFixtureTests(ITestOutputHelper output)
 
         var y = new float[batch * g.OutputSize];
         var columns = new float[batch * g.OutPositions * g.ColumnWidth];
-        var positionMajor = new float[batch * g.OutPositions * g.OutChannels];
-        Conv2d.Forward(y, columns, positionMajor, x, w, b, batch, g, workers: null);
+        var channelMajor = new float[batch * g.OutPositions * g.OutChannels];
+        Conv2d.Forward(y, columns, channelMajor, x, w, b, batch, g, workers: null);
         var dx = new float[x.Length];
         var dw = new float[w.Length];
         var db = new float[b.Length];
-        Conv2d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g, accumulate: false, workers: null);
+        Conv2d.Backward(dx, dw, db, dy, columns, channelMajor, w, batch, g, accumulate: false, workers: null);
         CheckParameterized(name, op, y, dx, dw, db);
     }
 

@@ -152,12 +152,12 @@ public sealed class Conv1dTests
     private static (float[] Dx, float[] Dw, float[] Db) Backward(float[] x, float[] w, float[] b, float[] dy, int batch, Conv1dGeometry g, float[]? accumulateInto, CpuWorkers? workers)
     {
         var columns = new float[batch * g.OutLength * g.ColumnWidth];
-        var positionMajor = new float[batch * g.OutLength * g.OutChannels];
-        Conv2d.Forward(new float[batch * g.OutputWidth], columns, positionMajor, x, w, b, batch, g.AsConv2d(), workers);
+        var channelMajor = new float[batch * g.OutLength * g.OutChannels];
+        Conv2d.Forward(new float[batch * g.OutputWidth], columns, channelMajor, x, w, b, batch, g.AsConv2d(), workers);
         float[] dx = accumulateInto ?? Enumerable.Repeat(float.NaN, x.Length).ToArray(); // overwritten when not accumulating
         var dw = new float[w.Length];
         var db = new float[b.Length];
-        Conv2d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g.AsConv2d(), accumulate: accumulateInto is not null, workers);
+        Conv2d.Backward(dx, dw, db, dy, columns, channelMajor, w, batch, g.AsConv2d(), accumulate: accumulateInto is not null, workers);
         return (dx, dw, db);
     }
 

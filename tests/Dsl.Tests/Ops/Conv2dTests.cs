@@ -154,7 +154,7 @@ public sealed class Conv2dTests
                                 int h = (oh * g.StrideHeight) + (kh * g.DilationHeight) - g.PaddingHeight;
                                 int w = (ow * g.StrideWidth) + (kw * g.DilationWidth) - g.PaddingWidth;
                                 float expected = h >= 0 && h < g.InHeight && w >= 0 && w < g.InWidth ? x[(((n * g.InChannels) + c) * g.InHeight + h) * g.InWidth + w] : 0f;
-                                Assert.Equal(expected, columns[(row * g.ColumnWidth) + (((c * g.KernelHeight) + kh) * g.KernelWidth) + kw]);
+                                Assert.Equal(expected, columns[((((c * g.KernelHeight) + kh) * g.KernelWidth) + kw) * batch * g.OutPositions + row]);
                             }
                         }
                     }
@@ -195,10 +195,10 @@ public sealed class Conv2dTests
         (_, float[] dw, _) = Backward(x, w, b, dy, batch, g, accumulateInto: null, workers: null);
 
         var columns = new float[batch * g.OutPositions * g.ColumnWidth];
-        var positionMajor = new float[batch * g.OutPositions * g.OutChannels];
-        Conv2d.Forward(new float[batch * g.OutputSize], columns, positionMajor, x, w, [], batch, g, workers: null);
+        var channelMajor = new float[batch * g.OutPositions * g.OutChannels];
+        Conv2d.Forward(new float[batch * g.OutputSize], columns, channelMajor, x, w, [], batch, g, workers: null);
         float[] dwAlone = Enumerable.Repeat(float.NaN, w.Length).ToArray();
-        Conv2d.Backward([], dwAlone, [], dy, columns, positionMajor, w, batch, g, accumulate: false, workers: null);
+        Conv2d.Backward([], dwAlone, [], dy, columns, channelMajor, w, batch, g, accumulate: false, workers: null);
         Assert.Equal(dw, dwAlone);
     }
 
@@ -286,14 +286,14 @@ public sealed class Conv2dTests
     public void Short_buffers_are_refused_by_name_and_length()
     {
         (int batch, Conv2dGeometry g) = Geometries["strided_rectangular"];
-        int columns = batch * g.OutPositions * g.ColumnWidth, positionMajor = batch * g.OutPositions * g.OutChannels;
+        int columns = batch * g.OutPositions * g.ColumnWidth, channelMajor = batch * g.OutPositions * g.OutChannels;
         int x = batch * g.InputSize, y = batch * g.OutputSize;
-        void Forward(int output = 0, int columnsShort = 0, int positionShort = 0, int input = 0, int weight = 0, int bias = 0)
-            => Conv2d.Forward(new float[y - output], new float[columns - columnsShort], new float[positionMajor - positionShort], new float[x - input],
+        void Forward(int output = 0, int columnsShort = 0, int channelShort = 0, int input = 0, int weight = 0, int bias = 0)
+            => Conv2d.Forward(new float[y - output], new float[columns - columnsShort], new float[channelMajor - channelShort], new float[x - input],
                 new float[g.WeightLength - weight], new float[g.OutChannels - bias], batch, g, workers: null);
-        void Backward(int dInput = 0, int dWeight = 0, int dBias = 0, int dOutput = 0, int columnsShort = 0, int positionShort = 0, int weight = 0)
+        void Backward(int dInput = 0, int dWeight = 0, int dBias = 0, int dOutput = 0, int columnsShort = 0, int channelShort = 0, int weight = 0)
             => Conv2d.Backward(new float[x - dInput], new float[g.WeightLength - dWeight], new float[g.OutChannels - dBias], new float[y - dOutput],
-                new float[columns - columnsShort], new float[positionMajor - positionShort], new float[g.WeightLength - weight], batch, g, accumulate: false, workers: null);
+                new float[columns - columnsShort], new float[channelMajor - channelShort], new float[g.WeightLength - weight], batch, g, accumulate: false, workers: null);
 
         Forward();
         Backward();
@@ -307,11 +307,11 @@ public sealed class Conv2dTests
         Refused(() => Backward(dBias: 1), "dBias", g.OutChannels);
         Refused(() => Backward(dOutput: 1), "dOutput", y);
         Refused(() => Backward(columnsShort: 1), "columns", columns);
-        Refused(() => Backward(positionShort: 1), "positionMajor", positionMajor);
+        Refused(() => Backward(channelShort: 1), "channelMajor", channelMajor);
         Refused(() => Backward(weight: 1), "weight", g.WeightLength);
         Refused(() => Conv2d.Columns(new float[columns], new float[x - 1], batch, g), "input", x);
         Refused(() => Conv2d.AddColumns(new float[x], new float[columns - 1], batch, g, accumulate: true), "dColumns", columns);
-        Refused(() => Forward(positionShort: 1), "positionMajor", positionMajor);
+        Refused(() => Forward(channelShort: 1), "channelMajor", channelMajor);
     }
 
     private static void Refused(Action call, string buffer, int needed)
@@ -331,12 +331,12 @@ public sealed class Conv2dTests
     private static (float[] Dx, float[] Dw, float[] Db) Backward(float[] x, float[] w, float[] b, float[] dy, int batch, Conv2dGeometry g, float[]? accumulateInto, CpuWorkers? workers)
     {
         var columns = new float[batch * g.OutPositions * g.ColumnWidth];
-        var positionMajor = new float[batch * g.OutPositions * g.OutChannels];
-        Conv2d.Forward(new float[batch * g.OutputSize], columns, positionMajor, x, w, b, batch, g, workers);
+        var channelMajor = new float[batch * g.OutPositions * g.OutChannels];
+        Conv2d.Forward(new float[batch * g.OutputSize], columns, channelMajor, x, w, b, batch, g, workers);
         float[] dx = accumulateInto ?? Enumerable.Repeat(float.NaN, x.Length).ToArray(); // overwritten when not accumulating
         float[] dw = Enumerable.Repeat(float.NaN, w.Length).ToArray();
         float[] db = Enumerable.Repeat(float.NaN, b.Length).ToArray();
-        Conv2d.Backward(dx, dw, db, dy, columns, positionMajor, w, batch, g, accumulate: accumulateInto is not null, workers);
+        Conv2d.Backward(dx, dw, db, dy, columns, channelMajor, w, batch, g, accumulate: accumulateInto is not null, workers);
         return (dx, dw, db);
     }
 
