@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Dsl.Generators.Diagnostics;
+using Dsl.Generators.Graph;
+using Dsl.Generators.Model;
 using Dsl.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -13,6 +16,9 @@ namespace Dsl.Analyzers;
 /// using the generator's own parser and shape inference (one source of truth). For such a network
 /// the generator emits only a part whose members throw, so these diagnostics are the build's only errors.
 /// Declarations in files Roslyn treats as generated are analyzed too: a network a user wrote is never skipped.
+/// For a valid network it then reports what <see cref="SignalAnalysis"/> predicts at initialisation (signal and gradient
+/// out of the band, residual growth, ordering rules), with the thresholds of the class's .editorconfig
+/// (<see cref="SignalOptions"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
@@ -27,10 +33,24 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
     }
 
     private static void AnalyzeType(SymbolAnalysisContext context)
-        => Analyze((INamedTypeSymbol)context.Symbol, context.Compilation, context.ReportDiagnostic, context.CancellationToken);
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        SignalOptions options = SignalOptions.Default;
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+        {
+            var config = context.Options.AnalyzerConfigOptionsProvider.GetOptions(reference.SyntaxTree);
+            options = SignalOptions.Read(key => config.TryGetValue(key, out string? value) ? value : null);
+            break;
+        }
 
-    /// <summary>What the analyzer does for one type: if it is a [Network], reports each problem the parser finds.</summary>
-    internal static void Analyze(INamedTypeSymbol type, Compilation compilation, Action<Diagnostic> report, CancellationToken cancellationToken)
+        Analyze(type, context.Compilation, context.ReportDiagnostic, context.CancellationToken, options);
+    }
+
+    /// <summary>
+    /// What the analyzer does for one type: if it is a [Network], reports each problem the parser finds and, for a valid
+    /// network, each signal finding; if it is a [Block], the block's own problems.
+    /// </summary>
+    internal static void Analyze(INamedTypeSymbol type, Compilation compilation, Action<Diagnostic> report, CancellationToken cancellationToken, SignalOptions? signalOptions = null)
     {
         bool isNetwork = false;
         bool isBlock = false;
@@ -50,8 +70,9 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
 
         // A block's own problems are reported at the block; the networks that use it report only the shape errors that
         // depend on what feeds it.
-        System.Collections.Generic.List<ParseDiagnostic> problems = isNetwork
-            ? NetworkParser.Parse(type, compilation, cancellationToken).Diagnostics
+        ParseResult? network = isNetwork ? NetworkParser.Parse(type, compilation, cancellationToken) : null;
+        System.Collections.Generic.List<ParseDiagnostic> problems = network is not null
+            ? network.Diagnostics
             : type.TypeKind == TypeKind.Class && type.Name.Length > 0
                 ? new ItemParser(compilation, cancellationToken).ParseBlock(type).Diagnostics
                 : new System.Collections.Generic.List<ParseDiagnostic>();
@@ -64,6 +85,27 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
                     ? null
                     : ImmutableDictionary<string, string?>.Empty.Add(ParseDiagnostic.FixProperty, problem.Fix);
                 report(Diagnostic.Create(descriptor, problem.Location, properties, problem.Message));
+            }
+        }
+
+        if (network is { Spec: { } spec, Items: { } items })
+        {
+            ReportSignal(spec, items, network.NetworkLocation ?? Location.None, signalOptions ?? SignalOptions.Default, report, cancellationToken);
+        }
+    }
+
+    /// <summary>Lowers the valid network and reports each signal finding at the attribute its origin names (the network's for an empty origin).</summary>
+    private static void ReportSignal(NetworkSpec spec, ParsedItems items, Location networkLocation, SignalOptions options, Action<Diagnostic> report, CancellationToken cancellationToken)
+    {
+        LoweredGraph graph = GraphLowering.Lower(spec.ClassName, spec.InputShape.ToArray(), spec.Items.ToArray(), spec.Loss);
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (SignalFinding finding in SignalAnalysis.Analyze(spec.ClassName, graph, options))
+        {
+            DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(finding.Id);
+            if (descriptor is not null)
+            {
+                Location at = finding.Origin.Count == 0 ? networkLocation : items.LocationOf(finding.Origin) ?? networkLocation;
+                report(Diagnostic.Create(descriptor, at, finding.Message));
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dsl;
 
 namespace Mnist1dTraining;
@@ -11,8 +12,11 @@ public sealed partial class ResidualBranch
 
 /// <summary>
 /// The MNIST-1D authors' MLP as they wrote it: h = relu(Linear(40 -> 100)(x)); h = h + relu(Linear(100 -> 100)(h));
-/// logits = Linear(100 -> 10)(h) (15,210 parameters), PyTorch's default initialisation.
+/// logits = Linear(100 -> 10)(h) (15,210 parameters), PyTorch's default initialisation (which shrinks the signal by
+/// 0.0856 and the gradient by 0.0648 at initialisation: DSL0101, DSL0102).
 /// </summary>
+[SuppressMessage("Dsl.Signal", "DSL0101", Justification = "PyTorch's default initialisation, as the reference PyTorch recipe uses; docs/analyzers.md measures what He changes")]
+[SuppressMessage("Dsl.Signal", "DSL0102", Justification = "PyTorch's default initialisation, as the reference PyTorch recipe uses; docs/analyzers.md measures what He changes")]
 [Network(Input = [40], Loss = Loss.SoftmaxCrossEntropy)]
 public sealed partial class Mnist1dResidualMlp
 {

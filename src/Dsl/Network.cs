@@ -66,6 +66,18 @@ public interface INetwork : IDisposable
 
     /// <summary>The mean loss of the last step; on a GPU, reading it waits for the device and copies one float.</summary>
     float LastLoss { get; }
+
+    /// <summary>
+    /// Every value's moments at initialisation as the declaration predicts them (see
+    /// <see cref="Graphs.GraphNetwork.PredictSignal"/>). Generated networks implement it.
+    /// </summary>
+    SignalReport PredictSignal(int batchSize = 128) => throw new NotSupportedException($"{GetType().Name} does not predict its signal.");
+
+    /// <summary>
+    /// Every value's moments measured with the current parameters (see <see cref="Graphs.GraphNetwork.MeasureSignal"/>).
+    /// Generated networks implement it.
+    /// </summary>
+    SignalReport MeasureSignal(ReadOnlySpan<float> inputs, ReadOnlySpan<float> outputGradients) => throw new NotSupportedException($"{GetType().Name} does not measure its signal.");
 }
 
 /// <summary>A network trained with softmax cross-entropy against integer class labels.</summary>

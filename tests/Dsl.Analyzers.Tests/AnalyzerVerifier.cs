@@ -20,9 +20,20 @@ internal static class AnalyzerVerifier
     /// sources (markup removed) as the compiler runs it: it must not throw, and what it generates must compile,
     /// whatever the declaration's problems (an invalid network gets a part whose members throw).
     /// </summary>
-    public static async Task VerifyAsync(params string[] sources)
+    public static Task VerifyAsync(params string[] sources) => VerifyAsync(signal: false, sources);
+
+    /// <summary>
+    /// As <see cref="VerifyAsync(string[])"/>, with the signal diagnostics (DSL0101 on) when <paramref name="signal"/> is
+    /// set; without it they are disabled, so a test of a declaration rule marks only that rule's diagnostics.
+    /// </summary>
+    public static async Task VerifyAsync(bool signal, params string[] sources)
     {
         var test = new Test();
+        if (!signal)
+        {
+            test.DisabledDiagnostics.AddRange(SignalIds);
+        }
+
         foreach (string source in sources)
         {
             test.TestState.Sources.Add(source);
@@ -33,6 +44,15 @@ internal static class AnalyzerVerifier
         DeclarationRun run = DeclarationRun.Run(sources.Select(WithoutMarkup).ToArray());
         run.AssertNoCrash();
         Assert.Empty(run.GeneratedErrors);
+    }
+
+    /// <summary>One source with the signal diagnostics on and <paramref name="editorConfig"/>'s lines under [*] in the project's .editorconfig.</summary>
+    public static async Task VerifyWithEditorConfigAsync(string source, string editorConfig)
+    {
+        var test = new Test();
+        test.TestState.Sources.Add(source);
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*]\n" + editorConfig));
+        await test.RunAsync(CancellationToken.None);
     }
 
     /// <summary>The source without its {|ID:...|} markup, as the compiler sees it.</summary>
@@ -53,6 +73,9 @@ internal static class AnalyzerVerifier
         Assert.Empty(run.UserErrors);
         Assert.Empty(run.GeneratedErrors);
     }
+
+    /// <summary>The IDs of category Dsl.Signal.</summary>
+    public static string[] SignalIds { get; } = [.. new NetworkDeclarationAnalyzer().SupportedDiagnostics.Where(d => d.Category == "Dsl.Signal").Select(d => d.Id)];
 
     private sealed class Test : CSharpAnalyzerTest<NetworkDeclarationAnalyzer, DefaultVerifier>
     {

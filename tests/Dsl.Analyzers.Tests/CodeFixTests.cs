@@ -275,6 +275,7 @@ public sealed class CodeFixTests
     {
         public Test()
         {
+            DisabledDiagnostics.AddRange(AnalyzerVerifier.SignalIds);
             ReferenceAssemblies = new ReferenceAssemblies("net10.0");
             TestState.AdditionalReferences.AddRange(HostReferences.All);
             FixedState.AdditionalReferences.AddRange(HostReferences.All);

@@ -350,7 +350,7 @@ public sealed class ConvolutionDeclarationTests
     public void ThePoolPaddingMessageGivesTheLimit()
     {
         DeclarationRun run = DeclarationRun.Run(System.Text.RegularExpressions.Regex.Replace(APoolPaddingBeyondHalfTheWindowIsOutOfRangeSource, @"\{\|[A-Z]+[0-9]+:|\|\}", string.Empty));
-        string[] messages = [.. run.AnalyzerDiagnostics.Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))];
+        string[] messages = [.. run.DslDiagnostics.Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))];
         Assert.Contains("MaxPool1d 'Pool1' has padding 2 along its length; at most 1, half its dilated window, as PyTorch allows", messages);
         Assert.Contains("AvgPool1d 'Pool2' has padding 2 along its length; at most 1, half its kernel, as PyTorch allows", messages);
         Assert.Contains("MaxPool1d 'Pool3' has 0 kernel; it must be positive", messages);
@@ -361,7 +361,7 @@ public sealed class ConvolutionDeclarationTests
     private static string SingleMessage(string source)
     {
         DeclarationRun run = DeclarationRun.Run(System.Text.RegularExpressions.Regex.Replace(source, @"\{\|[A-Z]+[0-9]+:|\|\}", string.Empty));
-        Microsoft.CodeAnalysis.Diagnostic diagnostic = Assert.Single(run.AnalyzerDiagnostics);
+        Microsoft.CodeAnalysis.Diagnostic diagnostic = Assert.Single(run.DslDiagnostics);
         return diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -74,8 +74,11 @@ internal sealed class DeclarationRun
 
     private const string UserFolder = "/0/";
 
-    /// <summary>The DSL diagnostics the analyzer reported.</summary>
-    public IEnumerable<Diagnostic> DslDiagnostics => AnalyzerDiagnostics.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal));
+    /// <summary>The declaration diagnostics the analyzer reported (DSL0001 to DSL0012, category Dsl.Declaration).</summary>
+    public IEnumerable<Diagnostic> DslDiagnostics => AnalyzerDiagnostics.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Descriptor.Category == "Dsl.Declaration");
+
+    /// <summary>What signal propagation and the ordering rules reported (DSL0101 on, category Dsl.Signal).</summary>
+    public IEnumerable<Diagnostic> SignalDiagnostics => AnalyzerDiagnostics.Where(d => d.Descriptor.Category == "Dsl.Signal");
 
     /// <summary>The generated files' text, by hint name.</summary>
     public IEnumerable<GeneratedSourceResult> GeneratedSources => GeneratorResult.Results.SelectMany(r => r.GeneratedSources);

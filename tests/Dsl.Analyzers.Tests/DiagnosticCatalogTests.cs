@@ -64,13 +64,20 @@ public sealed partial class DiagnosticCatalogTests
     }
 
     [Fact]
-    public void DescriptorsAreEnabledInOneCategoryAndOnlyDsl0011IsAWarning()
+    public void DeclarationRulesAreErrorsButDsl0011AndSignalRulesAreWarningsButDsl0107()
     {
         Assert.All(DiagnosticDescriptors.All, d =>
         {
             Assert.True(d.IsEnabledByDefault, d.Id);
-            Assert.Equal(d.Id == "DSL0011" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, d.DefaultSeverity);
-            Assert.Equal("Dsl.Declaration", d.Category);
+            bool signal = string.CompareOrdinal(d.Id, "DSL0101") >= 0;
+            Assert.Equal(signal ? "Dsl.Signal" : "Dsl.Declaration", d.Category);
+            DiagnosticSeverity expected = d.Id switch
+            {
+                "DSL0011" => DiagnosticSeverity.Warning,
+                "DSL0107" => DiagnosticSeverity.Info,
+                _ => signal ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error,
+            };
+            Assert.Equal(expected, d.DefaultSeverity);
         });
     }
 
@@ -101,7 +108,7 @@ public sealed partial class DiagnosticCatalogTests
     }
 
     /// <summary>The folder holding Dsl.sln or .git, found by walking up from the test binaries.</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

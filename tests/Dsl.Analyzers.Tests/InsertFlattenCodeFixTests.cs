@@ -460,6 +460,7 @@ public sealed class InsertFlattenCodeFixTests
     {
         public Test()
         {
+            DisabledDiagnostics.AddRange(AnalyzerVerifier.SignalIds);
             ReferenceAssemblies = new ReferenceAssemblies("net10.0");
             TestState.AdditionalReferences.AddRange(HostReferences.All);
             FixedState.AdditionalReferences.AddRange(HostReferences.All);

@@ -2,7 +2,9 @@ namespace Dsl.Build.Tests;
 
 /// <summary>
 /// Every DSL diagnostic through a real <c>dotnet build</c> of a project that references the package:
-/// Consumers/Diagnostics holds one file per diagnostic and one valid network.
+/// Consumers/Diagnostics holds one file per diagnostic (a signal problem may bring DSL0101 or DSL0102 along, each
+/// pointing at the rule that names its cause) and one valid network. DSL0107 is information, which dotnet build does
+/// not print.
 /// </summary>
 [Collection(PackageCollection.Name)]
 public sealed class DiagnosticsBuildTests(LocalPackage package)
@@ -21,6 +23,18 @@ public sealed class DiagnosticsBuildTests(LocalPackage package)
         ("Dsl0009.cs", "error", "DSL0009", "Predict"),
         ("Dsl0010.cs", "error", "DSL0010", "(int width)"),
         ("Dsl0011.cs", "warning", "DSL0011", "Label { get; set; }"),
+        ("Dsl0101.cs", "warning", "DSL0101", "Dense(256)"),
+        ("Dsl0101.cs", "warning", "DSL0102", "Dense(256)"),
+        ("Dsl0102.cs", "warning", "DSL0102", "Dense(128, Init = Init.Xavier), Sigmoid] public partial Layer C"),
+        ("Dsl0103.cs", "warning", "DSL0103", "Residual]"),
+        ("Dsl0103.cs", "warning", "DSL0101", "Dense(64, Init = Init.He)] public partial Layer Down"),
+        ("Dsl0103.cs", "warning", "DSL0102", "Dense(64, Init = Init.He)] public partial Layer Down"),
+        ("Dsl0104.cs", "warning", "DSL0104", "Network(Input = [64])]"),
+        ("Dsl0104.cs", "warning", "DSL0102", "BatchNorm]"),
+        ("Dsl0105.cs", "warning", "DSL0105", "Residual]"),
+        ("Dsl0106.cs", "warning", "DSL0106", "Dense(64, Init = Init.He)] public partial Layer Hidden"),
+        ("Dsl0108.cs", "warning", "DSL0108", "BatchNorm]"),
+        ("Dsl0109.cs", "warning", "DSL0109", "Dropout(0.5)"),
     ];
 
 

@@ -12,6 +12,7 @@ namespace Dsl.Generators.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Dsl.Declaration";
+    private const string SignalCategory = "Dsl.Signal";
     private const string HelpRoot = "https://github.com/dsl-nn/dsl/blob/main/docs/diagnostics/";
 
     public static readonly DiagnosticDescriptor NetworkMustBePartial = Error(
@@ -50,6 +51,33 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NameHidden = Error(
         DiagnosticIds.NameHidden, "A type in this project hides a name the generated code uses");
 
+    public static readonly DiagnosticDescriptor SignalOutOfBand = Signal(
+        DiagnosticIds.SignalOutOfBand, "The forward signal explodes or vanishes with depth at initialisation");
+
+    public static readonly DiagnosticDescriptor GradientOutOfBand = Signal(
+        DiagnosticIds.GradientOutOfBand, "The gradient explodes or vanishes with depth at initialisation");
+
+    public static readonly DiagnosticDescriptor ResidualGrowth = Signal(
+        DiagnosticIds.ResidualGrowth, "A residual stream grows exponentially with depth");
+
+    public static readonly DiagnosticDescriptor DeepBatchNormWithoutSkips = Signal(
+        DiagnosticIds.DeepBatchNormWithoutSkips, "A deep BatchNorm network without residual connections");
+
+    public static readonly DiagnosticDescriptor FinalNormMissing = Signal(
+        DiagnosticIds.FinalNormMissing, "A pre-norm residual stack needs a final normalisation");
+
+    public static readonly DiagnosticDescriptor RedundantBias = Signal(
+        DiagnosticIds.RedundantBias, "A bias right before BatchNorm is cancelled");
+
+    public static readonly DiagnosticDescriptor BiasMeanCancelled = Create(
+        DiagnosticIds.BiasMeanCancelled, "LayerNorm cancels the mean of the bias before it", DiagnosticSeverity.Info, SignalCategory);
+
+    public static readonly DiagnosticDescriptor NormOnSkipPath = Signal(
+        DiagnosticIds.NormOnSkipPath, "The skip path of a residual block must stay an identity");
+
+    public static readonly DiagnosticDescriptor DropoutBeforeBatchNorm = Signal(
+        DiagnosticIds.DropoutBeforeBatchNorm, "Dropout before BatchNorm shifts its variance between training and evaluation");
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static readonly DiagnosticDescriptor[] All =
     [
@@ -65,6 +93,15 @@ internal static class DiagnosticDescriptors
         ConstructorUnavailable,
         MemberLeftUninitialized,
         NameHidden,
+        SignalOutOfBand,
+        GradientOutOfBand,
+        ResidualGrowth,
+        DeepBatchNormWithoutSkips,
+        FinalNormMissing,
+        RedundantBias,
+        BiasMeanCancelled,
+        NormOnSkipPath,
+        DropoutBeforeBatchNorm,
     ];
 
     public static DiagnosticDescriptor? ById(string id)
@@ -85,6 +122,9 @@ internal static class DiagnosticDescriptors
 
     private static DiagnosticDescriptor Warning(string id, string title) => Create(id, title, DiagnosticSeverity.Warning);
 
-    private static DiagnosticDescriptor Create(string id, string title, DiagnosticSeverity severity)
-        => new(id, title, "{0}", Category, severity, isEnabledByDefault: true, helpLinkUri: HelpRoot + id + ".md");
+    // What signal propagation predicts and the ordering rules: warnings, each severity settable in .editorconfig.
+    private static DiagnosticDescriptor Signal(string id, string title) => Create(id, title, DiagnosticSeverity.Warning, SignalCategory);
+
+    private static DiagnosticDescriptor Create(string id, string title, DiagnosticSeverity severity, string category = Category)
+        => new(id, title, "{0}", category, severity, isEnabledByDefault: true, helpLinkUri: HelpRoot + id + ".md");
 }

@@ -319,6 +319,10 @@ internal static class GraphEmitter
         w.Line($"public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, {targets}, int batchSize = 1000) => _graph.Evaluate(inputs, {targetName}, batchSize);");
         w.Doc("<summary>One training step on rows [<paramref name=\"start\"/>, start + count) of a data set.</summary>");
         w.Line("public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer) => _graph.TrainStep(data, start, count, optimizer);");
+        w.Doc("<summary>Every value's second moments at initialisation, predicted from the declaration as the analyzers do.</summary>");
+        w.Line("public global::Dsl.SignalReport PredictSignal(int batchSize = 128) => _graph.PredictSignal(batchSize);");
+        w.Doc("<summary>Every value's second moments measured with the current parameters, for <paramref name=\"outputGradients\"/> at the output.</summary>");
+        w.Line("public global::Dsl.SignalReport MeasureSignal(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradients) => _graph.MeasureSignal(inputs, outputGradients);");
         w.Doc("<summary>The network as it runs, one line per step: values, ops, parameter offsets, the backward's accumulations and fusions.</summary>");
         w.Line("public string Plan => _graph.Plan;");
         w.Doc("<summary>The network in one line: name, widths, steps as run, parameters and device.</summary>");

@@ -42,4 +42,31 @@ internal static class DiagnosticIds
 
     /// <summary>A type declared in the project hides a namespace or type the generated code names (System.*, ILGPU.*, Dsl.*).</summary>
     public const string NameHidden = "DSL0012";
+
+    /// <summary>The forward signal's second moment leaves the band over the network at initialisation.</summary>
+    public const string SignalOutOfBand = "DSL0101";
+
+    /// <summary>The gradient's squared norm leaves the band from the output to the input at initialisation.</summary>
+    public const string GradientOutOfBand = "DSL0102";
+
+    /// <summary>A residual stream grows exponentially with depth: no normalisation in the branches, no scale, no zero init.</summary>
+    public const string ResidualGrowth = "DSL0103";
+
+    /// <summary>Many BatchNorm layers and no residual connection: the gradient grows geometrically whatever the initialiser.</summary>
+    public const string DeepBatchNormWithoutSkips = "DSL0104";
+
+    /// <summary>A pre-norm residual stack feeds the head with no final normalisation.</summary>
+    public const string FinalNormMissing = "DSL0105";
+
+    /// <summary>A dense or convolution layer's bias feeds a BatchNorm, which cancels it.</summary>
+    public const string RedundantBias = "DSL0106";
+
+    /// <summary>A dense or convolution layer's bias feeds a LayerNorm, which cancels its mean (information).</summary>
+    public const string BiasMeanCancelled = "DSL0107";
+
+    /// <summary>A BatchNorm reads a residual add: the skip path is normalised.</summary>
+    public const string NormOnSkipPath = "DSL0108";
+
+    /// <summary>Dropout reaches a BatchNorm with no normalisation between.</summary>
+    public const string DropoutBeforeBatchNorm = "DSL0109";
 }

@@ -29,6 +29,12 @@ internal sealed class ParseResult
     public NetworkSpec? Spec { get; }
 
     public List<ParseDiagnostic> Diagnostics { get; }
+
+    /// <summary>With a model: its items as parsed, whose locations map a graph node's origin to its attribute (the analyzer's signal rules).</summary>
+    public ParsedItems? Items { get; init; }
+
+    /// <summary>With a model: the [Network] attribute, where a problem of the whole network is reported.</summary>
+    public Location? NetworkLocation { get; init; }
 }
 
 /// <summary>
@@ -189,7 +195,7 @@ internal static class NetworkParser
         var spec = new NetworkSpec(
             CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers),
             new EquatableArray<ItemSpec>(parsed.Items));
-        return new ParseResult(spec, diagnostics, null);
+        return new ParseResult(spec, diagnostics, null) { Items = parsed, NetworkLocation = networkLocation };
     }
 
     /// <summary>Whether the compiler reports an error at the class's name in any of its declarations.</summary>

@@ -38,7 +38,7 @@ internal sealed class ActivationStep<TActivation>(string path, int input, int ou
 
     public override void Backward(GraphPass pass, int row0, int rows)
     {
-        if (_inputs[0] == 0)
+        if (_inputs[0] == 0 && !pass.MeasuresSignal)
         {
             return;
         }

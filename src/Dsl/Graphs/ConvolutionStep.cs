@@ -76,8 +76,8 @@ internal sealed class ConvolutionStep<TActivation>(
             ActivationBackward.Apply(dz, dz, z, y, activation);
         }
 
-        // The network's input needs no gradient.
-        Span<float> dx = _inputs[0] == 0 ? default : pass.GradientRows(_inputs[0], row0, rows);
+        // The network's input needs no gradient, unless the signal is measured.
+        Span<float> dx = _inputs[0] == 0 && !pass.MeasuresSignal ? default : pass.GradientRows(_inputs[0], row0, rows);
         Conv2d.Backward(
             dx, Weight(pass.Gradients), Bias(pass.Gradients), dz, Columns(row0, rows), ChannelMajor(row0, rows), Weight(pass.Parameters),
             rows, g, Accumulate[0], pass.Workers);

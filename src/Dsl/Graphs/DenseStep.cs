@@ -101,7 +101,7 @@ internal sealed class DenseStep<TActivation>(
 
     public override void Forward(GraphPass pass, int row0, int rows)
     {
-        if (FusedAdd is { } add)
+        if (FusedAdd is { } add && !pass.MeasuresSignal)
         {
             Dense.ForwardResidual(
                 pass.Rows(add.Output, row0, rows), pass.Rows(_inputs[0], row0, rows), pass.Parameters.AsSpan(WeightOffset, units * fanIn), Bias(pass.Parameters),
@@ -118,7 +118,7 @@ internal sealed class DenseStep<TActivation>(
     public override void Backward(GraphPass pass, int row0, int rows)
     {
         Span<float> dz = pass.GradientRows(Output, row0, rows);
-        if (HasActivation && !DerivativeFused)
+        if (HasActivation && (!DerivativeFused || pass.MeasuresSignal))
         {
             Span<float> y = pass.Rows(Output, row0, rows);
             ReadOnlySpan<float> z = activation.NeedsPreActivation ? _preActivation.AsSpan(row0 * units, rows * units) : y;
@@ -127,11 +127,11 @@ internal sealed class DenseStep<TActivation>(
 
         ReadOnlySpan<float> x = pass.Rows(_inputs[0], row0, rows);
         Dense.BackwardWeights(pass.Gradients.AsSpan(WeightOffset, units * fanIn), Bias(pass.Gradients), dz, x, rows, fanIn, units, pass.Workers);
-        if (FusedProducer is { } producer)
+        if (FusedProducer is { } producer && !pass.MeasuresSignal)
         {
             producer.BackwardThroughConsumer(pass, row0, rows, dz, pass.Parameters.AsSpan(WeightOffset, units * fanIn), units);
         }
-        else if (_inputs[0] != 0)
+        else if (_inputs[0] != 0 || pass.MeasuresSignal)
         {
             Gemm.Multiply(
                 Transpose.No, Transpose.No, rows, fanIn, units, dz, units, pass.Parameters.AsSpan(WeightOffset, units * fanIn), fanIn,

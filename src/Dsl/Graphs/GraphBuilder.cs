@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dsl.Gpu;
 using Dsl.Ops;
+using Dsl.Signal;
 
 namespace Dsl.Graphs;
 
@@ -22,6 +23,9 @@ public sealed class GraphBuilder
     private readonly List<int> _widths = [];
     private readonly List<Layer> _layers = [];
     private readonly List<Action<float[], ulong>> _initialisers = [];
+
+    /// <summary>Per value, the node signal propagation reads (value 0: the input).</summary>
+    private readonly List<SignalNode> _signal = [];
     private readonly List<string> _scope = [];
     private readonly Stack<(int Skip, string Path, int[] Shape)> _residuals = new();
     private readonly ParameterBuffers _buffers = new([], []);
@@ -50,6 +54,7 @@ public sealed class GraphBuilder
         }
 
         _widths.Add(width);
+        _signal.Add(SignalNode.InputNode(width));
     }
 
     /// <summary>The width of the value the next layer reads.</summary>
@@ -81,7 +86,7 @@ public sealed class GraphBuilder
         int width = _widths[skip];
         var layer = new Layer(path, _layers.Count, LayerKind.Add, width, width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f) { Scale = scale };
         int branch = _current;
-        Append(layer, output => new ResidualAddStep(path, skip, branch, output, scale), width);
+        Append(layer, output => new ResidualAddStep(path, skip, branch, output, scale), width, SignalNode.Add(path, skip, branch, width, scale));
     }
 
     /// <summary>A dense layer with its activation: y = phi(x W^T + b); on a GPU its kernels take the widths from each launch.</summary>
@@ -113,8 +118,11 @@ public sealed class GraphBuilder
         var layer = new Layer(path, _layers.Count, LayerKind.Dense, fanIn, units, activation, slope, _buffers, weightOffset, units * fanIn, biasOffset, 0f);
         _initialisers.Add((parameters, seed) => Training.Initializer.Fill(
             parameters.AsSpan(weightOffset, units * fanIn), bias ? parameters.AsSpan(biasOffset, units) : default, init, fan, initStd, fanIn, units, seed, path));
+        var signal = SignalNode.Linear(
+            path, _current, fanIn, units, (long)units * fanIn, Training.Initializer.Variance(init, fan, initStd, fanIn, units),
+            SignalNode.BiasVarianceOf((int)init, bias, fanIn), (SignalActivation)activation, slope);
         Layer appended = Append(layer, output => new DenseStep<TActivation>(
-            path, _current, output, fanIn, units, weightOffset, biasOffset, phi, activation, slope, GpuActivationDispatch.CreateDense<TWidths>), units);
+            path, _current, output, fanIn, units, weightOffset, biasOffset, phi, activation, slope, GpuActivationDispatch.CreateDense<TWidths>), units, signal);
         _shape = [units];
         return appended;
     }
@@ -132,11 +140,12 @@ public sealed class GraphBuilder
         if (_steps.Count > 0 && _steps[^1] is DenseStep<Identity> dense && dense.Output == _current && !_residuals.Any(r => r.Skip == _current))
         {
             _steps[^1] = dense.WithActivation(phi, activation, slope);
+            _signal[^1] = _signal[^1].WithActivation((SignalActivation)activation, slope);
             _layers.Add(layer);
             return layer;
         }
 
-        return Append(layer, output => new ActivationStep<TActivation>(path, _current, output, phi, activation, slope), Width);
+        return Append(layer, output => new ActivationStep<TActivation>(path, _current, output, phi, activation, slope), Width, SignalNode.ActivationNode(path, _current, Width, (SignalActivation)activation, slope));
     }
 
     /// <summary>Layer normalisation of each sample's features; gain 1 and bias 0 at initialisation.</summary>
@@ -149,7 +158,7 @@ public sealed class GraphBuilder
         int bias = affine ? Allocate(features) : -1;
         var layer = new Layer(path, _layers.Count, LayerKind.LayerNorm, features, features, Dsl.Activation.Identity, 0f, _buffers, affine ? gain : NoWeight, affine ? features : 0, bias, 0f);
         AddNormInitialiser(gain, bias, features);
-        return Append(layer, output => new LayerNormStep(path, _current, output, features, gain, bias, epsilon), features);
+        return Append(layer, output => new LayerNormStep(path, _current, output, features, gain, bias, epsilon), features, SignalNode.Norm(SignalOp.LayerNorm, path, _current, features, epsilon));
     }
 
     /// <summary>RMS normalisation of each sample's features; gain 1 at initialisation.</summary>
@@ -161,7 +170,7 @@ public sealed class GraphBuilder
         int gain = affine ? Allocate(features) : -1;
         var layer = new Layer(path, _layers.Count, LayerKind.RmsNorm, features, features, Dsl.Activation.Identity, 0f, _buffers, affine ? gain : NoWeight, affine ? features : 0, -1, 0f);
         AddNormInitialiser(gain, -1, features);
-        return Append(layer, output => new RmsNormStep(path, _current, output, features, gain, epsilon), features);
+        return Append(layer, output => new RmsNormStep(path, _current, output, features, gain, epsilon), features, SignalNode.Norm(SignalOp.RmsNorm, path, _current, features, epsilon));
     }
 
     /// <summary>
@@ -192,7 +201,7 @@ public sealed class GraphBuilder
             stateBuffer.AsSpan(state, features).Clear();
             stateBuffer.AsSpan(state + features, features).Fill(1f);
         });
-        return Append(layer, output => new BatchNormStep(path, _current, output, features, gain, bias, state, epsilon, momentum), features);
+        return Append(layer, output => new BatchNormStep(path, _current, output, features, gain, bias, state, epsilon, momentum), features, SignalNode.Norm(SignalOp.BatchNorm, path, _current, features, epsilon));
     }
 
     /// <summary>A constant scale, y = factor * x.</summary>
@@ -206,7 +215,7 @@ public sealed class GraphBuilder
 
         string path = Path(name);
         var layer = new Layer(path, _layers.Count, LayerKind.Scale, Width, Width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f) { Scale = factor };
-        return Append(layer, output => new ScaleStep(path, _current, output, factor), Width);
+        return Append(layer, output => new ScaleStep(path, _current, output, factor), Width, SignalNode.ScaleNode(path, _current, Width, factor));
     }
 
     /// <summary>
@@ -283,7 +292,7 @@ public sealed class GraphBuilder
         {
             Pooling = geometry,
         };
-        Layer appended = Append(layer, output => new MaxPoolStep(path, _current, output, geometry, op), geometry.OutputSize);
+        Layer appended = Append(layer, output => new MaxPoolStep(path, _current, output, geometry, op), geometry.OutputSize, SignalNode.Pool(SignalOp.MaxPool, path, _current, geometry.OutputSize, kernelHeight * kernelWidth));
         _shape = PoolShape(geometry, twoDimensional);
         return appended;
     }
@@ -302,7 +311,7 @@ public sealed class GraphBuilder
         {
             Pooling = geometry,
         };
-        Layer appended = Append(layer, output => new AvgPoolStep(path, _current, output, geometry, op), geometry.OutputSize);
+        Layer appended = Append(layer, output => new AvgPoolStep(path, _current, output, geometry, op), geometry.OutputSize, SignalNode.Pool(SignalOp.AvgPool, path, _current, geometry.OutputSize, kernelHeight * kernelWidth));
         _shape = PoolShape(geometry, twoDimensional);
         return appended;
     }
@@ -320,7 +329,7 @@ public sealed class GraphBuilder
 
         int channels = _shape[0], positions = Width / channels;
         var layer = new Layer(path, _layers.Count, LayerKind.GlobalAvgPool, Width, channels, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, 0f);
-        Layer appended = Append(layer, output => new GlobalAvgPoolStep(path, _current, output, channels, positions), channels);
+        Layer appended = Append(layer, output => new GlobalAvgPoolStep(path, _current, output, channels, positions), channels, SignalNode.Pool(SignalOp.AvgPool, path, _current, channels, positions));
         _shape = [channels];
         return appended;
     }
@@ -345,7 +354,7 @@ public sealed class GraphBuilder
         _ = Ops.Dropout.Threshold(probability); // throws for a probability outside [0, 1)
         string path = Path(name);
         var layer = new Layer(path, _layers.Count, LayerKind.Dropout, Width, Width, Dsl.Activation.Identity, 0f, _buffers, NoWeight, 0, -1, probability);
-        return Append(layer, output => new DropoutStep(path, _current, output, Width, probability), Width);
+        return Append(layer, output => new DropoutStep(path, _current, output, Width, probability), Width, SignalNode.Dropout(path, _current, Width, probability));
     }
 
     /// <summary>
@@ -379,7 +388,7 @@ public sealed class GraphBuilder
         _buffers.Gradients = new float[_parameterCount];
         _buffers.State = new float[_stateCount];
         Action<float[], ulong>[] initialisers = [.. _initialisers, .. _stateInitialisers.Select(init => (Action<float[], ulong>)((_, _) => init(_buffers.State)))];
-        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, initialisers, seed, chain);
+        return new GraphNetwork(_networkName, device, loss, _inputShape, [.. _widths], [.. _steps], [.. _layers], _buffers, initialisers, seed, chain, [.. _signal]);
     }
 
     /// <summary>
@@ -454,9 +463,10 @@ public sealed class GraphBuilder
         return chain;
     }
 
-    private Layer Append(Layer layer, Func<int, GraphStep> step, int outputWidth)
+    private Layer Append(Layer layer, Func<int, GraphStep> step, int outputWidth, SignalNode signal)
     {
         int output = NewValue(outputWidth);
+        _signal.Add(signal);
         _steps.Add(step(output));
         _current = output;
         _layers.Add(layer);
@@ -513,7 +523,14 @@ public sealed class GraphBuilder
         int taps = geometry.KernelHeight * geometry.KernelWidth;
         _initialisers.Add((parameters, seed) => Training.Initializer.FillConvolution(
             parameters.AsSpan(weightOffset, weightLength), bias ? parameters.AsSpan(biasOffset, outChannels) : default, init, fan, initStd, outChannels, geometry.GroupInChannels, taps, seed, path));
-        return Append(layer, output => new ConvolutionStep<TActivation>(path, _current, output, geometry, op, weightOffset, biasOffset, phi, activation, slope), geometry.OutputSize);
+        long multiplies = (long)outChannels * geometry.GroupInChannels
+            * SignalNode.ValidTaps(geometry.InHeight, geometry.OutHeight, geometry.KernelHeight, geometry.StrideHeight, geometry.PaddingHeight, geometry.DilationHeight)
+            * SignalNode.ValidTaps(geometry.InWidth, geometry.OutWidth, geometry.KernelWidth, geometry.StrideWidth, geometry.PaddingWidth, geometry.DilationWidth);
+        int fanIn = geometry.GroupInChannels * taps;
+        var signal = SignalNode.Linear(
+            path, _current, geometry.InputSize, geometry.OutputSize, multiplies, Training.Initializer.Variance(init, fan, initStd, fanIn, outChannels * taps),
+            SignalNode.BiasVarianceOf((int)init, bias, fanIn), (SignalActivation)activation, slope);
+        return Append(layer, output => new ConvolutionStep<TActivation>(path, _current, output, geometry, op, weightOffset, biasOffset, phi, activation, slope), geometry.OutputSize, signal);
     }
 
     /// <summary>A pool's path, its validated geometry over the current value and its plan text.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dsl.Cpu;
 using Dsl.Ops;
+using Dsl.Signal;
 using Dsl.Training;
 
 namespace Dsl.Graphs;
@@ -36,6 +37,8 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     private readonly int _scratchLength;
     private readonly int _outputValue;
     private readonly bool _needsWholeBatch;
+    private readonly SignalNode[] _signal;
+    private float[] _signalGradients = [];
     private ulong _seed;
     private long _trainingPasses;
     private float _lastLoss = float.NaN;
@@ -59,8 +62,10 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     private GraphPass? _wholePass;
 
     /// <param name="chain">The steps as a chain of dense layers, when they are one: on a GPU they run the fused sequences.</param>
-    internal GraphNetwork(string name, Device device, Loss loss, int[] inputShape, int[] widths, GraphStep[] steps, Layer[] layers, ParameterBuffers buffers, Action<float[], ulong>[] initialisers, ulong seed, IDenseStep[]? chain)
+    /// <param name="signal">Per value, the node signal propagation reads.</param>
+    internal GraphNetwork(string name, Device device, Loss loss, int[] inputShape, int[] widths, GraphStep[] steps, Layer[] layers, ParameterBuffers buffers, Action<float[], ulong>[] initialisers, ulong seed, IDenseStep[]? chain, SignalNode[] signal)
     {
+        _signal = signal;
         _name = name;
         _device = device;
         _loss = loss;
@@ -352,6 +357,109 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
         }
 
         return new Evaluation(lossSum / count, double.NaN, count);
+    }
+
+    /// <summary>
+    /// Predicts every value's moments at initialisation from the declaration, as the analyzers do: standardised inputs,
+    /// a unit gradient at the output, training mode (dropout on, batch statistics over <paramref name="batchSize"/> rows).
+    /// It reads the declared initialisers, not the current parameters.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 4.</exception>
+    public SignalReport PredictSignal(int batchSize = SignalPropagation.DefaultBatchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 4);
+        SignalMoments[] moments = SignalPropagation.Propagate(_signal, batchSize);
+        var values = new SignalMoment[moments.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = new SignalMoment(_signal[i].Path, _workspace.Widths[i], moments[i].Forward, moments[i].Mean, moments[i].Backward);
+        }
+
+        return new SignalReport(values);
+    }
+
+    /// <summary>
+    /// Measures every value's moments with the current parameters: a training-mode forward of <paramref name="inputs"/>
+    /// (batch, InputSize), then the backward of <paramref name="outputGradients"/> (batch, OutputSize) in place of the
+    /// loss's gradient, down to the input. Each value's moments are means over the batch and the value's elements, its
+    /// gradient's read once every layer that reads it has run. Nothing the network keeps changes: not the parameters, not
+    /// <see cref="Gradients"/>, not the running statistics. CPU backend only.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The network runs on a GPU.</exception>
+    /// <exception cref="ShapeMismatchException">A length does not match the batch, or a batch norm gets fewer than 2 rows.</exception>
+    public SignalReport MeasureSignal(ReadOnlySpan<float> inputs, ReadOnlySpan<float> outputGradients)
+    {
+        if (_gpu is not null)
+        {
+            throw new NotSupportedException($"Network '{_name}' runs on {_device}; MeasureSignal runs on the CPU backend: build the network on Device.Cpu() to measure it.");
+        }
+
+        int batch = InputChecks.BatchSize(inputs.Length, InputSize, nameof(inputs));
+        InputChecks.Length(outputGradients.Length, checked(batch * OutputSize), nameof(outputGradients));
+        FiniteChecks.Values(inputs, InputSize, nameof(inputs));
+        FiniteChecks.Values(outputGradients, OutputSize, nameof(outputGradients));
+        if (_needsWholeBatch && batch < 2)
+        {
+            throw new ShapeMismatchException(nameof(inputs), "at least 2 samples (batch normalisation in training needs a variance over the batch)", "1 sample");
+        }
+
+        _workspace.EnsureCapacity(batch, _steps);
+        inputs.CopyTo(_workspace.Values[0]);
+        if (_signalGradients.Length != ParameterCount)
+        {
+            _signalGradients = new float[ParameterCount];
+        }
+
+        var pass = new GraphPass
+        {
+            Workspace = _workspace,
+            Parameters = _buffers.Parameters,
+            Gradients = _signalGradients,
+            State = _buffers.State,
+            Scratch = new float[_scratchLength],
+            Workers = _device.Workers,
+            Training = true,
+            Seed = _seed,
+            MeasuresSignal = true,
+        };
+        var forward = new double[_workspace.Widths.Length];
+        var mean = new double[forward.Length];
+        var backward = new double[forward.Length];
+        (forward[0], mean[0]) = Moments(pass.Rows(0, 0, batch));
+        foreach (GraphStep step in _steps)
+        {
+            step.Forward(pass, 0, batch);
+            (forward[step.Output], mean[step.Output]) = Moments(pass.Rows(step.Output, 0, batch));
+        }
+
+        outputGradients.CopyTo(pass.GradientRows(_outputValue, 0, batch));
+        for (int i = _steps.Length - 1; i >= 0; i--)
+        {
+            // Every reader of this step's output has run its backward: the gradient is complete (the step may overwrite it).
+            backward[_steps[i].Output] = Moments(pass.GradientRows(_steps[i].Output, 0, batch)).Square;
+            _steps[i].Backward(pass, 0, batch);
+        }
+
+        backward[0] = Moments(pass.GradientRows(0, 0, batch)).Square;
+        var values = new SignalMoment[forward.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = new SignalMoment(_signal[i].Path, _workspace.Widths[i], forward[i], mean[i], backward[i]);
+        }
+
+        return new SignalReport(values);
+
+        static (double Square, double Mean) Moments(ReadOnlySpan<float> values)
+        {
+            double square = 0, sum = 0;
+            foreach (float value in values)
+            {
+                square += (double)value * value;
+                sum += value;
+            }
+
+            return (square / values.Length, sum / values.Length);
+        }
     }
 
     /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>

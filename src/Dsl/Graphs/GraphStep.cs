@@ -82,6 +82,13 @@ internal sealed class GraphPass
     /// <summary>The network's seed (dropout masks are keyed by it and the layer's path).</summary>
     public ulong Seed { get; set; }
 
+    /// <summary>
+    /// Set by <see cref="GraphNetwork.MeasureSignal"/>: every value is written unfused (a dense layer writes its own output
+    /// before the add that closes its branch; an output gradient holds dy, never a fused dz) and the backward writes the
+    /// network input's gradient too.
+    /// </summary>
+    public bool MeasuresSignal { get; init; }
+
     /// <summary>Rows [row0, row0 + rows) of value <paramref name="value"/>: (rows, width).</summary>
     public Span<float> Rows(int value, int row0, int rows)
         => Workspace.Values[value].AsSpan(row0 * Workspace.Widths[value], rows * Workspace.Widths[value]);

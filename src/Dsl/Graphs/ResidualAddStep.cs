@@ -21,7 +21,7 @@ internal sealed class ResidualAddStep(string path, int skip, int branch, int out
 
     public override void Forward(GraphPass pass, int row0, int rows)
     {
-        if (!ForwardFused)
+        if (!ForwardFused || pass.MeasuresSignal)
         {
             ResidualAdd.Forward(pass.Rows(Output, row0, rows), pass.Rows(_inputs[0], row0, rows), pass.Rows(_inputs[1], row0, rows), scale);
         }

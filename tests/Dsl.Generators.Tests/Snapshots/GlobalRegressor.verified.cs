@@ -77,6 +77,10 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     public global::Dsl.Evaluation Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batchSize = 1000) => _graph.Evaluate(inputs, targets, batchSize);
     /// <summary>One training step on rows [<paramref name="start"/>, start + count) of a data set.</summary>
     public void TrainStep(global::Dsl.DeviceDataSet data, int start, int count, global::Dsl.Training.Optimizer optimizer) => _graph.TrainStep(data, start, count, optimizer);
+    /// <summary>Every value's second moments at initialisation, predicted from the declaration as the analyzers do.</summary>
+    public global::Dsl.SignalReport PredictSignal(int batchSize = 128) => _graph.PredictSignal(batchSize);
+    /// <summary>Every value's second moments measured with the current parameters, for <paramref name="outputGradients"/> at the output.</summary>
+    public global::Dsl.SignalReport MeasureSignal(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradients) => _graph.MeasureSignal(inputs, outputGradients);
     /// <summary>The network as it runs, one line per step: values, ops, parameter offsets, the backward's accumulations and fusions.</summary>
     public string Plan => _graph.Plan;
     /// <summary>The network in one line: name, widths, steps as run, parameters and device.</summary>
