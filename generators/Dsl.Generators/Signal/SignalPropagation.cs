@@ -238,20 +238,15 @@ internal static class SignalPropagation
     private static (double Mean, double Square) MaxOfGaussians(int k, double mean, double variance)
     {
         double sigma = Math.Sqrt(variance);
-        const double limit = 10.0;
-        const int intervals = 800;
-        double h = 2 * limit / intervals;
         double first = 0, second = 0;
-        for (int i = 0; i <= intervals; i++)
+        foreach ((double u, double weight) in GaussianExpectations.Integrate(1.0))
         {
-            double u = -limit + (i * h);
-            double weight = (i == 0 || i == intervals ? 1.0 : i % 2 == 1 ? 4.0 : 2.0)
-                * k * 0.3989422804014327 * Math.Exp(-0.5 * u * u) * Math.Pow(GaussianExpectations.NormalCdf(u), k - 1);
+            double w = weight * k * Math.Pow(GaussianExpectations.NormalCdf(u), k - 1);
             double z = mean + (sigma * u);
-            first += weight * z;
-            second += weight * z * z;
+            first += w * z;
+            second += w * z * z;
         }
 
-        return (first * h / 3.0, second * h / 3.0);
+        return (first, second);
     }
 }

@@ -918,3 +918,21 @@ public sealed partial class ConvPoolRelu
     [GlobalAvgPool] public partial Layer Pool3 { get; }
     [Dense(10, Init = Init.He)] public partial Layer Head { get; }
 }
+
+// The MNIST-1D authors' residual form, repeated: h + relu(W h) on a rectified stream, where the stream's and the
+// branch's means add coherently.
+
+[Block]
+public sealed partial class RectifiedBranch
+{
+    [Dense(256, Init = Init.He), Relu] public partial Layer Dense { get; }
+}
+
+[Expect(Verdict.Explode, Verdict.Explode)]
+[Network(Input = [64])]
+public sealed partial class RectifiedResidual6
+{
+    [Dense(256, Init = Init.He), Relu] public partial Layer Embed { get; }
+    [Repeat(6), Residual] public partial Repeated<RectifiedBranch> Blocks { get; }
+    [Dense(10, Init = Init.He)] public partial Layer Head { get; }
+}
