@@ -10,6 +10,7 @@ internal sealed record Options
                Mnist1d crossval [--model NAME] [--folds K] [--seeds N] [--parallel N] [--steps N] [--batch N] [--lr X] [--weight-decay X] [--average-last N] [--sampling ...]
                Mnist1d evaluate --load FILE [--model NAME] [--device ...] [--threads N]
                Mnist1d dataset --out FILE
+               Mnist1d signal [--model NAME] [--seed N] [--seeds N] [--batch N] [--threads N] [--plot FILE | --no-plot]
         """;
 
     /// <summary>Which network to train: mlp (the default), residual-mlp, deep-residual or cnn (see <see cref="Models"/>).</summary>
@@ -69,7 +70,10 @@ internal sealed record Options
 
     public int EvalEvery { get; private init; } = 250;
 
-    public string? Plot { get; private init; } = "mnist1d_training.png";
+    public string? Plot { get; private init; } = TrainingPlot;
+
+    /// <summary>Training's default plot file; the signal command writes signal_MODEL.png unless --plot names another.</summary>
+    public const string TrainingPlot = "mnist1d_training.png";
 
     public bool Progress { get; private init; } = true;
 
@@ -91,9 +95,10 @@ internal sealed record Options
         ["crossval"] = ["--model", "--folds", "--seeds", "--parallel", "--steps", "--batch", "--lr", "--weight-decay", "--average-last", "--sampling"],
         ["evaluate"] = ["--model", "--load", "--device", "--threads"],
         ["dataset"] = ["--out"],
+        ["signal"] = ["--model", "--seed", "--seeds", "--batch", "--threads", "--plot", "--no-plot"],
     };
 
-    /// <summary>Parses the options of <paramref name="command"/> ("train", "crossval", "evaluate" or "dataset") from args[start..].</summary>
+    /// <summary>Parses the options of <paramref name="command"/> ("train", "crossval", "evaluate", "dataset" or "signal") from args[start..].</summary>
     public static Options Parse(string[] args, int start = 0, string command = "train")
     {
         var options = new Options();

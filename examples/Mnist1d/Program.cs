@@ -11,6 +11,7 @@ using Spectre.Console;
 //   dotnet run --project examples/Mnist1d -c Release -- crossval [--weight-decay X --average-last N ...]
 //   dotnet run --project examples/Mnist1d -c Release -- evaluate --load mnist1d.params
 //   dotnet run --project examples/Mnist1d -c Release -- dataset --out mnist1d.csv
+//   dotnet run --project examples/Mnist1d -c Release -- signal --model deep-residual [--seeds 4 --batch 100 --plot FILE]
 try
 {
     if (args.Length > 0 && args[0] == "dataset")
@@ -21,6 +22,11 @@ try
     if (args.Length > 0 && args[0] == "crossval")
     {
         return CrossValidation.Run(Options.Parse(args, start: 1, command: "crossval"));
+    }
+
+    if (args.Length > 0 && args[0] == "signal")
+    {
+        return SignalCommand.Run(Options.Parse(args, start: 1, command: "signal"));
     }
 
     if (args.Length > 0 && args[0] == "evaluate")
