@@ -94,7 +94,10 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>Lowers the valid network and reports each signal finding at the attribute its origin names (the network's for an empty origin).</summary>
+    /// <summary>
+    /// Lowers the valid network and reports each signal finding at the attribute its origin names: the network's for an
+    /// empty origin, the using property's for one inside a block.
+    /// </summary>
     private static void ReportSignal(NetworkSpec spec, ParsedItems items, Location networkLocation, SignalOptions options, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         LoweredGraph graph = GraphLowering.Lower(spec.ClassName, spec.InputShape.ToArray(), spec.Items.ToArray(), spec.Loss);
@@ -102,11 +105,32 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
         foreach (SignalFinding finding in SignalAnalysis.Analyze(spec.ClassName, graph, options))
         {
             DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(finding.Id);
-            if (descriptor is not null)
+            if (descriptor is null)
             {
-                Location at = finding.Origin.Count == 0 ? networkLocation : items.LocationOf(finding.Origin) ?? networkLocation;
-                report(Diagnostic.Create(descriptor, at, finding.Message));
+                continue;
             }
+
+            // A finding inside a block is reported at the network's property that uses the block (the message names the
+            // layer by its path): the block alone is not at fault, and a diagnostic stays in the file of the network it
+            // is about, where the IDE computes it as the user types.
+            EquatableArray<int> origin = finding.Origin.Count > 1 ? new EquatableArray<int>(new[] { finding.Origin[0] }) : finding.Origin;
+            Location at = origin.Count == 0 ? networkLocation : items.LocationOf(origin) ?? networkLocation;
+            ImmutableDictionary<string, string?>? properties = null;
+            var also = new System.Collections.Generic.List<Location>();
+            if (finding is { FixArgument: { } argument, FixValue: { } value })
+            {
+                // The fix sets one named argument on each attribute: the additional locations when there are several.
+                properties = ImmutableDictionary<string, string?>.Empty.Add(ParseDiagnostic.FixArgumentProperty, argument).Add(ParseDiagnostic.FixValueProperty, value);
+                foreach (EquatableArray<int> layerOrigin in finding.FixOrigins)
+                {
+                    if (items.LocationOf(layerOrigin) is { IsInSource: true } layer)
+                    {
+                        also.Add(layer);
+                    }
+                }
+            }
+
+            report(Diagnostic.Create(descriptor, at, also, properties, finding.Message));
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed partial class SignalRuleTests
         """);
 
     [Fact]
-    public async Task PyTorchsDefaultOnADeepReluStackVanishesFromTheFirstLayerAndHeIsTheFix()
+    public async Task PyTorchsDefaultOnADeepReluStackVanishesAndHeIsTheFix()
     {
         DeclarationRun run = DeclarationRun.Run("""
             using Dsl;
@@ -52,8 +52,11 @@ public sealed partial class SignalRuleTests
         // With PyTorch's default and no bias the factor is 1/6 per square ReLU layer; its bias lifts the floor.
         Assert.Contains("gradient's squared norm shrinks by 5.", backward.GetMessage(), StringComparison.Ordinal);
         Assert.Contains("e-9 over network 'Deep'", backward.GetMessage(), StringComparison.Ordinal);
-        // Both at the block's dense attribute: the layer the signal leaves the band at.
-        Assert.All(run.SignalDiagnostics, d => Assert.Equal("Dense(256)", d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan)));
+        // Both at the network's property that repeats the block, naming the layer inside it where the signal leaves the band;
+        // the fix's additional locations are every layer the initialiser changes.
+        Assert.All(run.SignalDiagnostics, d => Assert.Equal("Repeat(10)", Text(d)));
+        Assert.Contains("from 'Stack[1].Dense' on", forwardMessage, StringComparison.Ordinal);
+        Assert.Equal(["Dense(10)", "Dense(256)"], forward.AdditionalLocations.Select(l => l.SourceTree!.GetText().ToString(l.SourceSpan)).Order().ToArray());
         await Task.CompletedTask;
     }
 

@@ -40,8 +40,19 @@ internal readonly record struct SignalOptions(double Lower, double Upper, int Ba
     }
 }
 
-/// <summary>One signal or ordering problem: its diagnostic ID, the item chain of the attribute that causes it, the message.</summary>
-internal readonly record struct SignalFinding(string Id, EquatableArray<int> Origin, string Message);
+/// <summary>
+/// One signal or ordering problem: its diagnostic ID, the item chain of the attribute that causes it, the message, and
+/// when the fix is mechanical, the named argument to set (<see cref="FixArgument"/> = <see cref="FixValue"/>, a C#
+/// expression) on the attribute at each of <see cref="FixOrigins"/> (empty: at <see cref="Origin"/> alone).
+/// </summary>
+internal readonly record struct SignalFinding(string Id, EquatableArray<int> Origin, string Message)
+{
+    public string? FixArgument { get; init; }
+
+    public string? FixValue { get; init; }
+
+    public EquatableArray<int>[] FixOrigins { get; init; } = [];
+}
 
 /// <summary>
 /// The analyzers' reading of a lowered graph at initialisation: <see cref="SignalPropagation"/> over it, then the rules
@@ -205,20 +216,34 @@ internal static class SignalAnalysis
         {
             GraphNode anchor = graph.Nodes[Math.Min(nodeIndex, last)];
             string direction = gain > options.Upper ? "grows" : "shrinks";
+            InitKind? init = null;
             string fix = gain > options.Upper && causes.Count > 0
                 ? string.Join("; ", causes.Select(c => c.Id + " names the cause and its fix" + (c.Origin.Count > 0 ? " at '" + Trim(graph.Nodes.First(n => n.Origin.Equals(c.Origin)).Path) + "'" : string.Empty)).Distinct())
-                : Fix(graph, options, id == DiagnosticIds.SignalOutOfBand);
+                : Fix(graph, options, id == DiagnosticIds.SignalOutOfBand, out init);
+            EquatableArray<int>[] layers = init is null
+                ? []
+                : LinearLayers(graph).Select(n => n.Origin).Distinct().ToArray();
             findings.Add(new SignalFinding(id, anchor.Origin, string.Format(
                 CultureInfo.InvariantCulture,
                 "At initialisation the {0} {1} by {2} over network '{3}' ({4} layers), leaving the {5}x to {6}x band from '{7}' on; {8}",
-                what, direction, Number(gain), network, nodes.Count - 1, Number(options.Lower), Number(options.Upper), anchor.Path, fix)));
+                what, direction, Number(gain), network, nodes.Count - 1, Number(options.Lower), Number(options.Upper), anchor.Path, fix))
+            {
+                FixArgument = init is null ? null : "Init",
+                FixValue = init is null ? null : "global::Dsl.Init." + init,
+                FixOrigins = layers,
+            });
         }
     }
 
+    /// <summary>The dense and convolution layers an initialiser fix changes: every one that is not zero-initialised on purpose.</summary>
+    private static IEnumerable<GraphNode> LinearLayers(LoweredGraph graph)
+        => graph.Nodes.Where(n => n.Layer is { } l && (n.Op is NodeOp.Linear or NodeOp.Conv1d or NodeOp.Conv2d) && l.Init != InitKind.Zero);
+
     /// <summary>The initialiser that would keep both gains in the band (He for rectifiers, then LeCun, then Xavier), or what else would.</summary>
-    private static string Fix(LoweredGraph graph, SignalOptions options, bool forward)
+    private static string Fix(LoweredGraph graph, SignalOptions options, bool forward, out InitKind? init)
     {
-        var linear = graph.Nodes.Where(n => n.Layer is { } l && (n.Op is NodeOp.Linear or NodeOp.Conv1d or NodeOp.Conv2d) && l.Init != InitKind.Zero).ToList();
+        init = null;
+        var linear = LinearLayers(graph).ToList();
         if (linear.Count > 0)
         {
             foreach (InitKind candidate in new[] { InitKind.He, InitKind.LeCun, InitKind.Xavier })
@@ -233,6 +258,7 @@ internal static class SignalAnalysis
                 double f = SignalPropagation.ForwardGain(moments), b = SignalPropagation.BackwardGain(nodes, moments);
                 if (!Outside(f, options) && !Outside(b, options))
                 {
+                    init = candidate;
                     return string.Format(
                         CultureInfo.InvariantCulture,
                         "Init = Init.{0} on every layer would keep it at {1} (forward {2}, backward {3})",
@@ -287,7 +313,11 @@ internal static class SignalAnalysis
                 CultureInfo.InvariantCulture,
                 "The residual stream of '{0}' in network '{1}' grows by {2} over {3} block{4} at initialisation: each branch adds {5} times the stream's second moment, with no normalisation in it; {6}zero-initialise the branch's last layer (Init = Init.Zero), or start the branch with a LayerNorm",
                 Trim(adds[0].Path), network, Number(growth), blocks, blocks == 1 ? string.Empty : "s", Number(meanGain),
-                shown > 0 ? string.Format(CultureInfo.InvariantCulture, "scale each branch by {0} or less ([Residual(Scale = {0})]), ", Number(shown)) : string.Empty)));
+                shown > 0 ? string.Format(CultureInfo.InvariantCulture, "scale each branch by {0} or less ([Residual(Scale = {0})]), ", Number(shown)) : string.Empty))
+            {
+                FixArgument = shown > 0 ? "Scale" : null,
+                FixValue = shown > 0 ? Number(shown) : null,
+            });
         }
     }
 
@@ -345,7 +375,11 @@ internal static class SignalAnalysis
             bool batch = norm.Op == NodeOp.BatchNorm;
             findings.Add(new SignalFinding(batch ? DiagnosticIds.RedundantBias : DiagnosticIds.BiasMeanCancelled, producer.Origin, batch
                 ? string.Format(CultureInfo.InvariantCulture, "The bias of '{0}' in network '{1}' is cancelled by BatchNorm '{2}', which subtracts each feature's mean: declare Bias = false", producer.Path, network, norm.Path)
-                : string.Format(CultureInfo.InvariantCulture, "LayerNorm '{0}' in network '{1}' subtracts the mean of '{2}''s bias; only the bias's variation across features reaches it", norm.Path, network, producer.Path)));
+                : string.Format(CultureInfo.InvariantCulture, "LayerNorm '{0}' in network '{1}' subtracts the mean of '{2}''s bias; only the bias's variation across features reaches it", norm.Path, network, producer.Path))
+            {
+                FixArgument = batch ? "Bias" : null,
+                FixValue = batch ? "false" : null,
+            });
         }
     }
 

@@ -15,4 +15,10 @@ internal readonly record struct ParseDiagnostic(string Id, Location Location, st
 
     /// <summary>Insert a flatten layer before the property the diagnostic is at.</summary>
     public const string InsertFlatten = "InsertFlatten";
+
+    /// <summary>A signal diagnostic's fix: the property naming the attribute argument to set (Init, Bias, Scale).</summary>
+    public const string FixArgumentProperty = "DslFixArgument";
+
+    /// <summary>The property holding the C# expression the argument is set to, on the diagnostic's attribute and on each additional location's.</summary>
+    public const string FixValueProperty = "DslFixValue";
 }
