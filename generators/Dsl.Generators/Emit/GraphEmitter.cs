@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using Dsl.Generators.Graph;
 using Dsl.Generators.Model;
+using Dsl.Signal;
 
 namespace Dsl.Generators.Emit;
 
@@ -38,15 +39,19 @@ internal static class GraphEmitter
         bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
         int parameters = (int)graph.ParameterCount;
         string input = ShapeInference.Format(spec.InputShape.ToArray());
+        List<SignalNode> signalNodes = SignalAnalysis.Nodes(graph);
+        SignalMoments[] moments = SignalPropagation.Propagate(signalNodes);
         var w = new SourceWriter();
         Header(w, Banner + spec.ClassName, spec.Namespace);
         w.Doc(string.Format(
             CultureInfo.InvariantCulture,
-            "<summary>\n{0}: input {1} -> output {2}, {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\n<list type=\"bullet\">",
-            spec.ClassName, input, ShapeInference.Format(graph.OutputShape), parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1));
-        foreach (ItemSpec item in spec.Items.Take(MaxListedItems))
+            "<summary>\n{0}: input {1} -> output {2}, {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\nAt initialisation (signal propagation, batch {6}): forward gain {7}, backward gain {8} (see PredictSignal).\n<list type=\"bullet\">",
+            spec.ClassName, input, ShapeInference.Format(graph.OutputShape), parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1,
+            SignalPropagation.DefaultBatchSize, Moment(SignalPropagation.ForwardGain(moments)), Moment(SignalPropagation.BackwardGain(signalNodes, moments))));
+        string[] predictions = Predictions(graph, signalNodes, moments, spec.Items.Count);
+        for (int index = 0; index < spec.Items.Count && index < MaxListedItems; index++)
         {
-            w.Doc("<item><description>" + Describe(item, topLevel) + "</description></item>");
+            w.Doc("<item><description>" + Describe(spec.Items[index], topLevel) + predictions[index] + "</description></item>");
         }
 
         if (spec.Items.Count > MaxListedItems)
@@ -281,6 +286,38 @@ internal static class GraphEmitter
             w.Line();
         }
     }
+
+    /// <summary>
+    /// Per top-level item, the predicted moments of the last value it writes (a block's: after its last repetition), for
+    /// the class summary's list (hovering a network shows where its signal goes), in a fixed width so that a file's size
+    /// does not depend on the numbers: "; at initialisation E[v^2] = 1.23e+00, |g|^2 = 4.56e-01 x the output's".
+    /// </summary>
+    private static string[] Predictions(LoweredGraph graph, List<SignalNode> nodes, SignalMoments[] moments, int items)
+    {
+        var last = new int[items];
+        foreach (GraphNode node in graph.Nodes)
+        {
+            if (node.Origin.Count > 0)
+            {
+                last[node.Origin[0]] = node.Id;
+            }
+        }
+
+        double output = moments[moments.Length - 1].Backward * nodes[nodes.Count - 1].Width;
+        var text = new string[items];
+        for (int i = 0; i < items; i++)
+        {
+            int value = last[i];
+            text[i] = value == 0
+                ? string.Empty
+                : "; at initialisation E[v^2] = " + Moment(moments[value].Forward) + ", |g|^2 = " + Moment(moments[value].Backward * nodes[value].Width / output) + " x the output's";
+        }
+
+        return text;
+    }
+
+    /// <summary>A moment in eight characters: 1.23e+00.</summary>
+    private static string Moment(double value) => value.ToString("0.00e+00", CultureInfo.InvariantCulture);
 
     private static void Forwarders(SourceWriter w, bool classifier, int parameters)
     {

@@ -149,6 +149,8 @@ internal static class SignalPropagation
                     forward[i] = c + (batchVariance / node.Window);
                     break;
             }
+
+            (forward[i], mean[i], offset[i]) = (Bounded(forward[i]), Math.Max(-Ceiling, Math.Min(Ceiling, mean[i])), Bounded(offset[i]));
         }
 
         backward[count - 1] = 1;
@@ -201,6 +203,12 @@ internal static class SignalPropagation
                     backward[input] += g * node.Width / ((double)node.Window * nodes[input].Width);
                     break;
             }
+
+            backward[input] = Bounded(backward[input]);
+            if (node.Op == SignalOp.Add)
+            {
+                backward[node.Skip] = Bounded(backward[node.Skip]);
+            }
         }
 
         var moments = new SignalMoments[count];
@@ -223,6 +231,12 @@ internal static class SignalPropagation
         double offset = node.Activation == SignalActivation.Identity ? c : (mean * mean) + (slope * slope * Math.Max(c - (m * m), 0.0));
         return (mean, square, Math.Min(offset, square), derivativeSquare);
     }
+
+    /// <summary>Where a moment stops growing: a network deep enough to overflow a double reads as exploding, never as NaN.</summary>
+    private const double Ceiling = 1e300;
+
+    /// <summary>A moment kept finite and non-negative.</summary>
+    private static double Bounded(double value) => double.IsNaN(value) ? Ceiling : Math.Max(0.0, Math.Min(Ceiling, value));
 
     /// <summary>The forward gain of the network: E[y^2] of the output over E[x^2] of the input.</summary>
     public static double ForwardGain(IReadOnlyList<SignalMoments> moments) => moments[moments.Count - 1].Forward / moments[0].Forward;

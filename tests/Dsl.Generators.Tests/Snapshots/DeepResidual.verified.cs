@@ -8,11 +8,12 @@ namespace Examples;
 
 /// <summary>
 /// DeepResidual: input [40] -> output [10], 1,070,090 parameters, softmax cross-entropy loss; 51 layers as run, on the CPU or a GPU.
+/// At initialisation (signal propagation, batch 128): forward gain 3.35e-01, backward gain 3.30e-01 (see PredictSignal).
 /// <list type="bullet">
-/// <item><description>Embed: Dense 256, no activation, init TorchDefault; (batch, 40) -> (batch, 256), 10,496 parameters</description></item>
-/// <item><description>Blocks: 8 x block PreNormBlock, residual (x + f(x))</description></item>
-/// <item><description>FinalNorm: RMSNorm, epsilon 1E-05, gain; (batch, 256) -> (batch, 256), 256 parameters</description></item>
-/// <item><description>Head: Dense 10, no activation, init TorchDefault; (batch, 256) -> (batch, 10), 2,570 parameters</description></item>
+/// <item><description>Embed: Dense 256, no activation, init TorchDefault; (batch, 40) -> (batch, 256), 10,496 parameters; at initialisation E[v^2] = 3.42e-01, |g|^2 = 9.90e-01 x the output's</description></item>
+/// <item><description>Blocks: 8 x block PreNormBlock, residual (x + f(x)); at initialisation E[v^2] = 7.01e-01, |g|^2 = 4.74e-01 x the output's</description></item>
+/// <item><description>FinalNorm: RMSNorm, epsilon 1E-05, gain; (batch, 256) -> (batch, 256), 256 parameters; at initialisation E[v^2] = 1.00e+00, |g|^2 = 3.33e-01 x the output's</description></item>
+/// <item><description>Head: Dense 10, no activation, init TorchDefault; (batch, 256) -> (batch, 10), 2,570 parameters; at initialisation E[v^2] = 3.35e-01, |g|^2 = 1.00e+00 x the output's</description></item>
 /// </list>
 /// </summary>
 partial class DeepResidual : global::Dsl.IClassifierNetwork

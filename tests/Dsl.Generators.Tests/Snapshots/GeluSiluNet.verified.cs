@@ -8,10 +8,11 @@ namespace Fixtures.Nets;
 
 /// <summary>
 /// GeluSiluNet: input [6] -> output [4], 189 parameters, softmax cross-entropy loss; 3 layers as run, on the CPU or a GPU.
+/// At initialisation (signal propagation, batch 128): forward gain 4.13e-04, backward gain 4.66e-04 (see PredictSignal).
 /// <list type="bullet">
-/// <item><description>Up: Dense 11, GELU, init HeUniform (fan-out); (batch, 6) -> (batch, 11), 77 parameters</description></item>
-/// <item><description>Middle: Dense 7, SiLU, init LeCun; (batch, 11) -> (batch, 7), 84 parameters</description></item>
-/// <item><description>Head: Dense 4, no activation, no bias, init Normal(std 0.02); (batch, 7) -> (batch, 4), 28 parameters</description></item>
+/// <item><description>Up: Dense 11, GELU, init HeUniform (fan-out); (batch, 6) -> (batch, 11), 77 parameters; at initialisation E[v^2] = 4.70e-01, |g|^2 = 9.27e-04 x the output's</description></item>
+/// <item><description>Middle: Dense 7, SiLU, init LeCun; (batch, 11) -> (batch, 7), 84 parameters; at initialisation E[v^2] = 1.48e-01, |g|^2 = 2.80e-03 x the output's</description></item>
+/// <item><description>Head: Dense 4, no activation, no bias, init Normal(std 0.02); (batch, 7) -> (batch, 4), 28 parameters; at initialisation E[v^2] = 4.13e-04, |g|^2 = 1.00e+00 x the output's</description></item>
 /// </list>
 /// </summary>
 partial class GeluSiluNet : global::Dsl.IClassifierNetwork

@@ -6,10 +6,11 @@
 
 /// <summary>
 /// GlobalRegressor: input [5] -> output [3], 123 parameters, mean squared error loss; 3 layers as run, on the CPU or a GPU.
+/// At initialisation (signal propagation, batch 128): forward gain 2.53e-01, backward gain 0.00e+00 (see PredictSignal).
 /// <list type="bullet">
-/// <item><description>First: Dense 8, tanh, init XavierUniform; (batch, 5) -> (batch, 8), 48 parameters</description></item>
-/// <item><description>Second: Dense 6, LeakyReLU(0.2), init Zero; (batch, 8) -> (batch, 6), 54 parameters</description></item>
-/// <item><description>Output: Dense 3, sigmoid, init TorchDefault; (batch, 6) -> (batch, 3), 21 parameters</description></item>
+/// <item><description>First: Dense 8, tanh, init XavierUniform; (batch, 5) -> (batch, 8), 48 parameters; at initialisation E[v^2] = 3.47e-01, |g|^2 = 0.00e+00 x the output's</description></item>
+/// <item><description>Second: Dense 6, LeakyReLU(0.2), init Zero; (batch, 8) -> (batch, 6), 54 parameters; at initialisation E[v^2] = 0.00e+00, |g|^2 = 2.03e-02 x the output's</description></item>
+/// <item><description>Output: Dense 3, sigmoid, init TorchDefault; (batch, 6) -> (batch, 3), 21 parameters; at initialisation E[v^2] = 2.53e-01, |g|^2 = 1.00e+00 x the output's</description></item>
 /// </list>
 /// </summary>
 partial class GlobalRegressor : global::Dsl.IRegressionNetwork
