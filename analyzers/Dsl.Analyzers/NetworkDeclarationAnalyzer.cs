@@ -90,7 +90,8 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
 
         if (network is { Spec: { } spec, Items: { } items })
         {
-            ReportSignal(spec, items, network.NetworkLocation ?? Location.None, signalOptions ?? SignalOptions.Default, report, cancellationToken);
+            LoweredGraph graph = network.Graph ?? GraphLowering.Lower(spec.ClassName, spec.InputShape.ToArray(), spec.Items.ToArray(), spec.Loss);
+            ReportSignal(spec, graph, items, network.NetworkLocation ?? Location.None, signalOptions ?? SignalOptions.Default, report, cancellationToken);
         }
     }
 
@@ -98,9 +99,9 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
     /// Lowers the valid network and reports each signal finding at the attribute its origin names: the network's for an
     /// empty origin, the using property's for one inside a block.
     /// </summary>
-    private static void ReportSignal(NetworkSpec spec, ParsedItems items, Location networkLocation, SignalOptions options, Action<Diagnostic> report, CancellationToken cancellationToken)
+    /// <param name="graph">The network's lowered graph: the parser's when it lowered one (a graph network), else lowered here.</param>
+    private static void ReportSignal(NetworkSpec spec, LoweredGraph graph, ParsedItems items, Location networkLocation, SignalOptions options, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
-        LoweredGraph graph = GraphLowering.Lower(spec.ClassName, spec.InputShape.ToArray(), spec.Items.ToArray(), spec.Loss);
         cancellationToken.ThrowIfCancellationRequested();
         foreach (SignalFinding finding in SignalAnalysis.Analyze(spec.ClassName, graph, options))
         {

@@ -35,6 +35,9 @@ internal sealed class ParseResult
 
     /// <summary>With a model: the [Network] attribute, where a problem of the whole network is reported.</summary>
     public Location? NetworkLocation { get; init; }
+
+    /// <summary>With a model of a graph network: its lowered graph, as the shape checks lowered it (null for a dense chain).</summary>
+    public LoweredGraph? Graph { get; init; }
 }
 
 /// <summary>
@@ -148,9 +151,11 @@ internal static class NetworkParser
 
         // A graph network's shapes, sizes and parameter count come from its lowered graph, once every size is readable
         // and valid; each error at the attribute that causes it, inside a block if that is where it is.
+        LoweredGraph? lowered = null;
         if (graph && !incomplete && inputValid && !diagnostics.Any(d => d.Id is DiagnosticIds.NonPositiveSize or DiagnosticIds.ArgumentOutOfRange))
         {
-            foreach (GraphError error in GraphLowering.Lower(type.Name, input, parsed.Items, loss).Errors)
+            lowered = GraphLowering.Lower(type.Name, input, parsed.Items, loss);
+            foreach (GraphError error in lowered.Errors)
             {
                 // An error inside a block is reported at its attribute there, and at the network's property that uses
                 // the block, so the network's own declaration says why it has no model.
@@ -195,7 +200,7 @@ internal static class NetworkParser
         var spec = new NetworkSpec(
             CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers),
             new EquatableArray<ItemSpec>(parsed.Items));
-        return new ParseResult(spec, diagnostics, null) { Items = parsed, NetworkLocation = networkLocation };
+        return new ParseResult(spec, diagnostics, null) { Items = parsed, NetworkLocation = networkLocation, Graph = lowered };
     }
 
     /// <summary>Whether the compiler reports an error at the class's name in any of its declarations.</summary>
