@@ -103,7 +103,7 @@ public sealed class NetworkDeclarationAnalyzer : DiagnosticAnalyzer
     private static void ReportSignal(NetworkSpec spec, LoweredGraph graph, ParsedItems items, Location networkLocation, SignalOptions options, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (SignalFinding finding in SignalAnalysis.Analyze(spec.ClassName, graph, options))
+        foreach (SignalFinding finding in SignalAnalysis.Analyze(spec.ClassName, graph, options, spec.Training))
         {
             DiagnosticDescriptor? descriptor = DiagnosticDescriptors.ById(finding.Id);
             if (descriptor is null)

@@ -68,6 +68,15 @@ public interface INetwork : IDisposable
     float LastLoss { get; }
 
     /// <summary>
+    /// What the training step does around the optimizer's update: learning-rate schedule, gradient clipping, which
+    /// parameters decay (see <see cref="Dsl.Training.TrainingPolicy"/>). Generated networks implement it.
+    /// </summary>
+    TrainingPolicy Training => throw new NotSupportedException($"{GetType().Name} has no training policy.");
+
+    /// <summary>The global norm of the last training step's gradients before clipping; NaN unless clipping was on.</summary>
+    float LastGradientNorm => float.NaN;
+
+    /// <summary>
     /// Every value's moments at initialisation as the declaration predicts them (see
     /// <see cref="Graphs.GraphNetwork.PredictSignal"/>). Generated networks implement it.
     /// </summary>

@@ -35,6 +35,7 @@ public sealed class DiagnosticsBuildTests(LocalPackage package)
         ("Dsl0106.cs", "warning", "DSL0106", "Dense(64, Init = Init.He)] public partial Layer Hidden"),
         ("Dsl0108.cs", "warning", "DSL0108", "BatchNorm]"),
         ("Dsl0109.cs", "warning", "DSL0109", "Dropout(0.5)"),
+        ("Dsl0110.cs", "warning", "DSL0110", "Repeat(8)"),
     ];
 
 

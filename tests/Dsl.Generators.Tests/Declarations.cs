@@ -43,6 +43,23 @@ internal static class Declarations
         }
         """;
 
+    /// <summary>A network declaring its whole training policy: warm-up, step decay, clipping, decay on every parameter.</summary>
+    public const string Scheduled = """
+        using Dsl;
+
+        namespace Examples;
+
+        [Network(Input = [12])]
+        [Warmup(500), StepDecay(1000, 0.5)]
+        [ClipGradientNorm(1.0)]
+        [DecayAllParameters]
+        public sealed partial class Scheduled
+        {
+            [Dense(16, Init = Init.He), Relu] public partial Layer Hidden { get; }
+            [Dense(4)] public partial Layer Logits { get; }
+        }
+        """;
+
     /// <summary>A network with a Dsl error (a zero width) in a class the generated part can join.</summary>
     public const string ZeroWidth = """
         using Dsl;
@@ -92,5 +109,6 @@ internal static class Declarations
         yield return ["Mnist1dMlp", Mnist1dMlp];
         yield return ["GeluSiluNet", GeluSiluNoBias];
         yield return ["GlobalRegressor", RegressionWithSigmoidOutput];
+        yield return ["Scheduled", Scheduled];
     }
 }

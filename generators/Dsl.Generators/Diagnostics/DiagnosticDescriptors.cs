@@ -78,6 +78,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DropoutBeforeBatchNorm = Signal(
         DiagnosticIds.DropoutBeforeBatchNorm, "Dropout before BatchNorm shifts its variance between training and evaluation");
 
+    public static readonly DiagnosticDescriptor PostNormWithoutWarmup = Signal(
+        DiagnosticIds.PostNormWithoutWarmup, "A deep post-norm residual stack needs a learning-rate warm-up");
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static readonly DiagnosticDescriptor[] All =
     [
@@ -102,6 +105,7 @@ internal static class DiagnosticDescriptors
         BiasMeanCancelled,
         NormOnSkipPath,
         DropoutBeforeBatchNorm,
+        PostNormWithoutWarmup,
     ];
 
     public static DiagnosticDescriptor? ById(string id)

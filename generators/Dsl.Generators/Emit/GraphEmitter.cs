@@ -45,9 +45,15 @@ internal static class GraphEmitter
         Header(w, Banner + spec.ClassName, spec.Namespace);
         w.Doc(string.Format(
             CultureInfo.InvariantCulture,
-            "<summary>\n{0}: input {1} -> output {2}, {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\nAt initialisation (signal propagation, batch {6}): forward gain {7}, backward gain {8} (see PredictSignal).\n<list type=\"bullet\">",
+            "<summary>\n{0}: input {1} -> output {2}, {3:N0} parameters, {4} loss; {5} layers as run, on the CPU or a GPU.\nAt initialisation (signal propagation, batch {6}): forward gain {7}, backward gain {8} (see PredictSignal).",
             spec.ClassName, input, ShapeInference.Format(graph.OutputShape), parameters, classifier ? "softmax cross-entropy" : "mean squared error", graph.Nodes.Count - 1,
             SignalPropagation.DefaultBatchSize, Moment(SignalPropagation.ForwardGain(moments)), Moment(SignalPropagation.BackwardGain(signalNodes, moments))));
+        if (spec.Training is { } declared)
+        {
+            w.Doc("Training: " + DescribeTraining(declared) + " (see Training).");
+        }
+
+        w.Doc("<list type=\"bullet\">");
         string[] predictions = Predictions(graph, signalNodes, moments, spec.Items.Count);
         for (int index = 0; index < spec.Items.Count && index < MaxListedItems; index++)
         {
@@ -77,6 +83,11 @@ internal static class GraphEmitter
         w.Line($"global::Dsl.Graphs.GraphBuilder builder = new global::Dsl.Graphs.GraphBuilder({Literal(spec.ClassName)}, [{string.Join(", ", spec.InputShape.Select(d => d.ToString(CultureInfo.InvariantCulture)))}]);");
         Items(w, spec.Items, chain ? topLevel : null);
         w.Line($"_graph = builder.Build(device, global::Dsl.Loss.{(classifier ? "SoftmaxCrossEntropy" : "MeanSquaredError")}, seed, ParameterTotal);");
+        if (spec.Training is { } training)
+        {
+            TrainingPolicy(w, training);
+        }
+
         w.CloseBrace();
         w.Line();
         Properties(w, spec.Items, topLevel, more: true);
@@ -88,6 +99,47 @@ internal static class GraphEmitter
 
         w.CloseBrace();
         return w.ToString();
+    }
+
+    /// <summary>The declared training policy in words, as the runtime's TrainingPolicy.ToString writes it.</summary>
+    private static string DescribeTraining(TrainingSpec training)
+    {
+        string decay = training.Decay switch
+        {
+            DecayKind.Cosine => $"cosine decay to {training.DecayFactor.ToString("R", CultureInfo.InvariantCulture)} over {I(training.DecaySteps)} steps",
+            DecayKind.Step => $"x{training.DecayFactor.ToString("R", CultureInfo.InvariantCulture)} every {I(training.DecaySteps)} steps",
+            _ => "constant",
+        };
+        string schedule = training.WarmupSteps > 0 ? $"linear warm-up over {I(training.WarmupSteps)} steps, then {decay}" : decay;
+        string clip = training.MaxGradientNorm > 0 ? "clip gradients to global norm " + ((float)training.MaxGradientNorm).ToString("R", CultureInfo.InvariantCulture) : "no gradient clipping";
+        return $"schedule: {schedule}; {clip}; weight decay on {(training.DecayAllParameters ? "every parameter" : "weights only")}";
+    }
+
+    /// <summary>The constructor's lines that set the declared training policy on the runtime network.</summary>
+    private static void TrainingPolicy(SourceWriter w, TrainingSpec training)
+    {
+        const string Schedules = "global::Dsl.Training.LearningRateSchedule";
+        string decay = training.Decay switch
+        {
+            DecayKind.Cosine => $"{Schedules}.Cosine({training.DecaySteps.ToString(CultureInfo.InvariantCulture)}, {D(training.DecayFactor)})",
+            DecayKind.Step => $"{Schedules}.StepDecay({training.DecaySteps.ToString(CultureInfo.InvariantCulture)}, {D(training.DecayFactor)})",
+            _ => Schedules + ".Constant",
+        };
+        string schedule = training.WarmupSteps > 0 ? $"{Schedules}.Warmup({training.WarmupSteps.ToString(CultureInfo.InvariantCulture)}, {decay})" : decay;
+        if (training.WarmupSteps > 0 || training.Decay != DecayKind.None)
+        {
+            w.Line($"_graph.Training.Schedule = {schedule};");
+        }
+
+        if (training.MaxGradientNorm > 0)
+        {
+            w.Line($"_graph.Training.MaxGradientNorm = {F(training.MaxGradientNorm)};");
+        }
+
+        if (training.DecayAllParameters)
+        {
+            w.Line("_graph.Training.DecayNormsAndBiases = true;");
+        }
     }
 
     public static string EmitBlock(BlockSpec block)
@@ -366,6 +418,10 @@ internal static class GraphEmitter
         w.Line("public override string ToString() => _graph.ToString();");
         w.Doc("<summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>");
         w.Line("public float LastLoss => _graph.LastLoss;");
+        w.Doc("<summary>The training step's learning-rate schedule, gradient clipping and weight-decay exemptions, from the declaration; changeable between steps.</summary>");
+        w.Line("public global::Dsl.Training.TrainingPolicy Training => _graph.Training;");
+        w.Doc("<summary>The global norm of the last training step's gradients before clipping (NaN unless clipping was on).</summary>");
+        w.Line("public float LastGradientNorm => _graph.LastGradientNorm;");
         w.Doc("<summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>");
         w.Line("public void Dispose() => _graph.Dispose();");
     }

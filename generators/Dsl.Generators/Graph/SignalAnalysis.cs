@@ -12,14 +12,19 @@ namespace Dsl.Generators.Graph;
 /// <param name="Lower">The band's lower bound on a gain over the network (default 0.1).</param>
 /// <param name="Upper">The band's upper bound (default 10).</param>
 /// <param name="BatchSize">The batch size BatchNorm's rule assumes (default 128, at least 4).</param>
-internal readonly record struct SignalOptions(double Lower, double Upper, int BatchSize)
+/// <param name="PostNormDepth">From how many post-norm residual blocks a stack needs a warm-up (default 6, at least 1).</param>
+internal readonly record struct SignalOptions(double Lower, double Upper, int BatchSize, int PostNormDepth = SignalOptions.DefaultPostNormDepth)
 {
+    /// <summary>The depth of the post-LN Transformers Xiong et al. (2020) show diverging without warm-up.</summary>
+    public const int DefaultPostNormDepth = 6;
+
     public static SignalOptions Default => new(0.1, 10, SignalPropagation.DefaultBatchSize);
 
     /// <summary>The .editorconfig keys.</summary>
     public const string LowerKey = "dsl.signal.lower_bound";
     public const string UpperKey = "dsl.signal.upper_bound";
     public const string BatchSizeKey = "dsl.signal.batch_size";
+    public const string PostNormDepthKey = "dsl.signal.post_norm_depth";
 
     /// <summary>Reads the keys through <paramref name="read"/> (null: not set); a missing or invalid value keeps its default.</summary>
     public static SignalOptions Read(Func<string, string?> read)
@@ -33,7 +38,8 @@ internal readonly record struct SignalOptions(double Lower, double Upper, int Ba
         }
 
         int batch = int.TryParse(read(BatchSizeKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) && parsed >= 4 ? parsed : options.BatchSize;
-        return new SignalOptions(lower, upper, batch);
+        int postNorm = int.TryParse(read(PostNormDepthKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out int depth) && depth >= 1 ? depth : options.PostNormDepth;
+        return new SignalOptions(lower, upper, batch, postNorm);
 
         static double Number(string? text, double fallback)
             => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0 && !double.IsInfinity(value) ? value : fallback;
@@ -80,7 +86,8 @@ internal static class SignalAnalysis
         return nodes;
     }
 
-    public static List<SignalFinding> Analyze(string network, LoweredGraph graph, SignalOptions options)
+    /// <param name="training">The network's declared training policy (null: none declared), which the warm-up rule reads.</param>
+    public static List<SignalFinding> Analyze(string network, LoweredGraph graph, SignalOptions options, TrainingSpec? training = null)
     {
         var findings = new List<SignalFinding>();
         if (graph.Errors.Count > 0 || graph.Nodes.Count < 2)
@@ -99,7 +106,46 @@ internal static class SignalAnalysis
         RedundantBias(network, graph, findings);
         NormAfterAdd(network, graph, findings);
         DropoutBeforeBatchNorm(network, graph, findings);
+        PostNormWithoutWarmup(network, graph, options, training, findings);
         return findings;
+    }
+
+    /// <summary>The warm-up the DSL0110 fix declares: [Warmup(FixWarmupSteps)].</summary>
+    public const int FixWarmupSteps = 1000;
+
+    /// <summary>
+    /// A deep post-norm residual stack (LayerNorm or RMSNorm right after each residual add, the original Transformer's
+    /// order) trained without a learning-rate warm-up: at initialisation the expected gradients of the parameters near the
+    /// output are large, O(d sqrt(ln d)) against pre-norm's O(d sqrt(ln d / L)), and the first full-rate steps diverge or
+    /// stall (Xiong et al., ICML 2020). Reported at the first post-norm norm with the fix of adding a warm-up.
+    /// </summary>
+    private static void PostNormWithoutWarmup(string network, LoweredGraph graph, SignalOptions options, TrainingSpec? training, List<SignalFinding> findings)
+    {
+        if (training is { WarmupSteps: > 0 })
+        {
+            return;
+        }
+
+        // A norm on the stream itself: it reads a residual add that nothing else reads. (A pre-norm branch's norm reads the
+        // add too, but the add also goes on as the next block's skip; a pre-norm stack's final norm counts once.)
+        List<GraphNode> postNorms = graph.Nodes
+            .Where(n => n.Op is NodeOp.LayerNorm or NodeOp.RmsNorm && graph.Nodes[n.Input].Op == NodeOp.Add && Readers(graph, n.Input) == 1)
+            .ToList();
+        if (postNorms.Count < options.PostNormDepth)
+        {
+            return;
+        }
+
+        GraphNode first = postNorms[0];
+        findings.Add(new SignalFinding(DiagnosticIds.PostNormWithoutWarmup, first.Origin, string.Format(
+            CultureInfo.InvariantCulture,
+            "Network '{0}' normalises after {1} residual adds (post-norm, from '{2}' on) and declares no learning-rate warm-up: post-norm gradients near the output are large at initialisation and full-rate first steps diverge or stall (Xiong et al. 2020); add [Warmup({3})] to the network class, or move each norm to the start of its branch (pre-norm) and add a final norm",
+            network, postNorms.Count, first.Path, FixWarmupSteps))
+        {
+            // The fix adds the class attribute [Warmup(FixValue)] (AddWarmupCodeFix), not a named argument.
+            FixArgument = "Warmup",
+            FixValue = FixWarmupSteps.ToString(CultureInfo.InvariantCulture),
+        });
     }
 
     private static SignalNode Node(GraphNode node, Func<LayerSpec, InitKind>? init)
@@ -299,6 +345,8 @@ internal static class SignalAnalysis
                 growth *= moments[add.Id].Forward / skip;
                 branchGain += moments[add.Input].Forward / skip; // the branch's own gain, before its scale
                 normalised |= graph.Nodes.Skip(add.Skip + 1).Take(add.Id - add.Skip - 1).Any(n => n.Op is NodeOp.LayerNorm or NodeOp.RmsNorm or NodeOp.BatchNorm);
+                // A norm on the stream itself after the add (post-norm) resets its growth every block.
+                normalised |= Readers(graph, add.Id) == 1 && graph.Nodes.Any(n => n.Input == add.Id && n.Op is NodeOp.LayerNorm or NodeOp.RmsNorm or NodeOp.BatchNorm);
             }
 
             if (normalised || growth <= options.Upper)

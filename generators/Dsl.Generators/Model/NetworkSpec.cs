@@ -16,10 +16,29 @@ internal sealed record NetworkSpec(
     EquatableArray<int> InputShape,
     LossKind Loss,
     EquatableArray<LayerSpec> Layers,
-    EquatableArray<ItemSpec> Items = default)
+    EquatableArray<ItemSpec> Items = default,
+    TrainingSpec? Training = null)
 {
     /// <summary>Whether the network is a chain of dense layers, whose GPU kernels are compiled with its widths as constants (see <c>GraphEmitter</c>).</summary>
     public bool IsDenseChain => Layers.Count > 0;
+}
+
+/// <summary>
+/// A network's declared training policy (its class's [Warmup], [CosineDecay], [StepDecay], [ClipGradientNorm] and
+/// [DecayAllParameters]); null on the spec when it declares none of them.
+/// </summary>
+/// <param name="WarmupSteps">Updates of linear warm-up; 0 for none.</param>
+/// <param name="DecaySteps">Cosine: the updates it takes; step decay: the updates between decays; 0 for no decay.</param>
+/// <param name="DecayFactor">Cosine: the final factor; step decay: the factor per decay.</param>
+/// <param name="MaxGradientNorm">Clipping's global norm; 0 for none.</param>
+internal sealed record TrainingSpec(int WarmupSteps, DecayKind Decay, int DecaySteps, double DecayFactor, double MaxGradientNorm, bool DecayAllParameters);
+
+/// <summary>The learning-rate decay a network declares after its warm-up.</summary>
+internal enum DecayKind
+{
+    None,
+    Cosine,
+    Step,
 }
 
 /// <summary>One property of a network or block: a layer, or a block used once or repeated.</summary>

@@ -69,4 +69,7 @@ internal static class DiagnosticIds
 
     /// <summary>Dropout reaches a BatchNorm with no normalisation between.</summary>
     public const string DropoutBeforeBatchNorm = "DSL0109";
+
+    /// <summary>A deep post-norm residual stack (a norm after each add) and no learning-rate warm-up declared.</summary>
+    public const string PostNormWithoutWarmup = "DSL0110";
 }

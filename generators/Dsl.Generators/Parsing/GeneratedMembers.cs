@@ -12,7 +12,7 @@ internal static class GeneratedMembers
         // Public API.
         "Device", "ParameterCount", "InputSize", "OutputSize", "InputShape", "OutputShape", "Layers",
         "Parameters", "CopyParametersTo", "Gradients", "ResetParameters", "Predict", "TrainStep", "ComputeGradients", "Evaluate",
-        "LastLoss", "Dispose", "Plan", "ToString", "PredictSignal", "MeasureSignal",
+        "LastLoss", "Dispose", "Plan", "ToString", "PredictSignal", "MeasureSignal", "Training", "LastGradientNorm",
         // Private: the runtime network, the typed views, and a dense chain's GPU widths.
         "ParameterTotal", "_graph", "_layers", "_blocks", "GpuWidths",
     };

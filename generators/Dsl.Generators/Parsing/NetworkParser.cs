@@ -133,6 +133,8 @@ internal static class NetworkParser
             }
         }
 
+        TrainingSpec? training = TrainingParser.Parse(type, classLocation, diagnostics, ref incomplete);
+
         var itemParser = new ItemParser(compilation, cancellationToken);
         ParsedItems parsed = itemParser.Parse(type, diagnostics);
         incomplete |= parsed.Incomplete;
@@ -199,7 +201,7 @@ internal static class NetworkParser
 
         var spec = new NetworkSpec(
             CSharpNames.Namespace(type.ContainingNamespace), type.Name, new EquatableArray<int>(input), loss, new EquatableArray<LayerSpec>(layers),
-            new EquatableArray<ItemSpec>(parsed.Items));
+            new EquatableArray<ItemSpec>(parsed.Items), training);
         return new ParseResult(spec, diagnostics, null) { Items = parsed, NetworkLocation = networkLocation, Graph = lowered };
     }
 

@@ -77,6 +77,20 @@ public readonly struct GpuParameterUpdate
     public GpuParameterUpdate At(long offset)
         => new(Rule, _origin + offset, _parameters, _firstState, _secondState, _sgd, _adam);
 
+    /// <summary>The same update without weight decay (SGD's and Adam's L2 penalty, AdamW's shrink): for biases and norm parameters.</summary>
+    public GpuParameterUpdate WithoutDecay()
+    {
+        SgdStep sgd = _sgd;
+        sgd.HasDecay = 0;
+        sgd.WeightDecay = 0f;
+        AdamStepScalars adam = _adam;
+        adam.HasPenalty = 0;
+        adam.L2Penalty = 0f;
+        adam.HasShrink = 0;
+        adam.Shrink = 1f;
+        return new(Rule, _origin, _parameters, _firstState, _secondState, sgd, adam);
+    }
+
     /// <summary>
     /// Throws unless this update is <see cref="None"/> or its buffer holds parameters [origin, origin + <paramref name="count"/>):
     /// a kernel about to apply it to <paramref name="count"/> parameters calls this before launching, since a GPU would

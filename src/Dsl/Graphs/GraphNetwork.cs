@@ -42,6 +42,11 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     private ulong _seed;
     private long _trainingPasses;
     private float _lastLoss = float.NaN;
+    private readonly TrainingPolicy _training = new();
+    private readonly ParameterRange[] _decayExempt; // biases and norm parameters, sorted and merged
+    private double _lastGradientNorm = double.NaN;
+    private GpuGradientClipping? _gpuClipping;
+    private bool _gpuNormPending; // the last step's norm is on the device
 
     // GPU devices only: the device copies and launch sequence, null on the CPU backend. The flags are never both set,
     // as every device step uploads pending host values before it marks the host copy stale.
@@ -83,6 +88,7 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
             _needsWholeBatch |= step.NeedsWholeBatch;
         }
 
+        _decayExempt = DecayExemptRanges(layers);
         if (device.Gpu is { } gpu)
         {
             _gpu = chain is not null
@@ -147,6 +153,67 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
 
     /// <summary>The mean loss of the last training step or gradient computation that completed (NaN before the first).</summary>
     public float LastLoss => _lastLoss;
+
+    /// <summary>
+    /// What the training step does around the optimizer's update: the learning-rate schedule, gradient clipping and which
+    /// parameters decay; set from the declaration's attributes, changeable between steps.
+    /// </summary>
+    public TrainingPolicy Training => _training;
+
+    /// <summary>
+    /// The global L2 norm of the last training step's gradients before clipping, when <see cref="TrainingPolicy.MaxGradientNorm"/>
+    /// was set for it (NaN otherwise: without clipping no step computes it). On a GPU, reading it waits for the device.
+    /// </summary>
+    public float LastGradientNorm
+    {
+        get
+        {
+            if (_gpuNormPending)
+            {
+                _lastGradientNorm = _gpuClipping!.ReadNorm(_gpu!.Stream);
+                _gpuNormPending = false;
+            }
+
+            return (float)_lastGradientNorm;
+        }
+    }
+
+    /// <summary>The biases and the norms' gains and shifts, which weight decay skips by default: sorted, adjacent ones merged.</summary>
+    private static ParameterRange[] DecayExemptRanges(Layer[] layers)
+    {
+        var ranges = new List<ParameterRange>();
+        foreach (Layer layer in layers)
+        {
+            if (layer.Kind is LayerKind.LayerNorm or LayerKind.RmsNorm or LayerKind.BatchNorm && layer.WeightLength > 0)
+            {
+                ranges.Add(new ParameterRange(layer.WeightOffset, layer.WeightLength));
+            }
+
+            if (layer.HasBias && layer.BiasLength > 0)
+            {
+                ranges.Add(new ParameterRange(layer.BiasOffset, layer.BiasLength));
+            }
+        }
+
+        ranges.Sort((a, b) => a.Start.CompareTo(b.Start));
+        var merged = new List<ParameterRange>();
+        foreach (ParameterRange range in ranges)
+        {
+            if (merged.Count > 0 && merged[^1].End == range.Start)
+            {
+                merged[^1] = new ParameterRange(merged[^1].Start, merged[^1].Length + range.Length);
+            }
+            else
+            {
+                merged.Add(range);
+            }
+        }
+
+        return merged.ToArray();
+    }
+
+    /// <summary>This step's decay exemptions under the policy.</summary>
+    private ParameterRange[] DecayExempt => _training.DecayNormsAndBiases ? [] : _decayExempt;
 
     /// <summary>
     /// Whether training steps split their batch across the device's threads rather than threading each GEMM: small
@@ -463,7 +530,11 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
     }
 
     /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
-    public void Dispose() => _gpu?.Dispose();
+    public void Dispose()
+    {
+        _gpuClipping?.Dispose();
+        _gpu?.Dispose();
+    }
 
     void IHostBufferSync.ParametersToHost()
     {
@@ -568,7 +639,39 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
         FiniteChecks.Loss(loss);
         gpu.CommitTrainingStep(rows);
         _hostStateStale |= _buffers.State.Length > 0;
-        gpu.Backward(input, rows, optimizer is null ? Gpu.GpuParameterUpdate.None : optimizer.BeginDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View));
+        if (optimizer is null)
+        {
+            gpu.Backward(input, rows, Gpu.GpuParameterUpdate.None);
+        }
+        else
+        {
+            double rateFactor = _training.Schedule.Factor(optimizer.StepCount);
+            float maxNorm = _training.MaxGradientNorm;
+            ParameterRange[] exempt = optimizer.HasWeightDecay ? DecayExempt : [];
+            if (maxNorm == 0f && exempt.Length == 0)
+            {
+                // The update runs inside the kernels that finish the gradients (see GpuParameterUpdate).
+                gpu.Backward(input, rows, optimizer.BeginScheduledDeviceStep(gpu.Gpu, gpu.Stream, gpu.Parameters.View, rateFactor));
+                _lastGradientNorm = double.NaN;
+                _gpuNormPending = false;
+            }
+            else
+            {
+                // Clipping needs every gradient before any update, and exemptions need runs of the buffer: the gradients
+                // first, then the clipping and the standalone update, one launch per run, still with no wait.
+                optimizer.CheckCompatible(gpu.Gpu, ParameterCount);
+                gpu.Backward(input, rows, Gpu.GpuParameterUpdate.None);
+                if (maxNorm > 0f)
+                {
+                    (_gpuClipping ??= new GpuGradientClipping(gpu.Gpu)).Clip(gpu.Stream, gpu.Gradients.View, maxNorm);
+                }
+
+                _gpuNormPending = maxNorm > 0f;
+                _lastGradientNorm = double.NaN;
+                optimizer.Step(gpu.Gpu, gpu.Stream, gpu.Parameters.View, gpu.Gradients.View, rateFactor, exempt);
+            }
+        }
+
         _hostGradientsStale = true;
         _hostParametersStale |= optimizer is not null;
         _lastLoss = loss;
@@ -733,7 +836,12 @@ public sealed class GraphNetwork : IDisposable, IHostBufferSync
             step.CommitTrainingStep(whole, batch);
         }
 
-        optimizer?.Step(_buffers.Parameters, _buffers.Gradients, _device.Workers);
+        if (optimizer is not null)
+        {
+            optimizer.CheckCompatible(null, ParameterCount);
+            _lastGradientNorm = _training.MaxGradientNorm > 0f ? GradientClipping.Clip(_buffers.Gradients, _training.MaxGradientNorm) : double.NaN;
+            optimizer.Step(_buffers.Parameters, _buffers.Gradients, _device.Workers, _training.Schedule.Factor(optimizer.StepCount), optimizer.HasWeightDecay ? DecayExempt : []);
+        }
 
         _lastLoss = loss;
         return loss;

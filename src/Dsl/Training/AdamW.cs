@@ -20,5 +20,5 @@ public sealed class AdamW : AdaptiveMomentOptimizer
     }
 
     /// <inheritdoc />
-    private protected override (float L2Penalty, float Shrink) WeightDecayTerms() => (0f, (float)(1.0 - ((double)LearningRate * WeightDecay)));
+    private protected override (float L2Penalty, float Shrink) WeightDecayTerms() => (0f, (float)(1.0 - ((double)StepLearningRate * WeightDecay)));
 }

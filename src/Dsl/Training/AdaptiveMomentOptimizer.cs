@@ -129,7 +129,7 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     private protected override GpuParameterUpdate DeviceUpdate(ArrayView<float> parameters)
     {
         (float l2Penalty, float shrink) = WeightDecayTerms();
-        AdamStepScalars step = Scalars(LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+        AdamStepScalars step = Scalars(StepLearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
         // An empty buffer has no state buffers (and the update is never applied).
         ArrayView<float> firstMoment = _deviceFirstMoment is null ? ArrayView<float>.Empty : _deviceFirstMoment.View.AsContiguous();
         ArrayView<float> secondMoment = _deviceSecondMoment is null ? ArrayView<float>.Empty : _deviceSecondMoment.View.AsContiguous();
@@ -143,16 +143,18 @@ public abstract class AdaptiveMomentOptimizer : Optimizer
     private protected abstract (float L2Penalty, float Shrink) WeightDecayTerms();
 
     /// <inheritdoc />
-    protected sealed override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => UpdateStretch(parameters, gradients, 0);
+    protected sealed override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => UpdateStretch(parameters, gradients, 0, decays: true);
 
     private protected sealed override bool UpdatesStretches => true;
 
-    private protected sealed override void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
+    internal sealed override bool HasWeightDecay => WeightDecay != 0f;
+
+    private protected sealed override void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start, bool decays)
     {
-        (float l2Penalty, float shrink) = WeightDecayTerms();
+        (float l2Penalty, float shrink) = decays ? WeightDecayTerms() : (0f, 1f);
         AdamStep(
             parameters, _firstMoment.AsSpan(start, parameters.Length), _secondMoment.AsSpan(start, parameters.Length), gradients,
-            LearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
+            StepLearningRate, Beta1, Beta2, Epsilon, l2Penalty, shrink, StepCount);
     }
 
     /// <summary>The scalars of update <paramref name="step"/> (from 1), bias corrections in double: shared by the host pass and the device kernel.</summary>

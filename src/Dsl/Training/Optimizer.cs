@@ -25,6 +25,11 @@ public abstract class Optimizer
 {
     private float _learningRate;
 
+    // This step's factor on the learning rate (a network's schedule) and the parameter ranges it does not decay, set by
+    // the network's training step for the length of one update (see Step with a StepPolicy); 1 and none otherwise.
+    private double _rateFactor = 1.0;
+    private ParameterRange[] _decayExempt = [];
+
     // Length of the buffer the state was sized for; -1 while unbound.
     private int _boundLength = -1;
 
@@ -55,6 +60,15 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// The learning rate this update applies: <see cref="LearningRate"/> times the factor of the network's schedule for
+    /// this step (see <see cref="LearningRateSchedule"/>), or <see cref="LearningRate"/> itself when stepped directly.
+    /// </summary>
+    private protected float StepLearningRate => _rateFactor == 1.0 ? _learningRate : (float)(_learningRate * _rateFactor);
+
+    /// <summary>Whether the optimizer has a weight decay term (then a step honours the network's decay exemptions).</summary>
+    internal virtual bool HasWeightDecay => false;
+
     /// <summary>Number of updates applied since construction or the last <see cref="Reset"/>.</summary>
     public long StepCount { get; private set; }
 
@@ -70,7 +84,104 @@ public abstract class Optimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         BeginHostStep(parameters.Length, gradients.Length);
-        Update(parameters, gradients);
+        if (UpdatesStretches)
+        {
+            UpdatePieces(parameters, gradients, 0);
+        }
+        else
+        {
+            Update(parameters, gradients);
+        }
+    }
+
+    /// <summary>
+    /// One update as a network's training step applies it: the learning rate times <paramref name="rateFactor"/> (its
+    /// schedule's factor for this step), and no weight decay on <paramref name="decayExempt"/> (biases and norm parameters,
+    /// sorted, disjoint). An optimizer defined outside this library gets the factor but updates the whole buffer its way.
+    /// </summary>
+    internal void Step(float[] parameters, float[] gradients, CpuWorkers? workers, double rateFactor, ParameterRange[] decayExempt)
+    {
+        _rateFactor = rateFactor;
+        _decayExempt = HasWeightDecay ? decayExempt : [];
+        try
+        {
+            Step(parameters, gradients, workers);
+        }
+        finally
+        {
+            _rateFactor = 1.0;
+            _decayExempt = [];
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Step(float[], float[], CpuWorkers?, double, ParameterRange[])"/> on a GPU: the standalone update, one launch per run of
+    /// decayed or exempt parameters, after the caller's kernels wrote (and clipped) the gradients.
+    /// </summary>
+    internal void Step(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients, double rateFactor, ParameterRange[] decayExempt)
+    {
+        _rateFactor = rateFactor;
+        _decayExempt = HasWeightDecay ? decayExempt : [];
+        try
+        {
+            Step(gpu, stream, parameters, gradients);
+        }
+        finally
+        {
+            _rateFactor = 1.0;
+            _decayExempt = [];
+        }
+    }
+
+    /// <summary>As <see cref="BeginDeviceStep(GpuAccelerator, AcceleratorStream, ArrayView{float})"/>, with the learning rate times <paramref name="rateFactor"/> (a network's schedule).</summary>
+    internal GpuParameterUpdate BeginScheduledDeviceStep(GpuAccelerator gpu, AcceleratorStream stream, ArrayView<float> parameters, double rateFactor)
+    {
+        _rateFactor = rateFactor;
+        try
+        {
+            return BeginDeviceStep(gpu, stream, parameters);
+        }
+        finally
+        {
+            _rateFactor = 1.0;
+        }
+    }
+
+    /// <summary>
+    /// Updates parameters [start, start + parameters.Length) of the buffer in runs: each run inside a decay exemption
+    /// without the weight decay, each run between them with it.
+    /// </summary>
+    private void UpdatePieces(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
+    {
+        int end = start + parameters.Length;
+        int at = start;
+        foreach (ParameterRange range in _decayExempt)
+        {
+            if (range.End <= at)
+            {
+                continue;
+            }
+
+            if (range.Start >= end)
+            {
+                break;
+            }
+
+            int from = Math.Max(range.Start, at);
+            int to = Math.Min(range.End, end);
+            if (from > at)
+            {
+                UpdateStretch(parameters[(at - start)..(from - start)], gradients[(at - start)..(from - start)], at, decays: true);
+            }
+
+            UpdateStretch(parameters[(from - start)..(to - start)], gradients[(from - start)..(to - start)], from, decays: false);
+            at = to;
+        }
+
+        if (at < end)
+        {
+            UpdateStretch(parameters[(at - start)..], gradients[(at - start)..], at, decays: true);
+        }
     }
 
     /// <summary>
@@ -131,7 +242,7 @@ public abstract class Optimizer
         public void Execute(int index)
         {
             (int start, int length) = Stretch(index, count, parameters.Length);
-            optimizer.UpdateStretch(parameters.AsSpan(start, length), gradients.AsSpan(start, length), start);
+            optimizer.UpdatePieces(parameters.AsSpan(start, length), gradients.AsSpan(start, length), start);
         }
     }
 
@@ -140,9 +251,10 @@ public abstract class Optimizer
 
     /// <summary>
     /// Applies update number <see cref="StepCount"/> to the parameters [start, start + parameters.Length) of the buffer,
-    /// with the state of the same positions; stretches of one step run concurrently on disjoint positions.
+    /// with the state of the same positions, with the weight decay when <paramref name="decays"/>; stretches of one step
+    /// run concurrently on disjoint positions.
     /// </summary>
-    private protected virtual void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
+    private protected virtual void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start, bool decays)
         => throw new NotSupportedException($"{GetType().Name} updates the whole buffer in one pass.");
 
     /// <summary>
@@ -215,14 +327,36 @@ public abstract class Optimizer
             return;
         }
 
-        // DeviceRule is fixed per optimizer type and DeviceUpdate builds an update of that rule.
-        if (update.Rule == GpuUpdateRule.Sgd)
+        // DeviceRule is fixed per optimizer type and DeviceUpdate builds an update of that rule. One launch per run of
+        // decayed or exempt parameters (one launch over everything without exemptions).
+        int at = 0;
+        foreach (ParameterRange range in _decayExempt)
         {
-            sgdUpdate!(stream, length, gradients, update.Sgd);
+            if (range.Start > at)
+            {
+                Launch(at, range.Start - at, update);
+            }
+
+            Launch(range.Start, range.Length, update.WithoutDecay());
+            at = range.End;
         }
-        else
+
+        if (at < length)
         {
-            adamUpdate!(stream, length, gradients, update.Adam);
+            Launch(at, length - at, update);
+        }
+
+        void Launch(int start, int count, GpuParameterUpdate rule)
+        {
+            ArrayView<float> slice = gradients.SubView(start, count);
+            if (rule.Rule == GpuUpdateRule.Sgd)
+            {
+                sgdUpdate!(stream, count, slice, rule.At(start).Sgd);
+            }
+            else
+            {
+                adamUpdate!(stream, count, slice, rule.At(start).Adam);
+            }
         }
     }
 

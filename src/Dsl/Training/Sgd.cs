@@ -120,7 +120,7 @@ public sealed class Sgd : Optimizer
     {
         var step = new SgdStep
         {
-            LearningRate = LearningRate,
+            LearningRate = StepLearningRate,
             Momentum = Momentum,
             WeightDecay = WeightDecay,
             HasMomentum = Momentum != 0f ? 1 : 0,
@@ -132,15 +132,17 @@ public sealed class Sgd : Optimizer
     }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => UpdateStretch(parameters, gradients, 0);
+    protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => UpdateStretch(parameters, gradients, 0, decays: true);
 
     private protected override bool UpdatesStretches => true;
 
-    private protected override void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start)
+    internal override bool HasWeightDecay => WeightDecay != 0f;
+
+    private protected override void UpdateStretch(Span<float> parameters, ReadOnlySpan<float> gradients, int start, bool decays)
     {
-        float learningRate = LearningRate;
+        float learningRate = StepLearningRate;
         float momentum = Momentum;
-        float weightDecay = WeightDecay;
+        float weightDecay = decays ? WeightDecay : 0f;
         bool hasMomentum = momentum != 0f;
         bool nesterov = Nesterov;
         bool hasDecay = weightDecay != 0f;

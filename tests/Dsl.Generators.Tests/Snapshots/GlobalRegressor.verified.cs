@@ -88,6 +88,10 @@ partial class GlobalRegressor : global::Dsl.IRegressionNetwork
     public override string ToString() => _graph.ToString();
     /// <summary>The mean loss of the last TrainStep or ComputeGradients that completed (NaN before the first).</summary>
     public float LastLoss => _graph.LastLoss;
+    /// <summary>The training step's learning-rate schedule, gradient clipping and weight-decay exemptions, from the declaration; changeable between steps.</summary>
+    public global::Dsl.Training.TrainingPolicy Training => _graph.Training;
+    /// <summary>The global norm of the last training step's gradients before clipping (NaN unless clipping was on).</summary>
+    public float LastGradientNorm => _graph.LastGradientNorm;
     /// <summary>Frees the GPU buffers (nothing to free on the CPU backend). The device itself is not disposed.</summary>
     public void Dispose() => _graph.Dispose();
 

@@ -37,6 +37,40 @@ public sealed class ThreadedStepTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Decay_exemptions_across_stretch_boundaries_skip_exactly_their_parameters(string name)
+    {
+        // Exempt ranges that straddle the stretch boundaries of a three-way split, touch the ends and sit side by side.
+        int length = (3 * Optimizer.MinimumStretch) + 12_345;
+        int boundary = (int)((long)length / 3) & ~63;
+        ParameterRange[] exempt = [new(0, 5), new(boundary - 7, 30), new((2 * boundary) - 1, 2), new((2 * boundary) + 1, 100), new(length - 9, 9)];
+        var random = new Random(23);
+        float[] start = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5))];
+        float[] gradients = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5))];
+        float[] decayed = (float[])start.Clone();
+        float[] undecayed = (float[])start.Clone();
+        Create(name).Step(decayed, gradients);
+        Create(name, decay: false).Step(undecayed, gradients);
+        bool[] skipped = new bool[length];
+        foreach (ParameterRange range in exempt)
+        {
+            Array.Fill(skipped, true, range.Start, range.Length);
+        }
+
+        using var workers = new CpuWorkers(3);
+        foreach (CpuWorkers? threads in new[] { null, workers })
+        {
+            float[] parameters = (float[])start.Clone();
+            Create(name).Step(parameters, gradients, threads, rateFactor: 1.0, exempt);
+            for (int i = 0; i < length; i++)
+            {
+                float expected = skipped[i] ? undecayed[i] : decayed[i];
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(parameters[i]), $"parameter {i} ({(threads is null ? "one pass" : "threaded")}): {parameters[i]}, expected {expected}");
+            }
+        }
+    }
+
     [Fact]
     public void A_threaded_step_checks_lengths_before_anything_changes()
     {
@@ -48,13 +82,14 @@ public sealed class ThreadedStepTests
         Assert.All(parameters, p => Assert.Equal(0f, p));
     }
 
-    private static Optimizer Create(string name) => name switch
+    /// <summary>The named optimizer; with <paramref name="decay"/> false, the same without its weight decay.</summary>
+    private static Optimizer Create(string name, bool decay = true) => name switch
     {
         "sgd" => new Sgd(0.1f),
         "sgd-momentum" => new Sgd(0.1f, momentum: 0.9f),
-        "sgd-nesterov-decay" => new Sgd(0.1f, momentum: 0.9f, nesterov: true, weightDecay: 1e-2f),
+        "sgd-nesterov-decay" => new Sgd(0.1f, momentum: 0.9f, nesterov: true, weightDecay: decay ? 1e-2f : 0f),
         "adam" => new Adam(1e-3f),
-        "adam-decay" => new Adam(1e-3f, weightDecay: 1e-2f),
-        _ => new AdamW(1e-3f, weightDecay: 1e-2f),
+        "adam-decay" => new Adam(1e-3f, weightDecay: decay ? 1e-2f : 0f),
+        _ => new AdamW(1e-3f, weightDecay: decay ? 1e-2f : 0f),
     };
 }
